@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditEntry
+from .selectors import audit_chain_verify
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    list_display = ("seq", "created_at", "actor_label", "verb", "target_type", "target_id", "reason")
+    list_filter = ("verb", "target_type")
+    search_fields = ("verb", "actor_label", "target_id", "reason")
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    list_per_page = 50
+    readonly_fields = [f.name for f in AuditEntry._meta.fields]
+    change_list_template = "admin/audit/auditentry/change_list.html"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        verify = path("verify/", self.admin_site.admin_view(self.verify_view), name="audit_auditentry_verify")
+        return [verify, *super().get_urls()]
+
+    def verify_view(self, request):
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Audit chain verification"),
+            "verdict": audit_chain_verify(),
+        }
+        return TemplateResponse(request, "admin/audit/verify.html", context)

@@ -1,0 +1,152 @@
+"""Test tenants are created once per test session (per xdist worker database).
+
+Each tenant gets a fixed cast: admin, a region director, a manager, a rep of the
+manager's team, and a rep of another team. A second tenant ("beta") is the outsider.
+"""
+from dataclasses import dataclass
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import get_public_schema_name, schema_context
+
+from salesflow.org.models import Role
+from salesflow.org.tests.factories import PASSWORD, MemberFactory, RegionFactory, TeamFactory, UserFactory
+from salesflow.tenancy.models import Tenant
+from salesflow.tenancy.services import public_domains_ensure, tenant_provision
+
+TENANTS = ("alpha", "beta")
+ADMIN_PASSWORD = "admin-pass-123"
+
+
+@dataclass
+class Cast:
+    tenant: Tenant
+    host: str
+    admin: object
+    director: object
+    manager: object
+    rep: object
+    other_rep: object
+    other_manager: object
+
+
+def _make_cast(schema: str) -> None:
+    with schema_context(schema):
+        region = RegionFactory(name="华东区")
+        sub_region = RegionFactory(name="上海", parent=region)
+        director = MemberFactory(user=UserFactory(username="director"), role=Role.MANAGER, team=None, region=region)
+        region.director = director.user
+        region.save()
+        manager = MemberFactory(user=UserFactory(username="manager"), role=Role.MANAGER, team=None)
+        team_a = TeamFactory(name="A组", region=sub_region, manager=manager.user)
+        manager.team = team_a
+        manager.save()
+        other_manager = MemberFactory(user=UserFactory(username="manager_b"), role=Role.MANAGER, team=None)
+        other_region = RegionFactory(name="华北区")
+        TeamFactory(name="B组", region=other_region, manager=other_manager.user)
+        MemberFactory(user=UserFactory(username="rep"), team=team_a)
+        MemberFactory(user=UserFactory(username="rep_b"), team=TeamFactory(name="B组"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        public_domains_ensure(["localhost", "127.0.0.1", "testserver"])
+        for schema in TENANTS:
+            if not Tenant.objects.filter(schema_name=schema).exists():
+                tenant_provision(
+                    schema=schema, domain=f"{schema}.localhost", name=f"{schema.title()} Medical",
+                    admin_email=f"admin@{schema}.example.com", admin_password=ADMIN_PASSWORD,
+                )
+                _make_cast(schema)
+    yield
+
+
+def _cast_for(schema: str) -> Cast:
+    from django.contrib.auth import get_user_model
+
+    User = get_user_model()
+    with schema_context(schema):
+        users = {u.username: u for u in User.objects.all()}
+    return Cast(
+        tenant=Tenant.objects.get(schema_name=schema),
+        host=f"{schema}.localhost",
+        admin=users[f"admin@{schema}.example.com"],
+        director=users["director"],
+        manager=users["manager"],
+        rep=users["rep"],
+        other_rep=users["rep_b"],
+        other_manager=users["manager_b"],
+    )
+
+
+@pytest.fixture
+def in_public(db):
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def alpha(db) -> Cast:
+    """The alpha tenant's cast, with the connection switched into its schema."""
+    cast = _cast_for("alpha")
+    connection.set_tenant(cast.tenant)
+    yield cast
+    connection.set_schema(get_public_schema_name())
+
+
+@pytest.fixture
+def beta(db) -> Cast:
+    return _cast_for("beta")
+
+
+class TenantClient(Client):
+    """A test client bound to one tenant host; logging in writes the session in that schema."""
+
+    def __init__(self, tenant: Tenant, host: str, **kwargs):
+        super().__init__(HTTP_HOST=host, **kwargs)
+        self.tenant = tenant
+
+    def force_login(self, user, backend=None):
+        with schema_context(self.tenant.schema_name):
+            return super().force_login(user, backend)
+
+    def login(self, **credentials):
+        with schema_context(self.tenant.schema_name):
+            return super().login(**credentials)
+
+
+@pytest.fixture
+def alpha_client(alpha) -> TenantClient:
+    return TenantClient(alpha.tenant, alpha.host)
+
+
+@pytest.fixture
+def client_for():
+    """client_for(cast, user): a client on the cast's tenant host, signed in as `user`."""
+
+    def make(cast: Cast, user=None) -> TenantClient:
+        client = TenantClient(cast.tenant, cast.host)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def committed_tenant(django_db_blocker):
+    """A fresh tenant whose writes really commit (for threads and worker processes); dropped after."""
+    import uuid
+
+    with django_db_blocker.unblock():
+        schema = f"t{uuid.uuid4().hex[:10]}"
+        result = tenant_provision(
+            schema=schema, domain=f"{schema}.localhost", name="Committed Co",
+            admin_email=f"admin@{schema}.example.com", admin_password=ADMIN_PASSWORD,
+        )
+        yield result.tenant
+        connection.set_schema_to_public()
+        result.tenant.delete(force_drop=True)

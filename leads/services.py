@@ -1,0 +1,61 @@
+import hashlib
+import secrets
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+
+from .models import IntakeKey
+
+KEY_BYTES = 32
+
+
+def _hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def intake_key_create(*, actor, label: str = "default") -> tuple[IntakeKey, str]:
+    """A new intake key; the full secret is returned once and never stored."""
+    # The schema name in the key tells support which tenant a leaked key belongs to.
+    prefix = f"sf_{secrets.token_hex(4)}"
+    secret = f"{prefix}_{connection.schema_name}_{secrets.token_urlsafe(KEY_BYTES)}"
+    with transaction.atomic():
+        key = IntakeKey.objects.create(label=label, prefix=prefix, key_hash=_hash_key(secret), created_by=_user_or_none(actor))
+        audit_record(actor=actor, verb="intake_key.created", target=key, payload={"label": label, "prefix": prefix})
+    return key, secret
+
+
+def intake_key_revoke(*, actor, key: IntakeKey, reason: str = "") -> IntakeKey:
+    with transaction.atomic():
+        updated = IntakeKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if updated:
+            audit_record(actor=actor, verb="intake_key.revoked", target=key, payload={"prefix": key.prefix}, reason=reason)
+    key.refresh_from_db()
+    return key
+
+
+def intake_key_rotate(*, actor, key: IntakeKey) -> tuple[IntakeKey, str]:
+    """Revoke `key` and issue its replacement under the same label, in one transaction."""
+    with transaction.atomic():
+        intake_key_revoke(actor=actor, key=key, reason="rotated")
+        return intake_key_create(actor=actor, label=key.label)
+
+
+def intake_key_authenticate(secret: str) -> IntakeKey | None:
+    """The active key matching `secret`, compared in constant time; None for anything else."""
+    prefix = secret[:11]
+    candidate = IntakeKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
+    if candidate is None or not secrets.compare_digest(candidate.key_hash, _hash_key(secret)):
+        return None
+    return candidate
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def defaults_install(*, actor) -> dict[str, str]:
+    """Provisioning hook: every new tenant starts with one intake key."""
+    _, secret = intake_key_create(actor=actor, label="default")
+    return {"intake key": secret}

@@ -1,0 +1,92 @@
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+
+from audit.admin_mixins import AuditedAdminMixin
+
+from .forms import RosterUploadForm
+from .models import Holiday, Member, Region, Team, TenantSettings
+from .roster import COLUMNS, roster_import
+from .services import tenant_settings_update
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
+    audit_verb_prefix = "user"
+
+
+@admin.register(TenantSettings)
+class TenantSettingsAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "time_zone", "default_language", "weekend_days", "intake_rate_limit")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        # Through the service: validated, audited and the per-tenant cache refreshed.
+        changes = {name: form.cleaned_data[name] for name in form.changed_data}
+        tenant_settings_update(actor=request.user, reason="admin", **changes)
+
+
+@admin.register(Holiday)
+class HolidayAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("date", "name", "is_workday")
+    date_hierarchy = "date"
+
+
+@admin.register(Region)
+class RegionAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "parent", "director")
+    autocomplete_fields = ("director",)
+    search_fields = ("name",)
+
+
+@admin.register(Team)
+class TeamAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "region", "manager")
+    list_filter = ("region",)
+    autocomplete_fields = ("manager",)
+    search_fields = ("name",)
+
+
+@admin.register(Member)
+class MemberAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("full_name", "user", "role", "team", "region", "years_experience", "capacity", "availability")
+    list_filter = ("role", "availability", "region", "team")
+    search_fields = ("full_name", "user__username", "user__email")
+    list_select_related = ("user", "team", "region")
+    autocomplete_fields = ("user",)
+    change_list_template = "admin/org/member/change_list.html"
+
+    def get_urls(self):
+        upload = path("import/", self.admin_site.admin_view(self.import_view), name="org_member_import")
+        return [upload, *super().get_urls()]
+
+    def import_view(self, request):
+        form = RosterUploadForm(request.POST or None, request.FILES or None)
+        errors: list[str] = []
+        if request.method == "POST" and form.is_valid():
+            result = roster_import(actor=request.user, text=form.cleaned_data["file"], source="admin upload")
+            if result.ok:
+                messages.success(request, _("Roster imported: %(c)d created, %(u)d updated.") % {"c": result.created, "u": result.updated})
+                return redirect("admin:org_member_changelist")
+            errors = result.errors
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import roster"),
+            "form": form,
+            "errors": errors,
+            "columns": ",".join(COLUMNS),
+        }
+        return TemplateResponse(request, "admin/org/member/import.html", context, status=400 if errors else 200)

@@ -1,0 +1,33 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Availability
+
+
+class AvailabilityForm(forms.Form):
+    availability = forms.ChoiceField(label=_("Availability"), choices=Availability.choices)
+    away_from = forms.DateField(label=_("Away from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    away_until = forms.DateField(label=_("Away until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("away_from"), data.get("away_until")
+        if data.get("availability") != Availability.AVAILABLE and not start:
+            self.add_error("away_from", _("Say from which day you are away."))
+        if start and end and end < start:
+            self.add_error("away_until", _("The end of an absence cannot come before its start."))
+        return data
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(label=_("Roster CSV"))
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > 5 * 1024 * 1024:
+            raise forms.ValidationError(_("The file is larger than 5 MB."))
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("The file must be UTF-8 encoded CSV.")) from None

@@ -1,0 +1,185 @@
+import datetime as dt
+import zoneinfo
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+WEEKDAY_CHOICES = [
+    (0, _("Monday")), (1, _("Tuesday")), (2, _("Wednesday")), (3, _("Thursday")),
+    (4, _("Friday")), (5, _("Saturday")), (6, _("Sunday")),
+]
+
+
+def validate_time_zone(value: str):
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+class TenantSettings(models.Model):
+    """The tenant's own settings: one row per schema (pk=1)."""
+
+    display_name = models.CharField(_("display name"), max_length=200)
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_time_zone])
+    default_language = models.CharField(_("default language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
+    weekend_days = ArrayField(
+        models.PositiveSmallIntegerField(choices=WEEKDAY_CHOICES),
+        verbose_name=_("weekend days"),
+        default=list,
+        blank=True,
+        help_text=_("0 = Monday … 6 = Sunday"),
+    )
+    new_hire_days = models.PositiveIntegerField(
+        _("new-hire period (days)"), default=180, help_text=_("Reps hired within this many days count as new hires.")
+    )
+    intake_rate_limit = models.PositiveIntegerField(
+        _("intake rate limit (requests per minute per key)"), default=6000
+    )
+
+    class Meta:
+        verbose_name = _("tenant settings")
+        verbose_name_plural = _("tenant settings")
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.time_zone)
+
+
+class Holiday(models.Model):
+    """A non-working day in the tenant's calendar (public holiday, company day off)."""
+
+    date = models.DateField(_("date"), unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    # A weekend day worked in lieu (调休) counts as a working day.
+    is_workday = models.BooleanField(_("working day in lieu"), default=False)
+
+    class Meta:
+        verbose_name = _("holiday")
+        verbose_name_plural = _("holidays")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.name}"
+
+
+class Region(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent region"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    director = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("regional director"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="directed_regions",
+    )
+
+    class Meta:
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Team(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="teams")
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+    )
+
+    class Meta:
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+        ordering = ["region__name", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Tenant admin")
+    MANAGER = "manager", _("Manager")
+    REP = "rep", _("Sales rep")
+
+
+class Availability(models.TextChoices):
+    AVAILABLE = "available", _("Available")
+    ON_LEAVE = "on_leave", _("On leave")
+    UNAVAILABLE = "unavailable", _("Unavailable")
+
+
+class Member(models.Model):
+    """A person of the tenant's sales organisation, with what routing needs to know."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
+    full_name = models.CharField(_("full name"), max_length=150)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.REP)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    region = models.ForeignKey(
+        Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    industries = ArrayField(models.CharField(max_length=64), verbose_name=_("industries"), default=list, blank=True)
+    product_lines = ArrayField(
+        models.CharField(max_length=64), verbose_name=_("product lines"), default=list, blank=True
+    )
+    years_experience = models.PositiveSmallIntegerField(_("years of experience"), default=0)
+    hire_date = models.DateField(_("hire date"), null=True, blank=True)
+    capacity = models.PositiveIntegerField(_("capacity (max open leads)"), default=50)
+    availability = models.CharField(
+        _("availability"), max_length=16, choices=Availability.choices, default=Availability.AVAILABLE
+    )
+    away_from = models.DateField(_("away from"), null=True, blank=True)
+    away_until = models.DateField(_("away until"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        ordering = ["full_name"]
+        indexes = [models.Index(fields=["role", "team"], name="org_member_role_team_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(away_until__isnull=True)
+                | models.Q(away_from__isnull=True)
+                | models.Q(away_until__gte=models.F("away_from")),
+                name="org_member_away_range_ordered",
+            )
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def clean(self):
+        if self.away_from and self.away_until and self.away_until < self.away_from:
+            raise ValidationError({"away_until": _("The end of an absence cannot come before its start.")})
+
+    def is_new_hire(self, *, new_hire_days: int, today: dt.date | None = None) -> bool:
+        if self.hire_date is None:
+            return False
+        today = today or timezone.localdate()
+        return (today - self.hire_date).days <= new_hire_days
+
+    def is_available_on(self, day: dt.date) -> bool:
+        """Available unless marked away and `day` falls inside the absence (open ends count)."""
+        if self.availability == Availability.AVAILABLE:
+            return True
+        starts = self.away_from or dt.date.min
+        ends = self.away_until or dt.date.max
+        return not (starts <= day <= ends)

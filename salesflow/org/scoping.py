@@ -1,0 +1,84 @@
+"""The one place that decides whose records a user may see.
+
+Every selector that lists people's work filters through `visible_user_ids`:
+- a tenant admin sees everyone in the tenant;
+- a manager sees themself, the members of the teams they manage and of every team and
+  member in the regions they direct, including sub-regions (transitively);
+- a rep sees only themself.
+"""
+from django.db.models import Q, QuerySet
+
+from .models import Member, Region, Role, Team
+
+
+def member_for(user) -> Member | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    cached = getattr(user, "_member_cache", None)
+    if cached is None:
+        cached = Member.objects.select_related("team", "region").filter(user=user).first()
+        user._member_cache = cached
+    return cached
+
+
+def role_of(user) -> str | None:
+    member = member_for(user)
+    return member.role if member else None
+
+
+def is_admin(user) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+def is_manager(user) -> bool:
+    return role_of(user) in (Role.MANAGER, Role.ADMIN)
+
+
+def _region_subtree(root_ids: set[int]) -> set[int]:
+    children: dict[int | None, list[int]] = {}
+    for region_id, parent_id in Region.objects.values_list("id", "parent_id"):
+        children.setdefault(parent_id, []).append(region_id)
+    seen, stack = set(), list(root_ids)
+    while stack:
+        region_id = stack.pop()
+        if region_id not in seen:
+            seen.add(region_id)
+            stack.extend(children.get(region_id, []))
+    return seen
+
+
+def directed_region_ids(user) -> set[int]:
+    """Regions a director answers for, sub-regions included."""
+    return _region_subtree(set(Region.objects.filter(director=user).values_list("id", flat=True)))
+
+
+def managed_teams(user, *, regions: set[int] | None = None) -> QuerySet[Team]:
+    """Teams a manager answers for: managed directly or inside a region they direct."""
+    regions = directed_region_ids(user) if regions is None else regions
+    return Team.objects.filter(Q(manager=user) | Q(region_id__in=regions))
+
+
+def visible_user_ids(user) -> set[int] | None:
+    """User ids whose records `user` may see; None means the whole tenant (admins)."""
+    member = member_for(user)
+    if member is None:
+        return set()
+    if member.role == Role.ADMIN:
+        return None
+    if member.role == Role.REP:
+        return {user.pk}
+    regions = directed_region_ids(user)
+    teams = managed_teams(user, regions=regions).values("id")
+    ids = set(
+        Member.objects.filter(Q(team_id__in=teams) | Q(region_id__in=regions)).values_list("user_id", flat=True)
+    )
+    ids.add(user.pk)
+    return ids
+
+
+def scope_by_owner(queryset: QuerySet, user, *, owner_field: str = "owner") -> QuerySet:
+    """Narrow `queryset` to rows whose `owner_field` is a user `user` may see."""
+    visible = visible_user_ids(user)
+    if visible is None:
+        return queryset
+    return queryset.filter(**{f"{owner_field}__in": visible})

@@ -1,0 +1,63 @@
+import datetime as dt
+
+from django.core.cache import cache
+from django.db import transaction
+from redis.exceptions import RedisError
+
+from audit.services import audit_record
+
+from .models import Availability, Member, TenantSettings
+from .selectors import SETTINGS_CACHE_KEY
+
+
+def _forget_cached_settings():
+    try:
+        cache.delete(SETTINGS_CACHE_KEY)
+    except RedisError:
+        pass  # entries expire within five minutes on their own
+
+
+def tenant_settings_update(*, actor, reason: str = "", **changes) -> TenantSettings:
+    with transaction.atomic():
+        current = TenantSettings.objects.select_for_update().get(pk=1)
+        before = {name: getattr(current, name) for name in changes}
+        for name, value in changes.items():
+            setattr(current, name, value)
+        current.full_clean()
+        current.save()
+        audit_record(
+            actor=actor,
+            verb="settings.changed",
+            target=current,
+            payload={"before": before, "after": changes},
+            reason=reason,
+        )
+        transaction.on_commit(_forget_cached_settings)
+    return current
+
+
+def member_availability_set(
+    *,
+    actor,
+    member: Member,
+    availability: str,
+    away_from: dt.date | None = None,
+    away_until: dt.date | None = None,
+    reason: str = "",
+) -> Member:
+    if availability == Availability.AVAILABLE:
+        away_from = away_until = None
+    with transaction.atomic():
+        member = Member.objects.select_for_update().get(pk=member.pk)
+        before = {"availability": member.availability, "away_from": member.away_from, "away_until": member.away_until}
+        member.availability, member.away_from, member.away_until = availability, away_from, away_until
+        member.full_clean()
+        member.save(update_fields=["availability", "away_from", "away_until"])
+        audit_record(
+            actor=actor,
+            verb="member.availability_changed",
+            target=member,
+            payload={"before": before, "after": {"availability": availability, "away_from": away_from, "away_until": away_until}},
+            reason=reason,
+        )
+    return member

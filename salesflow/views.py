@@ -1,0 +1,64 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit.selectors import audit_recent
+from salesflow.org.forms import AvailabilityForm
+from salesflow.org.models import Role
+from salesflow.org.scoping import member_for, visible_user_ids
+from salesflow.org.selectors import member_list
+from salesflow.org.services import member_availability_set
+
+
+def _home_context(user) -> dict:
+    me = member_for(user)
+    visible = visible_user_ids(user)
+    members = list(member_list(user=user)) if me and me.role != Role.REP else []
+    return {
+        "me": me,
+        "members": members,
+        "away_count": sum(1 for m in members if m.availability != "available"),
+        "recent": audit_recent(actor_ids=visible, limit=15),
+        "availability_form": AvailabilityForm(
+            initial={"availability": me.availability, "away_from": me.away_from, "away_until": me.away_until}
+        ) if me else None,
+    }
+
+
+@login_required
+def home(request):
+    if member_for(request.user) is None:
+        raise Http404(_("You have no place in this organisation yet; ask your admin."))
+    return render(request, "salesflow/home.html", _home_context(request.user))
+
+
+@login_required
+def team(request):
+    context = _home_context(request.user)
+    template = "salesflow/_team_table.html" if request.htmx else "salesflow/team.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def my_availability(request):
+    me = member_for(request.user)
+    if me is None:
+        raise Http404
+    form = AvailabilityForm(request.POST)
+    if not form.is_valid():
+        context = _home_context(request.user) | {"availability_form": form}
+        return render(request, "salesflow/home.html", context, status=400)
+    member_availability_set(
+        actor=request.user,
+        member=me,
+        availability=form.cleaned_data["availability"],
+        away_from=form.cleaned_data["away_from"],
+        away_until=form.cleaned_data["away_until"],
+        reason=form.cleaned_data["reason"],
+    )
+    messages.success(request, _("Your availability is saved."))
+    return redirect("home")
