@@ -149,6 +149,7 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "salesflow")
 CELERY_TASK_ALWAYS_EAGER = False
 # The whole beat schedule lives here; per-tenant work is fanned out by one dispatcher task.
 CELERY_BEAT_SCHEDULE = {

@@ -14,6 +14,6 @@ WHITENOISE_USE_FINDERS = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 
 # Parallel test workers share one Redis: keep their cache keys and task queues apart.
-_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
-CACHES["default"]["KEY_PREFIX"] = f"sf-test-{_WORKER}"  # noqa: F405
-CELERY_TASK_DEFAULT_QUEUE = f"salesflow-test-{_WORKER}"
+_RUN = f'{DATABASES["default"]["NAME"]}-{os.environ.get("PYTEST_XDIST_WORKER", "main")}'  # noqa: F405
+CACHES["default"]["KEY_PREFIX"] = f"sf-test-{_RUN}"  # noqa: F405
+CELERY_TASK_DEFAULT_QUEUE = f"salesflow-test-{_RUN}"
