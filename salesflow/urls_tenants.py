@@ -19,4 +19,6 @@ urlpatterns = [
     path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
+    path("followups/", include("followups.urls")),
+    path("notifications/", include("salesflow.notifications.urls")),
 ]

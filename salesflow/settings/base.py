@@ -36,6 +36,7 @@ TENANT_APPS = [
     "django.contrib.admin",
     "audit",
     "salesflow.org",
+    "salesflow.notifications",
     "leads",
     "followups",
     "forecasting",
@@ -153,10 +154,21 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "salesflow")
 CELERY_TASK_ALWAYS_EAGER = False
 # The whole beat schedule lives here; per-tenant work is fanned out by one dispatcher task.
 CELERY_BEAT_SCHEDULE = {
+    # Golden 48 h, traffic lights, stagnation, reminders and the 72 h pool release.
+    "followups-sla-scan": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": 300.0,
+        "args": ("followups.tasks.sla_scan_task", 0.5),
+    },
     "audit-chain-verify-nightly": {
         "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
         "schedule": crontab(hour=19, minute=30),  # 03:30 in China
         "args": ("audit.tasks.audit_chain_verify_task",),
+    },
+    "notifications-deliveries-sweep": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": 60.0,
+        "args": ("salesflow.notifications.tasks.deliveries_sweep_task", 0.1),
     },
 }
 
@@ -170,7 +182,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SalesFlow <noreply@salesflow
 # The role the application connects as in production, when migrations run as the owner:
 # new tenant schemas grant it rights at provisioning time (see `grant_app_role`).
 SALESFLOW_APP_DB_ROLE = env_str("SALESFLOW_APP_DB_ROLE", "")
-SALESFLOW_TENANT_DEFAULTS: list[str] = ["leads.services.defaults_install"]
+SALESFLOW_TENANT_DEFAULTS: list[str] = ["leads.services.defaults_install", "followups.services.defaults_install"]
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
 SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org"]
 
