@@ -1,0 +1,32 @@
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from salesflow.org.models import Member, Role
+from salesflow.org.scoping import visible_user_ids
+
+from .models import Light, Opportunity, Stage
+
+
+class BoardFilter(django_filters.FilterSet):
+    """The manager board's filters; the rep choices are limited to people the viewer sees."""
+
+    owner = django_filters.ModelChoiceFilter(
+        field_name="owner__member", label=_("rep"), queryset=Member.objects.none(), to_field_name="user_id",
+    )
+    stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.filter(outcome="open"), label=_("stage"))
+    light = django_filters.TypedChoiceFilter(
+        choices=[c for c in Light.choices if c[0] != Light.NONE], coerce=int, label=_("light")
+    )
+    product_line = django_filters.CharFilter(lookup_expr="exact", label=_("product line"))
+
+    class Meta:
+        model = Opportunity
+        fields = ["owner", "stage", "light", "product_line"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        members = Member.objects.filter(role__in=[Role.REP, Role.MANAGER]).order_by("full_name")
+        visible = visible_user_ids(user)
+        if visible is not None:
+            members = members.filter(user_id__in=visible)
+        self.filters["owner"].queryset = members

@@ -1,0 +1,311 @@
+"""Accounts, contacts, opportunities, stage moves and follow-up records."""
+import datetime as dt
+import mimetypes
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.services import audit_record
+
+from ..models import (
+    Account,
+    ActionKey,
+    ActionTemplate,
+    Attachment,
+    Contact,
+    ContactRole,
+    FollowUp,
+    FollowUpKind,
+    Light,
+    LocationStatus,
+    Opportunity,
+    Outcome,
+    Stage,
+    StageChange,
+    StageReminder,
+    Task,
+)
+from ..rules import light_for, next_due, policy_get
+
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where the rep was, as the browser reported it; or why there is no position."""
+
+    status: str = LocationStatus.NOT_ASKED
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    accuracy_m: int | None = None
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def _label(actor) -> str:
+    user = _user_or_none(actor)
+    return user.get_username() if user else str(actor or "system")
+
+
+def account_create(
+    *, actor, name: str, owner, industry: str = "", region: str = "", tier: str = "", source_lead_id: int | None = None
+) -> Account:
+    with transaction.atomic():
+        account = Account.objects.create(
+            name=name, owner=owner, industry=industry, region=region, tier=tier, source_lead_id=source_lead_id
+        )
+        audit_record(actor=actor, verb="account.created", target=account, payload={"name": name, "owner": owner.pk})
+    return account
+
+
+def contact_create(
+    *,
+    actor,
+    account: Account,
+    name: str,
+    role: str = ContactRole.OTHER,
+    title: str = "",
+    is_key_person: bool = False,
+    influence: int = 3,
+    phone: str = "",
+    email: str = "",
+) -> Contact:
+    with transaction.atomic():
+        contact = Contact.objects.create(
+            account=account, name=name, role=role, title=title, is_key_person=is_key_person,
+            influence=influence, phone=phone, email=email,
+        )
+        audit_record(
+            actor=actor, verb="contact.created", target=contact,
+            payload={"account": account.pk, "name": name, "role": role, "key_person": is_key_person},
+        )
+    return contact
+
+
+def _tasks_for_entry(*, opportunity: Opportunity, change: StageChange) -> list[Task]:
+    reminders = StageReminder.objects.filter(stage=change.to_stage)
+    return Task.objects.bulk_create(
+        [
+            Task(
+                opportunity=opportunity, assignee_id=opportunity.owner_id, reminder=reminder, stage_change=change,
+                title=reminder.title, due_at=change.at + dt.timedelta(hours=reminder.offset_hours),
+            )
+            for reminder in reminders
+        ],
+        ignore_conflicts=True,
+    )
+
+
+def opportunity_create(
+    *,
+    actor,
+    account: Account,
+    name: str,
+    owner,
+    amount: Decimal = Decimal("0"),
+    stage: Stage | None = None,
+    expected_close: dt.date | None = None,
+    product_line: str = "",
+    via: str = "web",
+    source_lead_id: int | None = None,
+    first_touch_at: dt.datetime | None = None,
+    created_at: dt.datetime | None = None,
+) -> Opportunity:
+    """A new opportunity in `stage` (the pipeline's first open stage by default)."""
+    now = created_at or timezone.now()
+    stage = stage or Stage.objects.filter(outcome=Outcome.OPEN).order_by("position", "id").first()
+    if stage is None:
+        raise ValidationError(_("The pipeline has no open stage."))
+    policy = policy_get()
+    due = next_due(policy=policy, amount=amount, created_at=now, last_activity_at=now, next_step_due_at=None)
+    with transaction.atomic():
+        opportunity = Opportunity.objects.create(
+            account=account, name=name, owner=owner, stage=stage, amount=amount, expected_close=expected_close,
+            product_line=product_line, source_lead_id=source_lead_id, first_touch_at=first_touch_at,
+            created_at=now, stage_entered_at=now, last_activity_at=now, next_due_at=due,
+            is_open=stage.is_open, light=Light.GREEN if stage.is_open else Light.NONE,
+        )
+        change = StageChange.objects.create(
+            opportunity=opportunity, from_stage=None, to_stage=stage, actor=_user_or_none(actor),
+            actor_label=_label(actor), at=now, via=via,
+        )
+        _tasks_for_entry(opportunity=opportunity, change=change)
+        audit_record(
+            actor=actor, verb="opportunity.created", target=opportunity,
+            payload={"account": account.pk, "stage": stage.code, "amount": amount, "owner": owner.pk, "via": via,
+                     "source_lead": source_lead_id},
+        )
+    return opportunity
+
+
+def opportunity_stage_change(
+    *,
+    actor,
+    opportunity: Opportunity,
+    to_stage: Stage,
+    via: str,
+    ip: str | None = None,
+    lost_reason: str = "",
+    now: dt.datetime | None = None,
+) -> Opportunity:
+    """Move to `to_stage`, recording who, when and from where; starts the stage's reminders.
+
+    The UPDATE is filtered on the stage the caller saw, so of two concurrent moves
+    only the first applies; the second is refused rather than silently overwriting.
+    """
+    now = now or timezone.now()
+    if to_stage.pk == opportunity.stage_id:
+        raise ValidationError(_("The opportunity is already in that stage."))
+    if to_stage.outcome == Outcome.LOST and not lost_reason.strip():
+        raise ValidationError({"lost_reason": _("Say why the opportunity was lost.")})
+    from_stage_id = opportunity.stage_id
+    with transaction.atomic():
+        updated = Opportunity.objects.filter(pk=opportunity.pk, stage_id=from_stage_id).update(
+            stage=to_stage, stage_entered_at=now, is_open=to_stage.is_open, is_stagnant=False,
+            light=Light.GREEN if to_stage.is_open else Light.NONE, light_changed_at=now,
+            lost_reason=lost_reason.strip() if to_stage.outcome == Outcome.LOST else "",
+        )
+        if updated != 1:
+            raise ValidationError(_("Someone else moved this opportunity meanwhile; reload and try again."))
+        change = StageChange.objects.create(
+            opportunity=opportunity, from_stage_id=from_stage_id, to_stage=to_stage, actor=_user_or_none(actor),
+            actor_label=_label(actor), at=now, via=via, ip=ip, reason=lost_reason.strip(),
+        )
+        opportunity.refresh_from_db()
+        if to_stage.is_open:
+            _tasks_for_entry(opportunity=opportunity, change=change)
+        else:
+            Task.objects.filter(opportunity=opportunity, done_at__isnull=True).update(done_at=now)
+        audit_record(
+            actor=actor, verb="opportunity.stage_changed", target=opportunity,
+            payload={"from": from_stage_id, "to": to_stage.code, "via": via, "ip": ip, "lost_reason": lost_reason},
+        )
+    return opportunity
+
+
+def _validate_files(files) -> None:
+    for upload in files:
+        if upload.size > MAX_ATTACHMENT_BYTES:
+            raise ValidationError({"files": _("%(name)s is larger than 20 MB.") % {"name": upload.name}})
+
+
+def followup_log(
+    *,
+    actor,
+    opportunity: Opportunity,
+    kind: str,
+    summary: str,
+    action: str = ActionKey.TOUCH,
+    template: ActionTemplate | None = None,
+    contacts=(),
+    next_step: str = "",
+    next_step_due_at: dt.datetime | None = None,
+    occurred_at: dt.datetime | None = None,
+    location: Location = Location(),
+    files=(),
+    corrects: FollowUp | None = None,
+) -> FollowUp:
+    """Append a follow-up; it restarts the golden-hours clock and recomputes the light."""
+    now = timezone.now()
+    occurred_at = occurred_at or now
+    if kind not in FollowUpKind.values:
+        raise ValidationError({"kind": _("Unknown kind of follow-up.")})
+    if not summary.strip():
+        raise ValidationError({"summary": _("Write what happened.")})
+    if occurred_at > now + dt.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": _("A follow-up cannot happen in the future.")})
+    contacts = list(contacts)
+    if any(contact.account_id != opportunity.account_id for contact in contacts):
+        raise ValidationError({"contacts": _("Pick contacts of this customer.")})
+    files = list(files)
+    _validate_files(files)
+    policy = policy_get()
+    with transaction.atomic():
+        # Lock the opportunity: two follow-ups logged at once must not lose a clock update.
+        opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        followup = FollowUp.objects.create(
+            opportunity=opp, account_id=opp.account_id, author=actor, kind=kind, action=action, template=template,
+            summary=summary.strip(), occurred_at=occurred_at, logged_at=now, stage_id=opp.stage_id,
+            next_step=next_step.strip(), next_step_due_at=next_step_due_at,
+            latitude=location.latitude, longitude=location.longitude, location_accuracy_m=location.accuracy_m,
+            location_status=location.status, corrects=corrects,
+        )
+        if contacts:
+            followup.contacts.set(contacts)
+        for upload in files:
+            Attachment.objects.create(
+                followup=followup, file=upload, original_name=upload.name[:200],
+                content_type=(upload.content_type or mimetypes.guess_type(upload.name)[0] or "application/octet-stream")[:100],
+                size=upload.size,
+            )
+        last = max(opp.last_activity_at, occurred_at)
+        due = next_due(
+            policy=policy, amount=opp.amount, created_at=opp.created_at, last_activity_at=last,
+            next_step_due_at=next_step_due_at if next_step_due_at is not None else None,
+        )
+        fields = {"last_activity_at": last, "next_due_at": due, "is_stagnant": False}
+        if opp.is_open:
+            light = light_for(policy=policy, next_due_at=due, now=now)
+            if light != opp.light:
+                fields |= {"light": light, "light_changed_at": now}
+        if opp.first_touch_at is None:
+            fields["first_touch_at"] = occurred_at
+        Opportunity.objects.filter(pk=opp.pk).update(**fields)
+        audit_record(
+            actor=actor, verb="followup.logged", target=followup,
+            payload={
+                "opportunity": opp.pk, "kind": kind, "action": action, "template": template.code if template else None,
+                "contacts": [c.pk for c in contacts], "attachments": [f.name for f in files],
+                "location": location.status, "corrects": corrects.pk if corrects else None,
+            },
+        )
+    for name, value in fields.items():
+        setattr(opportunity, name, value)
+    return followup
+
+
+def followup_correct(*, actor, original: FollowUp, summary: str, next_step: str = "", next_step_due_at=None) -> FollowUp:
+    """A correction is a new record referencing the one it corrects; the original stays."""
+    return followup_log(
+        actor=actor, opportunity=original.opportunity, kind=original.kind, action=original.action,
+        summary=summary, next_step=next_step, next_step_due_at=next_step_due_at, corrects=original,
+        occurred_at=original.occurred_at, contacts=original.contacts.all(),
+    )
+
+
+def followup_from_template(
+    *, actor, opportunity: Opportunity, template: ActionTemplate, kind: str | None = None,
+    location: Location = Location(), now: dt.datetime | None = None,
+) -> FollowUp:
+    """One tap: the template fills kind, summary, action-pack credit and the next step."""
+    now = now or timezone.now()
+    due = now + dt.timedelta(days=template.next_step_days) if template.next_step_days else None
+    return followup_log(
+        actor=actor, opportunity=opportunity, kind=kind or template.kind, summary=template.summary,
+        action=template.action, template=template, next_step=template.next_step, next_step_due_at=due,
+        occurred_at=now, location=location,
+    )
+
+
+def visit_log(*, actor, opportunity: Opportunity, outcome: ActionTemplate, location: Location) -> FollowUp:
+    """The "3-second" visit: now, here, this customer, one of the offered outcomes."""
+    if not outcome.is_visit_outcome or not outcome.active:
+        raise ValidationError({"outcome": _("That is not one of the visit outcomes.")})
+    return followup_from_template(
+        actor=actor, opportunity=opportunity, template=outcome, kind=FollowUpKind.VISIT, location=location
+    )
+
+
+def task_complete(*, actor, task: Task) -> Task:
+    with transaction.atomic():
+        updated = Task.objects.filter(pk=task.pk, done_at__isnull=True).update(done_at=timezone.now())
+        if updated:
+            audit_record(actor=actor, verb="task.completed", target=task, payload={"opportunity": task.opportunity_id})
+    task.refresh_from_db()
+    return task

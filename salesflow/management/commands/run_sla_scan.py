@@ -1,0 +1,44 @@
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.dateparse import parse_datetime
+from django_tenants.utils import tenant_context
+
+from followups.services import sla_scan
+from salesflow.tenancy.selectors import tenant_get_by_schema, tenant_list
+
+
+def _clock(value: str | None) -> dt.datetime | None:
+    if value is None:
+        return None
+    parsed = parse_datetime(value)
+    if parsed is None:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise CommandError(f"--now {value!r} is not an ISO-8601 date-time") from None
+    if parsed.tzinfo is None:
+        raise CommandError("--now needs a UTC offset (e.g. 2026-03-02T09:00:00+08:00)")
+    return parsed
+
+
+class Command(BaseCommand):
+    help = "The SLA scan the beat schedule runs: 48-hour alerts, traffic lights, stagnation, 72-hour pool release."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--schema", help="one tenant (default: every tenant)")
+        parser.add_argument("--now", help="the scan's clock, ISO-8601 with offset (default: now)")
+
+    def handle(self, *args, **opts):
+        now = _clock(opts["now"])
+        if opts["schema"]:
+            tenant = tenant_get_by_schema(opts["schema"])
+            if tenant is None:
+                raise CommandError(f"no tenant with schema {opts['schema']!r}")
+            tenants = [tenant]
+        else:
+            tenants = list(tenant_list())
+        for tenant in tenants:
+            with tenant_context(tenant):
+                result = sla_scan(now=now)
+            self.stdout.write(result.summary_line())
