@@ -16,6 +16,19 @@ from .models import (
 )
 
 
+class ReadOnlyAdminMixin:
+    """Rows written only by services (timed, audited) or the scan: admins look, never edit."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class RequirementInline(admin.TabularInline):
     model = StageRequirement
     extra = 0
@@ -79,7 +92,7 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Opportunity)
-class OpportunityAdmin(admin.ModelAdmin):
+class OpportunityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only here: stage moves and clocks go through the services (audited, timed)."""
 
     list_display = ("name", "account", "owner", "stage", "amount", "light", "is_stagnant", "next_due_at")
@@ -87,43 +100,16 @@ class OpportunityAdmin(admin.ModelAdmin):
     search_fields = ("name", "account__name")
     list_select_related = ("account", "owner", "stage")
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(FollowUp)
-class FollowUpAdmin(admin.ModelAdmin):
+class FollowUpAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("occurred_at", "opportunity", "author", "kind", "action")
     list_select_related = ("opportunity", "author")
     list_filter = ("kind", "action")
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(SlaAlert)
-class SlaAlertAdmin(admin.ModelAdmin):
+class SlaAlertAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("raised_at", "kind", "opportunity", "owner", "lapse")
     list_filter = ("kind",)
     list_select_related = ("opportunity", "owner")
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -2,9 +2,9 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.org.models import Member, Role
-from salesflow.org.scoping import visible_user_ids
 
 from .models import Light, Opportunity, Stage
+from .selectors import visible_user_ids
 
 
 class BoardFilter(django_filters.FilterSet):

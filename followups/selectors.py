@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from salesflow.org.scoping import scope_by_owner, visible_user_ids
+from salesflow.org.scoping import visible_user_ids as _scoping_visible_user_ids
 
 from .models import (
     Account,
@@ -22,10 +22,23 @@ from .models import (
 )
 
 
+_UNSET = object()
+
+
+def visible_user_ids(user) -> set[int] | None:
+    """salesflow.org.scoping's answer, remembered on the user object for this request."""
+    cached = getattr(user, "_followups_visible_ids", _UNSET)
+    if cached is _UNSET:
+        cached = _scoping_visible_user_ids(user)
+        user._followups_visible_ids = cached
+    return cached
+
+
 def opportunity_list(*, user) -> QuerySet[Opportunity]:
     """Opportunities `user` may see, with what a board row shows already joined."""
     qs = Opportunity.objects.select_related("account", "stage", "owner__member")
-    return scope_by_owner(qs, user)
+    visible = visible_user_ids(user)
+    return qs if visible is None else qs.filter(owner_id__in=visible)
 
 
 def opportunity_get_for_user(*, user, opportunity_id: int) -> Opportunity | None:
