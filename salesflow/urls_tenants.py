@@ -21,4 +21,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("followups/", include("followups.urls")),
     path("notifications/", include("salesflow.notifications.urls")),
+    path("", include("leads.urls")),
 ]

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 
-from .models import IntakeKey
+from ..models import IntakeKey
 
 KEY_BYTES = 32
 
@@ -53,9 +53,3 @@ def intake_key_authenticate(secret: str) -> IntakeKey | None:
 
 def _user_or_none(actor):
     return actor if getattr(actor, "is_authenticated", False) else None
-
-
-def defaults_install(*, actor) -> dict[str, str]:
-    """Provisioning hook: every new tenant starts with one intake key."""
-    _, secret = intake_key_create(actor=actor, label="default")
-    return {"intake key": secret}

@@ -170,6 +170,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ("salesflow.notifications.tasks.deliveries_sweep_task", 0.1),
     },
+    "leads-pool-release": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute="*/10"),
+        "args": ("leads.tasks.pool_release_expired_task",),
+    },
 }
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")

@@ -1,0 +1,156 @@
+"""The intake API (SPEC §8): POST /api/v1/leads and its OpenAPI description."""
+import json
+
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from salesflow.org.selectors import tenant_settings_get
+
+from .models import Channel, IntakeKey, Lead
+from .ratelimit import rate_limit_hit
+from .services import IdempotencyMismatch, body_hash, intake_key_authenticate, lead_intake, lead_payload_validate
+from .services.validation import FIELDS
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def _errors(status: int, errors: dict, **headers) -> JsonResponse:
+    response = JsonResponse({"errors": errors}, status=status, json_dumps_params={"ensure_ascii": False})
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def lead_representation(lead: Lead, *, duplicate: bool) -> dict:
+    body = {
+        "id": lead.pk,
+        "status": lead.status,
+        "owner": lead.owner.get_username() if lead.owner_id else None,
+        "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason},
+    }
+    if duplicate:
+        body["duplicate"] = True
+    return body
+
+
+def _key_from(request) -> IntakeKey | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, secret = header.partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return None
+    return intake_key_authenticate(secret.strip())
+
+
+@csrf_exempt
+def leads_intake(request):
+    if request.method != "POST":
+        response = _errors(405, {"method": ["Use POST."]})
+        response["Allow"] = "POST"
+        return response
+    key = _key_from(request)
+    if key is None:
+        return _errors(401, {"authorization": ["Missing, unknown or revoked intake key."]}, WWW_Authenticate='Bearer realm="intake"')
+    retry_after = rate_limit_hit(bucket=f"key:{key.prefix}", limit=tenant_settings_get().intake_rate_limit)
+    if retry_after is not None:
+        return _errors(429, {"rate_limit": ["Too many requests for this key; slow down."]}, Retry_After=str(retry_after))
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY_BYTES:
+        return _errors(413, {"body": [f"The body may be at most {MAX_BODY_BYTES} bytes."]})
+    raw = request.body
+    if len(raw) > MAX_BODY_BYTES:
+        return _errors(413, {"body": [f"The body may be at most {MAX_BODY_BYTES} bytes."]})
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return _errors(400, {"body": ["Malformed JSON (UTF-8 expected)."]})
+    clean, errors = lead_payload_validate(data)
+    idempotency_key = request.headers.get("Idempotency-Key", "").strip()
+    if len(idempotency_key) > 200:
+        errors["Idempotency-Key"] = ["At most 200 characters."]
+    if errors:
+        return _errors(400, errors)
+    clean["channel"] = clean["channel"] or Channel.API
+    try:
+        result = lead_intake(
+            clean=clean, actor=f"intake key {key.prefix}", via="api", intake_key=key,
+            idempotency_key=idempotency_key, request_hash=body_hash(raw),
+        )
+    except IdempotencyMismatch:
+        return _errors(422, {"Idempotency-Key": ["This key was used before with a different body."]})
+    lead = Lead.objects.select_related("owner", "routing_rule").get(pk=result.lead.pk)
+    return JsonResponse(lead_representation(lead, duplicate=not result.created), status=201 if result.created else 200,
+                        json_dumps_params={"ensure_ascii": False})
+
+
+def _property(name, spec) -> dict:
+    if spec.integer:
+        return {"type": ["integer", "null"], "minimum": spec.integer[0], "maximum": spec.integer[1]}
+    prop = {"type": ["string", "null"]}
+    if spec.choices:
+        prop["enum"] = [*spec.choices, "", None]
+    if spec.max_length:
+        prop["maxLength"] = spec.max_length
+    if name == "contact_name":
+        prop = {"type": "string", "minLength": 1, "maxLength": spec.max_length, "pattern": r"\S"}
+    return prop
+
+
+def openapi_document() -> dict:
+    error = {"type": "object", "required": ["errors"], "properties": {"errors": {
+        "type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}}}
+    lead_out = {
+        "type": "object", "required": ["id", "status", "owner", "routing"],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["assigned", "accepted", "contacted", "pool", "converted", "lost", "merged"]},
+            "owner": {"type": ["string", "null"], "description": "Username of the rep who owns the lead."},
+            "routing": {"type": "object", "required": ["rule", "reason"], "properties": {
+                "rule": {"type": ["string", "null"]}, "reason": {"type": "string"}}},
+            "duplicate": {"type": "boolean"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "SalesFlow lead intake", "version": "1.0.0",
+                 "description": "Submit leads from ad platforms, 400-phone systems or WeCom. Duplicates (same phone or "
+                                "e-mail, normalised; or a known external_id) answer 200 with the existing lead."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "securitySchemes": {"intakeKey": {"type": "http", "scheme": "bearer", "description": "The tenant's intake key."}},
+            "schemas": {
+                "LeadIn": {
+                    "type": "object", "additionalProperties": False, "required": ["contact_name"],
+                    "anyOf": [{"required": ["phone"]}, {"required": ["email"]}],
+                    "properties": {name: _property(name, spec) for name, spec in FIELDS.items()},
+                },
+                "LeadOut": lead_out, "Errors": error,
+            },
+        },
+        "security": [{"intakeKey": []}],
+        "paths": {"/api/v1/leads": {"post": {
+            "operationId": "createLead",
+            "summary": "Submit a lead; it is scored and routed at once.",
+            "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
+                            "schema": {"type": "string", "maxLength": 200}}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadIn"}}}},
+            "responses": {
+                "201": {"description": "Created and routed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadOut"}}}},
+                "200": {"description": "Duplicate or replay: the existing lead.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadOut"}}}},
+                "400": {"description": "Invalid: every bad field named.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+                "401": {"description": "Missing, unknown or revoked key.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+                "413": {"description": f"Body over {MAX_BODY_BYTES} bytes.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+                "422": {"description": "Idempotency-Key reused with another body.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+                "429": {"description": "Over the per-key rate limit.", "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+            },
+        }}},
+    }
+
+
+@require_GET
+def openapi_json(request):
+    return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})

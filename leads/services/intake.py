@@ -1,0 +1,148 @@
+"""Taking a lead in from any channel: dedup, score, store, route — one transaction."""
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from audit.services import audit_record
+from salesflow.notifications.services import notify
+
+from ..models import IdempotencyRecord, IntakeKey, Lead, LeadTouch, RoutingDecision, RoutingRule
+from .routing import lead_route
+from .scoring import lead_policy_get, lead_score
+
+STORED_FIELDS = ("company", "contact_name", "phone", "email", "channel", "industry", "region", "product_line",
+                 "budget_grade", "industry_match", "tier", "external_id", "note", "phone_normalized", "email_normalized")
+
+
+class IdempotencyMismatch(Exception):
+    """The same Idempotency-Key came back with a different body."""
+
+
+@dataclass
+class IntakeResult:
+    lead: Lead
+    created: bool
+    decision: RoutingDecision | None = None
+
+
+def _advisory_keys(clean: dict) -> list[int]:
+    # Advisory locks are database-wide: the schema is part of the key so tenants never wait on each other.
+    names = [f"p:{clean['phone_normalized']}", f"e:{clean['email_normalized']}", f"x:{clean.get('external_id') or ''}"]
+    keys = set()
+    for name in names:
+        if name[2:]:
+            digest = hashlib.blake2b(f"{connection.schema_name}|{name}".encode(), digest_size=8).digest()
+            keys.add(int.from_bytes(digest, "big", signed=True))
+    return sorted(keys)  # one global order: two intakes sharing two keys cannot deadlock
+
+
+def _existing(clean: dict) -> tuple[Lead | None, str]:
+    if clean.get("external_id"):
+        lead = Lead.objects.filter(external_id=clean["external_id"]).first()
+        if lead:
+            return _survivor(lead), "external_id"
+    if clean["phone_normalized"]:
+        lead = Lead.objects.filter(phone_normalized=clean["phone_normalized"], merged_into__isnull=True).first()
+        if lead:
+            return lead, "phone"
+    if clean["email_normalized"]:
+        lead = Lead.objects.filter(email_normalized=clean["email_normalized"], merged_into__isnull=True).first()
+        if lead:
+            return lead, "email"
+    return None, ""
+
+
+def _survivor(lead: Lead) -> Lead:
+    while lead.merged_into_id:
+        lead = lead.merged_into
+    return lead
+
+
+def body_hash(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def lead_intake(
+    *,
+    clean: dict,
+    actor,
+    via: str,
+    intake_key: IntakeKey | None = None,
+    idempotency_key: str = "",
+    request_hash: str = "",
+    now: dt.datetime | None = None,
+    rules: list[RoutingRule] | None = None,
+) -> IntakeResult:
+    """Store and route a validated submission, or attach it to the lead it duplicates.
+
+    Nothing accepted is lost: a lead no rule or rep can take goes to the public pool.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for key in _advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []):
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        if idempotency_key:
+            record = IdempotencyRecord.objects.filter(intake_key=intake_key, key=idempotency_key).select_related("lead").first()
+            if record is not None:
+                if record.body_hash != request_hash:
+                    raise IdempotencyMismatch(idempotency_key)
+                return IntakeResult(lead=record.lead, created=False)
+        existing, matched_on = _existing(clean)
+        if existing is not None:
+            _resubmission_attach(existing, clean=clean, matched_on=matched_on, actor=actor, via=via, now=now)
+            _idem_save(intake_key, idempotency_key, request_hash, existing, now)
+            return IntakeResult(lead=existing, created=False)
+        score, breakdown = lead_score(
+            policy=lead_policy_get(), industry_match=clean.get("industry_match"),
+            budget_grade=clean.get("budget_grade", ""), channel=clean["channel"], tier=clean.get("tier", ""),
+        )
+        lead = Lead.objects.create(
+            **{name: clean.get(name) if name == "industry_match" else (clean.get(name) or "") for name in STORED_FIELDS},
+            score=score, score_breakdown=breakdown, created_at=now,
+        )
+        decision = lead_route(lead=lead, actor_label=via, now=now, rules=rules)
+        _idem_save(intake_key, idempotency_key, request_hash, lead, now)
+        audit_record(actor=actor, verb="lead.created", target=lead, at=now,
+                     payload={"via": via, "channel": lead.channel, "score": score, "external_id": lead.external_id})
+        audit_record(actor=actor, verb="lead.routed", target=lead, at=now, payload=decision_payload(decision))
+    return IntakeResult(lead=lead, created=True, decision=decision)
+
+
+def decision_payload(decision: RoutingDecision) -> dict:
+    return {
+        "decision": decision.pk, "outcome": decision.outcome, "rule": decision.rule_name, "strategy": decision.strategy,
+        "assignee_id": decision.assignee_id, "reason": decision.reason,
+        "candidates": [{k: c.get(k) for k in ("user_id", "verdict", "why")} for c in decision.candidates],
+        "score": decision.score_breakdown.get("total"),
+    }
+
+
+def _idem_lock(intake_key, key: str) -> int:
+    digest = hashlib.blake2b(f"{connection.schema_name}|i:{intake_key.pk if intake_key else 0}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _idem_save(intake_key, key, request_hash, lead, now):
+    if key and intake_key is not None:
+        IdempotencyRecord.objects.create(intake_key=intake_key, key=key, body_hash=request_hash, lead=lead, created_at=now)
+
+
+def _resubmission_attach(lead: Lead, *, clean: dict, matched_on: str, actor, via: str, now) -> None:
+    if matched_on == "external_id":
+        return  # a replay of the same submission, not a new one
+    submitted = {k: clean.get(k) for k in ("company", "contact_name", "phone", "email", "channel", "note") if clean.get(k)}
+    touch = LeadTouch.objects.create(
+        lead=lead, kind=LeadTouch.Kind.RESUBMISSION, channel=clean["channel"], note=clean.get("note") or "",
+        payload={"matched_on": matched_on, "submitted": submitted, "via": via}, at=now,
+    )
+    if lead.owner_id:
+        notify(
+            recipients=[lead.owner_id], event_key=f"lead.resubmitted:{touch.pk}",
+            title=f"线索再次提交 Lead submitted again: {lead.company or lead.contact_name}"[:200],
+            body=f"{clean.get('contact_name', '')} · {clean['channel']}", link=f"/leads/{lead.pk}/", kind="assignment",
+        )
+    audit_record(actor=actor, verb="lead.resubmitted", target=lead, at=now, payload={"matched_on": matched_on, "channel": clean["channel"], "via": via})

@@ -1,0 +1,221 @@
+"""Routing: which rule matches a lead, which reps it considers, and who gets the lead.
+
+`routing_plan` only reads (the admin's dry run uses it); `lead_route` plans, then takes a
+slot under the database's guard: the round-robin cursor is the rule row, locked for the
+transaction, and a rep's capacity is one guarded UPDATE on their load row. Lock order is
+always rule row → one rep's load row → audit chain head, so routing cannot deadlock.
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from salesflow.notifications.services import notify
+from salesflow.org.models import Member, Role
+from salesflow.org.selectors import tenant_settings_get
+
+from ..models import Lead, LeadStatus, RepLoad, RoutingDecision, RoutingRule, Strategy
+
+DEFAULT_TOP_RATE = Decimal("0.85")
+
+
+@dataclass
+class Plan:
+    rule: RoutingRule | None
+    strategy: str
+    order: list[Member] = field(default_factory=list)  # eligible reps, most preferred first
+    candidates: list[dict] = field(default_factory=list)
+    reason: str = ""
+
+    @property
+    def first(self) -> Member | None:
+        return self.order[0] if self.order else None
+
+
+def rules_active() -> list[RoutingRule]:
+    return list(RoutingRule.objects.filter(enabled=True).prefetch_related("pool_teams", "pool_regions", "pool_users").order_by("position", "id"))
+
+
+def rule_match(rules: list[RoutingRule], lead: Lead) -> RoutingRule | None:
+    return next((rule for rule in rules if rule.matches(lead)), None)
+
+
+def _pool_members(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[Member], str]:
+    members = Member.objects.filter(role=Role.REP).select_related("user", "team", "region")
+    sources = Q()
+    team_ids = [t.pk for t in rule.pool_teams.all()]
+    region_ids = [r.pk for r in rule.pool_regions.all()]
+    user_ids = [u.pk for u in rule.pool_users.all()]
+    if team_ids:
+        sources |= Q(team_id__in=team_ids)
+    if region_ids:
+        sources |= Q(region_id__in=region_ids) | Q(team__region_id__in=region_ids)
+    if user_ids:
+        sources |= Q(user_id__in=user_ids)
+    if sources:
+        members = members.filter(sources)
+    wanted = []
+    if rule.match_lead_region:
+        members = members.filter(Q(region__name=lead.region) | Q(region__parent__name=lead.region))
+        wanted.append(f"region {lead.region or '—'}")
+    if rule.match_lead_product_line:
+        members = members.filter(product_lines__contains=[lead.product_line])
+        wanted.append(f"product line {lead.product_line or '—'}")
+    if rule.match_lead_industry:
+        members = members.filter(industries__contains=[lead.industry])
+        wanted.append(f"industry {lead.industry or '—'}")
+    if rule.min_years_experience is not None:
+        members = members.filter(years_experience__gte=rule.min_years_experience)
+        wanted.append(f"≥ {rule.min_years_experience} years' experience")
+    if rule.new_hires_only:
+        members = members.filter(hire_date__gte=today - dt.timedelta(days=new_hire_days))
+        wanted.append("new hires")
+    return list(members.order_by("user_id")), ", ".join(wanted)
+
+
+def _close_rates(user_ids: list[int], *, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    """(converted, assigned) over the last 7 days per rep."""
+    rows = (
+        Lead.objects.filter(owner_id__in=user_ids, assigned_at__gte=now - dt.timedelta(days=7))
+        .values("owner_id")
+        .annotate(total=Count("id"), won=Count("id", filter=Q(status=LeadStatus.CONVERTED)))
+    )
+    return {row["owner_id"]: (row["won"], row["total"]) for row in rows}
+
+
+def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.datetime | None = None, lock: bool = False) -> Plan:
+    """Where `lead` would go and why; with `lock`, the round-robin cursor is read under its row lock."""
+    now = now or timezone.now()
+    settings_ = tenant_settings_get()
+    today = now.astimezone(settings_.tzinfo).date()
+    rule = rule_match(rules if rules is not None else rules_active(), lead)
+    if rule is None:
+        return Plan(rule=None, strategy=Strategy.PUBLIC_POOL, reason="no routing rule matched: public pool")
+    if rule.strategy == Strategy.PUBLIC_POOL:
+        return Plan(rule=rule, strategy=rule.strategy, reason=f"rule “{rule.name}” sends leads to the public pool")
+    if lock and rule.strategy == Strategy.ROUND_ROBIN:
+        rule.rr_last_user_id = RoutingRule.objects.select_for_update().values_list("rr_last_user_id", flat=True).get(pk=rule.pk)
+    members, wanted = _pool_members(rule, lead, today=today, new_hire_days=settings_.new_hire_days)
+    pool_name = rule.pool_label or rule.name
+    if not members:
+        return Plan(rule=rule, strategy=rule.strategy, reason=f"pool “{pool_name}” has no rep matching {wanted or 'the rule'}: public pool")
+    loads = dict(RepLoad.objects.filter(user_id__in=[m.user_id for m in members]).values_list("user_id", "open_count"))
+    candidates, eligible = [], []
+    for member in members:
+        entry = {"user_id": member.user_id, "name": member.full_name, "open": loads.get(member.user_id, 0), "capacity": member.capacity}
+        if not member.is_available_on(today):
+            entry.update(verdict="skipped", why=f"away ({member.availability}) until {member.away_until or 'open end'}")
+        elif loads.get(member.user_id, 0) >= member.capacity:
+            entry.update(verdict="skipped", why=f"at capacity ({loads.get(member.user_id, 0)}/{member.capacity})")
+        else:
+            entry.update(verdict="eligible", why="")
+            eligible.append(member)
+        candidates.append(entry)
+    by_id = {c["user_id"]: c for c in candidates}
+    if not eligible:
+        return Plan(rule=rule, strategy=rule.strategy, candidates=candidates,
+                    reason=f"nobody in pool “{pool_name}” is available with free capacity: public pool")
+    if rule.strategy == Strategy.ROUND_ROBIN:
+        after = [m for m in eligible if rule.rr_last_user_id is not None and m.user_id > rule.rr_last_user_id]
+        order = after + [m for m in eligible if m not in after]
+        reason = f"round robin in “{pool_name}”: next in turn"
+    elif rule.strategy == Strategy.LEAST_LOADED:
+        order = sorted(eligible, key=lambda m: (loads.get(m.user_id, 0) / max(m.capacity, 1), loads.get(m.user_id, 0), m.user_id))
+        reason = f"least loaded in “{pool_name}”"
+    else:  # top performer
+        threshold = rule.min_close_rate if rule.min_close_rate is not None else DEFAULT_TOP_RATE
+        rates = _close_rates([m.user_id for m in eligible], now=now)
+        def rate(m):
+            won, total = rates.get(m.user_id, (0, 0))
+            return Decimal(won) / total if total else Decimal(0)
+        for m in eligible:
+            by_id[m.user_id]["close_rate_7d"] = f"{rate(m):.3f}"
+        order = sorted(eligible, key=lambda m: (-rate(m), loads.get(m.user_id, 0), m.user_id))
+        qualified = [m for m in order if rate(m) > threshold]
+        if qualified:
+            reason = f"top performer in “{pool_name}”: 7-day close rate {rate(order[0]):.0%} > {threshold:.0%}"
+        else:
+            reason = f"top performer in “{pool_name}”: nobody above {threshold:.0%}, best rate available ({rate(order[0]):.0%})"
+    return Plan(rule=rule, strategy=rule.strategy, order=order, candidates=candidates, reason=reason)
+
+
+def rep_slot_take(user_id: int) -> bool:
+    """Take one capacity slot of a rep; False when they are full (decided by the database)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RepLoad._meta.db_table} (user_id, open_count) VALUES (%s, 0) ON CONFLICT DO NOTHING", [user_id]
+        )
+        cursor.execute(
+            f"""UPDATE {RepLoad._meta.db_table} SET open_count = open_count + 1
+                WHERE user_id = %s AND open_count < (SELECT capacity FROM {Member._meta.db_table} WHERE user_id = %s)""",
+            [user_id, user_id],
+        )
+        return cursor.rowcount == 1
+
+
+def rep_slot_force(user_id: int) -> None:
+    """A manager's explicit assignment may exceed capacity; it is still counted."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {RepLoad._meta.db_table} (user_id, open_count) VALUES (%s, 0) ON CONFLICT DO NOTHING", [user_id]
+        )
+    RepLoad.objects.filter(user_id=user_id).update(open_count=F("open_count") + 1)
+
+
+def rep_slot_release(user_id: int | None) -> None:
+    if user_id is not None:
+        RepLoad.objects.filter(user_id=user_id, open_count__gt=0).update(open_count=F("open_count") - 1)
+
+
+def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[RoutingRule] | None = None) -> RoutingDecision:
+    """Assign a just-stored lead by the rules, or put it in the pool with the reason. No audit here:
+    the calling service records one entry for the whole change, as its last write."""
+    plan = routing_plan(lead, rules=rules, now=now, lock=True)
+    chosen = None
+    for member in plan.order:
+        entry = next(c for c in plan.candidates if c["user_id"] == member.user_id)
+        if rep_slot_take(member.user_id):
+            chosen = member
+            entry.update(verdict="chosen", why=plan.reason)
+            break
+        entry.update(verdict="skipped", why="reached capacity while routing")
+    for entry in plan.candidates:
+        if entry["verdict"] == "eligible":
+            entry.update(verdict="not chosen", why="another rep came first by the strategy")
+    if chosen is not None:
+        if plan.strategy == Strategy.ROUND_ROBIN:
+            RoutingRule.objects.filter(pk=plan.rule.pk).update(rr_last_user_id=chosen.user_id)
+        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user_id, now, None
+        reason = f"{plan.reason} → {chosen.full_name}"
+        outcome = RoutingDecision.Outcome.ASSIGNED
+    else:
+        reason = plan.reason if not plan.order else f"{plan.reason}; everyone filled up while routing: public pool"
+        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
+        outcome = RoutingDecision.Outcome.POOL
+    lead.routing_rule = plan.rule
+    lead.routing_reason = reason
+    lead.save(update_fields=["status", "owner", "assigned_at", "pool_since", "routing_rule", "routing_reason"])
+    decision = RoutingDecision.objects.create(
+        lead=lead, rule=plan.rule, rule_name=plan.rule.name if plan.rule else "", strategy=plan.strategy,
+        outcome=outcome, assignee_id=lead.owner_id, candidates=plan.candidates, score_breakdown=lead.score_breakdown,
+        reason=reason, actor_label=actor_label, decided_at=now,
+    )
+    if chosen is not None:
+        assignment_notify(lead=lead, decision=decision, user=chosen.user)
+    return decision
+
+
+def assignment_notify(*, lead: Lead, decision: RoutingDecision, user) -> None:
+    grade = f"{lead.budget_grade} 级 / grade {lead.budget_grade}" if lead.budget_grade else ""
+    notify(
+        recipients=[user],
+        event_key=f"lead.assigned:{lead.pk}:{decision.pk}",
+        title=f"新线索 New lead: {lead.company or lead.contact_name}"[:200],
+        body="\n".join(filter(None, [lead.contact_name, lead.industry, lead.product_line, grade, decision.reason])),
+        link=f"/leads/{lead.pk}/",
+        kind="assignment",
+        payload={"lead_id": lead.pk, "decision_id": decision.pk},
+    )
