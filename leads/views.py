@@ -133,7 +133,11 @@ def pool(request):
 @login_required
 @require_POST
 def lead_claim_view(request, lead_id: int):
-    lead = _lead_or_404(request, lead_id)
+    lead = lead_get_for_user(user=request.user, lead_id=lead_id)
+    if lead is None:
+        # Claimed by someone else since the pool page was drawn (or never there): same answer.
+        messages.error(request, _("This lead is no longer in the pool: someone else claimed it first."))
+        return redirect("leads:pool")
     try:
         lead_claim(actor=request.user, lead=lead)
     except ClaimRefused as exc:
