@@ -11,16 +11,19 @@
   function field(name) { return form.querySelector("input[name=" + name + "]"); }
   function locate() {
     field("location_status").value = "unavailable";
-    if (!navigator.geolocation) { where.textContent = sheet.dataset.textUnavailable; return; }
+    sheet.dataset.location = "pending";
+    if (!navigator.geolocation) { where.textContent = sheet.dataset.textUnavailable; sheet.dataset.location = "unavailable"; return; }
     where.textContent = sheet.dataset.textLocating;
     navigator.geolocation.getCurrentPosition(function (pos) {
       field("latitude").value = pos.coords.latitude.toFixed(6);
       field("longitude").value = pos.coords.longitude.toFixed(6);
       field("accuracy").value = Math.round(pos.coords.accuracy);
       field("location_status").value = "given";
-      where.textContent = "📍 " + pos.coords.latitude.toFixed(4) + ", " + pos.coords.longitude.toFixed(4) + " (±" + Math.round(pos.coords.accuracy) + " m)";
+      sheet.dataset.location = "given";
+      where.textContent = sheet.dataset.textAt + " " + pos.coords.latitude.toFixed(4) + ", " + pos.coords.longitude.toFixed(4) + " (±" + Math.round(pos.coords.accuracy) + " m)";
     }, function (err) {
       field("location_status").value = err.code === 1 ? "refused" : "unavailable";
+      sheet.dataset.location = field("location_status").value;
       where.textContent = err.code === 1 ? sheet.dataset.textRefused : sheet.dataset.textUnavailable;
     }, { timeout: 2500, maximumAge: 120000, enableHighAccuracy: false });
   }
