@@ -1,0 +1,137 @@
+"""The rep's two thumb flows on a 375-px phone, against a real gunicorn and Chromium.
+
+Database work and the browser each run in a worker thread: Playwright's sync API keeps an
+event loop on the thread that starts it, and Django refuses ORM calls on such a thread.
+"""
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from django.db import connection, connections
+from django_tenants.utils import schema_context
+
+from conftest import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, tenant_url
+from leads.models import Lead, LeadStatus, RoutingRule, Strategy
+from salesflow.org.tests.factories import PASSWORD, MemberFactory, TeamFactory, UserFactory
+from salesflow.tenancy.services import tenant_provision
+
+from .factories import lead_submit
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
+
+
+def _off_main_thread(fn):
+    def call():
+        try:
+            return fn()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(call).result()
+
+
+@pytest.fixture
+def mobile_tenant(django_db_setup, django_db_blocker):
+    """A committed tenant with one rep, one lead routed to them and one lead in the pool; dropped after."""
+    schema = f"m{uuid.uuid4().hex[:10]}"
+
+    def setup():
+        with django_db_blocker.unblock():
+            tenant = tenant_provision(schema=schema, domain=f"{schema}.localhost", name="Mobile Co",
+                                      admin_email=f"admin@{schema}.example.com", admin_password=ADMIN_PASSWORD).tenant
+            with schema_context(schema):
+                team = TeamFactory(name="移动组")
+                rep = MemberFactory(user=UserFactory(username="mobile_rep"), team=team).user
+                RoutingRule.objects.update(enabled=False)
+                rule = RoutingRule.objects.create(name="A/B → 移动组", position=1, strategy=Strategy.ROUND_ROBIN, budget_grades=["A", "B"])
+                rule.pool_teams.add(team)
+                mine = lead_submit(company="浦东新区人民医院", budget_grade="B").lead
+                pooled = lead_submit(company="闵行社区卫生院", budget_grade="C").lead
+            return tenant, rep, mine, pooled
+
+    tenant, rep, mine, pooled = _off_main_thread(setup)
+    assert mine.owner_id == rep.pk and pooled.status == LeadStatus.POOL
+    yield schema, rep, mine, pooled
+
+    def drop():
+        with django_db_blocker.unblock():
+            connection.set_schema_to_public()
+            tenant.delete(force_drop=True)
+
+    _off_main_thread(drop)
+
+
+def _lead(django_db_blocker, schema, pk):
+    def load():
+        with django_db_blocker.unblock(), schema_context(schema):
+            return Lead.objects.get(pk=pk)
+
+    return _off_main_thread(load)
+
+
+def _on_phone(flow):
+    def run():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
+                                          is_mobile=True, has_touch=True, locale="zh-CN")
+            try:
+                return flow(context.new_page())
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def _sign_in(page, base, schema, path):
+    page.goto(tenant_url(base, schema, path))
+    page.fill("#id_username", "mobile_rep")
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(tenant_url(base, schema, path))
+
+
+def test_a_rep_accepts_a_new_lead_and_logs_the_first_call_with_one_tap(mobile_tenant, live_server_url, django_db_blocker):
+    schema, rep, lead, _ = mobile_tenant
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def flow(page):
+        _sign_in(page, live_server_url, schema, "/leads/")
+        card = page.locator(f"#lead-{lead.pk}")
+        assert card.locator("text=浦东新区人民医院").is_visible()
+        page.screenshot(path=str(SHOTS / "leads-rep-new-375.png"), full_page=True)
+        card.locator("button.primary").click()
+        page.wait_for_selector(".msg")
+        page.locator(f"#lead-{lead.pk} button[name=kind][value=call]").tap()
+        page.wait_for_selector(".msg")
+        page.screenshot(path=str(SHOTS / "leads-rep-touched-375.png"), full_page=True)
+        return page.evaluate("document.documentElement.scrollWidth")
+
+    assert _on_phone(flow) <= 375
+    lead = _lead(django_db_blocker, schema, lead.pk)
+    assert lead.status == LeadStatus.CONTACTED and lead.accepted_at and lead.first_touch_at
+
+
+def test_a_rep_claims_a_pool_lead_on_a_phone(mobile_tenant, live_server_url, django_db_blocker):
+    schema, rep, _, pooled = mobile_tenant
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def flow(page):
+        _sign_in(page, live_server_url, schema, "/leads/pool/")
+        item = page.locator(f"#pool-{pooled.pk}")
+        assert item.locator("text=闵行社区卫生院").is_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(SHOTS / "leads-pool-375.png"), full_page=True)
+        item.locator("button.primary").tap()
+        page.wait_for_url(tenant_url(live_server_url, schema, f"/leads/{pooled.pk}/"))
+        page.screenshot(path=str(SHOTS / "leads-claimed-375.png"), full_page=True)
+        return width
+
+    assert _on_phone(flow) <= 375
+    assert _lead(django_db_blocker, schema, pooled.pk).owner_id == rep.pk
