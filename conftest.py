@@ -49,9 +49,18 @@ def _make_cast(schema: str) -> None:
         MemberFactory(user=UserFactory(username="rep_b"), team=TeamFactory(name="B组"))
 
 
+def pytest_collection_modifyitems(items):
+    """Tests against the live server read the session's test database: make sure it is set up."""
+    for item in items:
+        if "live_server_url" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("django_db"):
+            item.add_marker(pytest.mark.django_db)
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+        assert name.startswith("test_"), f"refusing to create test tenants in the non-test database {name!r}"
         public_domains_ensure(["localhost", "127.0.0.1", "testserver"])
         for schema in TENANTS:
             if not Tenant.objects.filter(schema_name=schema).exists():
@@ -150,3 +159,97 @@ def committed_tenant(django_db_blocker):
         yield result.tenant
         connection.set_schema_to_public()
         result.tenant.delete(force_drop=True)
+
+
+# --- Browser tests: a real gunicorn on the test database, driven by Debian's Chromium. ---
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+
+
+def _ensure_chromium():
+    import os
+    import shutil
+    import subprocess
+
+    if os.path.exists(CHROMIUM):
+        return
+    if os.geteuid() != 0 or not shutil.which("apt-get"):
+        pytest.fail(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True, env=env)
+
+
+@pytest.fixture(scope="session")
+def live_server_url(django_db_setup, django_db_blocker):
+    """http://localhost:PORT of a gunicorn serving the session's test database; tenant hosts work as <schema>.localhost:PORT."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from django.conf import settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    db = settings.DATABASES["default"]
+    host = db["HOST"] or "localhost"
+    if host.startswith("/"):
+        from urllib.parse import quote
+
+        host = quote(host, safe="")
+    url = f"postgres://{db['USER']}@{host}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "salesflow.settings.test"}
+    root = Path(__file__).resolve().parent
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "salesflow.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--log-level", "warning"],
+        cwd=root, env=env,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise RuntimeError("the test web server did not start")
+                time.sleep(0.2)
+        yield f"http://localhost:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def on_phone(flow, *, locale: str = "zh-CN"):
+    """Run `flow(page)` on a fresh 375×812 touch phone page in Chromium, and return its result.
+
+    Playwright's sync API keeps an event loop on the thread that starts it and Django then
+    refuses ORM calls on that thread, so the browser lives in a worker thread of its own.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run():
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
+                                          is_mobile=True, has_touch=True, locale=locale)
+            try:
+                return flow(context.new_page())
+            finally:
+                browser.close()
+
+    _ensure_chromium()
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+def tenant_url(live_server_url: str, schema: str, path: str = "/") -> str:
+    return live_server_url.replace("//localhost", f"//{schema}.localhost") + path
