@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db import connection
+from django.db import connection, transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -13,6 +13,8 @@ from audit.services import audit_record
 
 from .models import ImportJob, IntakeKey, Lead, LeadPolicy, RoutingDecision, RoutingRule
 from .services import intake_key_create, intake_key_revoke, intake_key_rotate, lead_merge, routing_plan
+from .services.routing import rules_forget
+from .services.scoring import lead_policy_forget
 from .services.imports import import_error_report, import_job_start, import_preview
 from .services.validation import FIELDS
 
@@ -71,6 +73,15 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
             parts.append(f"score {rule.score_min if rule.score_min is not None else ''}…{rule.score_max if rule.score_max is not None else ''}")
         return "; ".join(parts) or "—"
 
+    # Routing reads a cached copy of the rules: every change made here drops it after commit.
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        transaction.on_commit(rules_forget)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        transaction.on_commit(rules_forget)
+
     def get_urls(self):
         return [path("dry-run/", self.admin_site.admin_view(self.dry_run_view), name="leads_routingrule_dry_run")] + super().get_urls()
 
@@ -113,6 +124,10 @@ class LeadPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(lead_policy_forget)
 
     @admin.display(description=_("web form: embed on your site"))
     def web_form_embed(self, obj):

@@ -81,8 +81,7 @@ def leads_intake(request):
         )
     except IdempotencyMismatch:
         return _errors(422, {"Idempotency-Key": ["This key was used before with a different body."]})
-    lead = Lead.objects.select_related("owner", "routing_rule").get(pk=result.lead.pk)
-    return JsonResponse(lead_representation(lead, duplicate=not result.created), status=201 if result.created else 200,
+    return JsonResponse(lead_representation(result.lead, duplicate=not result.created), status=201 if result.created else 200,
                         json_dumps_params={"ensure_ascii": False})
 
 

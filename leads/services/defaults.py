@@ -7,6 +7,7 @@ from audit.services import audit_record
 
 from ..models import RoutingRule, Strategy
 from .keys import intake_key_create
+from .routing import rules_forget
 from .scoring import lead_policy_get
 
 # From the seeds: tier rules first (they are more specific), then the grade rules.
@@ -31,6 +32,7 @@ def routing_defaults_install(*, actor) -> int:
             for spec in DEFAULT_RULES:
                 RoutingRule.objects.create(**spec)
                 created += 1
+            transaction.on_commit(rules_forget)
             audit_record(actor=actor, verb="routing_rules.defaults_installed", target_type="leads.routingrule",
                          payload={"rules": [spec["name"] for spec in DEFAULT_RULES]})
     return created

@@ -9,9 +9,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, F, Q
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from salesflow.notifications.services import notify
 from salesflow.org.models import Member, Role
@@ -35,8 +37,32 @@ class Plan:
         return self.order[0] if self.order else None
 
 
+RULES_CACHE_KEY = "leads:routing-rules"
+RULES_CACHE_SECONDS = 30
+
+
 def rules_active() -> list[RoutingRule]:
-    return list(RoutingRule.objects.filter(enabled=True).prefetch_related("pool_teams", "pool_regions", "pool_users").order_by("position", "id"))
+    """The enabled rules in order, pool members prefetched; cached per tenant (the key function adds
+    the schema). Every writer of rules calls `rules_forget`; the short timeout bounds anything else."""
+    try:
+        cached = cache.get(RULES_CACHE_KEY)
+    except RedisError:
+        cached = None
+    if cached is not None:
+        return cached
+    rules = list(RoutingRule.objects.filter(enabled=True).prefetch_related("pool_teams", "pool_regions", "pool_users").order_by("position", "id"))
+    try:
+        cache.set(RULES_CACHE_KEY, rules, RULES_CACHE_SECONDS)
+    except RedisError:
+        pass
+    return rules
+
+
+def rules_forget() -> None:
+    try:
+        cache.delete(RULES_CACHE_KEY)
+    except RedisError:
+        pass  # expires on its own within RULES_CACHE_SECONDS
 
 
 def rule_match(rules: list[RoutingRule], lead: Lead) -> RoutingRule | None:
@@ -96,8 +122,6 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
         return Plan(rule=None, strategy=Strategy.PUBLIC_POOL, reason="no routing rule matched: public pool")
     if rule.strategy == Strategy.PUBLIC_POOL:
         return Plan(rule=rule, strategy=rule.strategy, reason=f"rule “{rule.name}” sends leads to the public pool")
-    if lock and rule.strategy == Strategy.ROUND_ROBIN:
-        rule.rr_last_user_id = RoutingRule.objects.select_for_update().values_list("rr_last_user_id", flat=True).get(pk=rule.pk)
     members, wanted = _pool_members(rule, lead, today=today, new_hire_days=settings_.new_hire_days)
     pool_name = rule.pool_label or rule.name
     if not members:
@@ -119,6 +143,9 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
         return Plan(rule=rule, strategy=rule.strategy, candidates=candidates,
                     reason=f"nobody in pool “{pool_name}” is available with free capacity: public pool")
     if rule.strategy == Strategy.ROUND_ROBIN:
+        if lock:
+            # Taken as late as possible: the row lock serialises this rule's intakes until commit.
+            rule.rr_last_user_id = RoutingRule.objects.select_for_update().values_list("rr_last_user_id", flat=True).get(pk=rule.pk)
         after = [m for m in eligible if rule.rr_last_user_id is not None and m.user_id > rule.rr_last_user_id]
         order = after + [m for m in eligible if m not in after]
         reason = f"round robin in “{pool_name}”: next in turn"
@@ -188,12 +215,12 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
     if chosen is not None:
         if plan.strategy == Strategy.ROUND_ROBIN:
             RoutingRule.objects.filter(pk=plan.rule.pk).update(rr_last_user_id=chosen.user_id)
-        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user_id, now, None
+        lead.status, lead.owner, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user, now, None
         reason = f"{plan.reason} → {chosen.full_name}"
         outcome = RoutingDecision.Outcome.ASSIGNED
     else:
         reason = plan.reason if not plan.order else f"{plan.reason}; everyone filled up while routing: public pool"
-        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
+        lead.status, lead.owner, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
         outcome = RoutingDecision.Outcome.POOL
     lead.routing_rule = plan.rule
     lead.routing_reason = reason

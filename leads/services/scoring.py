@@ -1,5 +1,8 @@
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
+from redis.exceptions import RedisError
+
 from ..models import LeadPolicy
 
 DEFAULT_GRADE_POINTS = {"A": 30, "B": 15, "C": 5}
@@ -7,19 +10,41 @@ DEFAULT_CHANNEL_POINTS = {"web_form": 10, "phone_400": 10, "referral": 12, "exhi
 DEFAULT_TIER_POINTS = {"tertiary_hospital": 20, "key_account": 18, "secondary_hospital": 12, "sme": 6, "township_clinic": 5}
 
 
+POLICY_CACHE_KEY = "leads:policy"
+
+
 def lead_policy_get() -> LeadPolicy:
+    """The tenant's weights and pool timing, cached per tenant; `lead_policy_forget` after changes."""
+    try:
+        cached = cache.get(POLICY_CACHE_KEY)
+    except RedisError:
+        cached = None
+    if cached is not None:
+        return cached
     policy, _ = LeadPolicy.objects.get_or_create(
         pk=1,
         defaults={"grade_points": DEFAULT_GRADE_POINTS, "channel_points": DEFAULT_CHANNEL_POINTS, "tier_points": DEFAULT_TIER_POINTS},
     )
+    try:
+        cache.set(POLICY_CACHE_KEY, policy, 300)
+    except RedisError:
+        pass
     return policy
+
+
+def lead_policy_forget() -> None:
+    try:
+        cache.delete(POLICY_CACHE_KEY)
+    except RedisError:
+        pass
 
 
 def lead_score(*, policy: LeadPolicy, industry_match: int | None, budget_grade: str, channel: str, tier: str) -> tuple[int, dict]:
     """The weighted score and its breakdown (each part's input and points)."""
-    match_points = int((Decimal(industry_match or 0) * policy.industry_match_weight).quantize(Decimal(1), ROUND_HALF_UP))
+    weight = Decimal(str(policy.industry_match_weight))  # a fresh row holds the float default
+    match_points = int((Decimal(industry_match or 0) * weight).quantize(Decimal(1), ROUND_HALF_UP))
     parts = {
-        "industry_match": {"value": industry_match, "weight": str(policy.industry_match_weight), "points": match_points},
+        "industry_match": {"value": industry_match, "weight": str(weight), "points": match_points},
         "budget_grade": {"value": budget_grade, "points": int(policy.grade_points.get(budget_grade, 0))},
         "channel": {"value": channel, "points": int(policy.channel_points.get(channel, 0))},
         "tier": {"value": tier, "points": int(policy.tier_points.get(tier, 0))},

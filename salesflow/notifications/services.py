@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -82,14 +83,19 @@ def notify(
             INSERT INTO {table} (recipient_id, event_key, kind, title, body, link, payload, created_at)
             SELECT r, %s, %s, %s, %s, %s, %s::jsonb, now() FROM unnest(%s::bigint[]) AS r
             ON CONFLICT (event_key, recipient_id) DO NOTHING
-            RETURNING id
+            RETURNING id, recipient_id, created_at
             """,
             [event_key[:200], kind[:32], title[:200], body, link[:500], json.dumps(payload or {}, default=str), user_ids],
         )
-        new_ids = [row[0] for row in cursor.fetchall()]
-    if not new_ids:
+        rows = cursor.fetchall()
+    if not rows:
         return []
-    created = list(Notification.objects.filter(pk__in=new_ids).select_related("recipient").order_by("pk"))
+    # Built from RETURNING: the hot path (a lead assigned at intake) saves a SELECT.
+    created = [
+        Notification(pk=pk, recipient_id=recipient_id, created_at=created_at, event_key=event_key[:200], kind=kind[:32],
+                     title=title[:200], body=body, link=link[:500], payload=payload or {})
+        for pk, recipient_id, created_at in sorted(rows)
+    ]
     delivery_ids = _outbox_write(created, event_key=event_key, title=title, body=body, link=link)
     if delivery_ids:
         transaction.on_commit(lambda: deliveries_queue(delivery_ids))
@@ -97,16 +103,21 @@ def notify(
 
 
 def _outbox_write(created: list[Notification], *, event_key: str, title: str, body: str, link: str) -> list[int]:
+    channels = list(Channel.objects.filter(enabled=True).order_by("pk"))
+    if not channels:
+        return []
     rows = []
     full_link = absolute_link(link)
-    for channel in Channel.objects.filter(enabled=True).order_by("pk"):
+    users = get_user_model().objects.select_related("member").in_bulk([n.recipient_id for n in created])
+    for channel in channels:
         if channel.kind == Channel.Kind.EMAIL:
             for notification in created:
-                if notification.recipient.email:
-                    rows.append((channel.pk, notification.recipient.email.lower(), notification.pk, body))
+                email = users[notification.recipient_id].email
+                if email:
+                    rows.append((channel.pk, email.lower(), notification.pk, body))
         else:
             # A group robot posts once per event, naming everyone it concerns.
-            names = ", ".join(_display_name(n.recipient) for n in created)
+            names = ", ".join(_display_name(users[n.recipient_id]) for n in created)
             rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, f"{body}\n\n→ {names}"))
     if not rows:
         return []
