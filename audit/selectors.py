@@ -112,7 +112,8 @@ def audit_entries_for_target(*, target_type: str, target_id) -> QuerySet[AuditEn
 
 
 def audit_recent(*, actor_ids=None, limit: int = 20) -> list[AuditEntry]:
-    qs = AuditEntry.objects.order_by("-seq")
+    # Time order, not chain order: imported history may carry earlier times than its seq.
+    qs = AuditEntry.objects.order_by("-created_at", "-seq")
     if actor_ids is not None:
         qs = qs.filter(actor_id__in=actor_ids)
     return list(qs[:limit])

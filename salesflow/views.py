@@ -7,10 +7,17 @@ from django.views.decorators.http import require_POST
 
 from audit.selectors import audit_recent
 from salesflow.org.forms import AvailabilityForm
-from salesflow.org.models import Role
+from salesflow.org.models import Member, Role
 from salesflow.org.scoping import member_for, visible_user_ids
 from salesflow.org.selectors import member_list
 from salesflow.org.services import member_availability_set
+
+
+def _with_actor_names(entries):
+    names = dict(Member.objects.filter(user_id__in={e.actor_id for e in entries if e.actor_id}).values_list("user_id", "full_name"))
+    for entry in entries:
+        entry.actor_name = names.get(entry.actor_id)
+    return entries
 
 
 def _home_context(user) -> dict:
@@ -21,7 +28,7 @@ def _home_context(user) -> dict:
         "me": me,
         "members": members,
         "away_count": sum(1 for m in members if m.availability != "available"),
-        "recent": audit_recent(actor_ids=visible, limit=15),
+        "recent": _with_actor_names(audit_recent(actor_ids=visible, limit=15)),
         "availability_form": AvailabilityForm(
             initial={"availability": me.availability, "away_from": me.away_from, "away_until": me.away_until}
         ) if me else None,

@@ -6,3 +6,25 @@ class OrgConfig(AppConfig):
     name = "salesflow.org"
     label = "org"
     verbose_name = _("Organisation")
+
+    def ready(self):
+        from audit.labels import register
+
+        register({
+            "tenant.provisioned": _("tenant provisioned"),
+            "roster.imported": _("roster imported"),
+            "settings.changed": _("settings changed"),
+            "member.availability_changed": _("availability changed"),
+            "member.created": _("member added"),
+            "member.changed": _("member changed"),
+            "member.deleted": _("member removed"),
+            "team.created": _("team created"),
+            "team.changed": _("team changed"),
+            "region.created": _("region created"),
+            "region.changed": _("region changed"),
+            "holiday.created": _("holiday added"),
+            "holiday.changed": _("holiday changed"),
+            "user.created": _("user created"),
+            "user.changed": _("user changed"),
+            "demo.org_seeded": _("demo organisation seeded"),
+        })
