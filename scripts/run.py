@@ -61,14 +61,26 @@ def main() -> int:
     _manage(env, "bootstrap")
     commands = {
         "web": [str(BIN / "gunicorn"), "salesflow.wsgi", "--bind", f"0.0.0.0:{PORT}", "--workers", "3",
-                "--access-logfile", "-", "--graceful-timeout", "5"],
+                "--access-logfile", "-", "--graceful-timeout", "5",
+                # The control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl):
+                # two stacks on different PORTs would take it from each other. Nothing uses it.
+                "--no-control-socket"],
         "worker": [str(BIN / "celery"), "-A", "salesflow", "worker", "--loglevel", "INFO", "--concurrency", "2"],
         "beat": [str(BIN / "celery"), "-A", "salesflow", "beat", "--loglevel", "INFO",
                  "--schedule", str(ROOT / ".data" / "celerybeat-schedule")],
     }
-    children = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}
+    # Each child gets its own process group: Ctrl-C reaches only this script, which then
+    # sends every child exactly one SIGTERM (gunicorn: graceful stop, worker: warm shutdown).
+    # Sharing the terminal's group, they would get Ctrl-C and then our SIGTERM on top — a
+    # second signal that turns the worker's warm shutdown cold and gunicorn's graceful stop
+    # into SIGKILLed workers.
+    children = {
+        name: subprocess.Popen(cmd, cwd=ROOT, env=env, process_group=0) for name, cmd in commands.items()
+    }
 
     def shut_down(*_):
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # one orderly stop, whatever is pressed again
         for child in children.values():
             if child.poll() is None:
                 child.send_signal(signal.SIGTERM)
@@ -76,12 +88,14 @@ def main() -> int:
             try:
                 child.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                child.kill()
+                print(f"{name} did not stop within 15 s; killing it", file=sys.stderr, flush=True)
+                os.killpg(child.pid, signal.SIGKILL)  # its own group: the master and its workers
+                child.wait()
         print("SalesFlow stopped.", flush=True)
         sys.exit(0)
 
-    signal.signal(signal.SIGINT, shut_down)
-    signal.signal(signal.SIGTERM, shut_down)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, shut_down)
     if not _wait_healthy():
         print("web did not become healthy within 60 s", file=sys.stderr)
         shut_down()
