@@ -41,9 +41,7 @@ def _faker(rng, locale: str) -> Faker:
 
 
 def _user(username: str, email: str, password_hash: str):
-    User = get_user_model()
-    user, created = User.objects.get_or_create(username=username, defaults={"email": email, "password": password_hash})
-    return user
+    return get_user_model().objects.get_or_create(username=username, defaults={"email": email, "password": password_hash})[0]
 
 
 def _profile(rng, today: dt.date) -> dict:
