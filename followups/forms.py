@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import FollowUpKind, LocationStatus, Stage
+from .models import ContactRole, FollowUpKind, LocationStatus, Stage
 
 
 class LocationForm(forms.Form):
@@ -73,3 +73,9 @@ class FollowUpForm(LocationForm):
 class StageForm(forms.Form):
     stage = forms.ModelChoiceField(label=_("move to"), queryset=Stage.objects.all())
     lost_reason = forms.CharField(label=_("lost reason"), max_length=200, required=False)
+
+
+class ConvertForm(forms.Form):
+    opportunity_name = forms.CharField(label=_("opportunity name"), max_length=200, required=False)
+    amount = forms.DecimalField(label=_("amount"), max_digits=14, decimal_places=2, min_value=Decimal(0), initial=0)
+    contact_role = forms.ChoiceField(label=_("the contact's role"), choices=ContactRole.choices, initial=ContactRole.OTHER)

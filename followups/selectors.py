@@ -124,7 +124,17 @@ def opportunity_detail(*, opportunity: Opportunity) -> dict:
         "templates": [t for t in template_list() if not t.is_visit_outcome],
         "visit_outcomes": [t for t in template_list() if t.is_visit_outcome],
         "stages": list(Stage.objects.all()),
+        "lead_history": lead_history(opportunity=opportunity),
     }
+
+
+def lead_history(*, opportunity: Opportunity) -> list:
+    """The touches of the lead this opportunity came from (its history before conversion)."""
+    if opportunity.source_lead_id is None:
+        return []
+    from leads.models import LeadTouch
+
+    return list(LeadTouch.objects.filter(lead_id=opportunity.source_lead_id).select_related("actor").order_by("-at")[:20])
 
 
 def template_list() -> list[ActionTemplate]:

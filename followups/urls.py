@@ -16,5 +16,6 @@ urlpatterns = [
     path("opportunities/<int:opportunity_id>/templates/<slug:code>/", views.template_log, name="template-log"),
     path("opportunities/<int:opportunity_id>/stage/", views.stage_change, name="stage"),
     path("tasks/<int:task_id>/done/", views.task_done, name="task-done"),
+    path("leads/<int:lead_id>/convert/", views.lead_convert_view, name="lead-convert"),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

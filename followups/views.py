@@ -17,10 +17,11 @@ from salesflow.org.scoping import is_manager, member_for
 
 from . import selectors
 from .filters import BoardFilter
-from .forms import FollowUpForm, LocationForm, StageForm, VisitForm
+from .forms import ConvertForm, FollowUpForm, LocationForm, StageForm, VisitForm
 from .models import ActionTemplate
 from .services import (
     followup_from_template,
+    lead_convert,
     followup_log,
     opportunity_stage_change,
     task_complete,
@@ -248,3 +249,26 @@ def compliance(request):
     context = {"rows": selectors.rep_compliance(user=request.user)}
     template = "followups/_compliance_rows.html" if request.htmx else "followups/compliance.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def lead_convert_view(request, lead_id: int):
+    """Turn a lead the user may see into account + contact + opportunity in one step."""
+    from leads.selectors import lead_get_for_user
+    from leads.services import LeadStateConflict
+
+    lead = lead_get_for_user(user=request.user, lead_id=lead_id)
+    if lead is None or lead.owner_id is None:
+        raise Http404
+    if lead.owner_id != request.user.pk and not is_manager(request.user):
+        raise PermissionDenied
+    form = ConvertForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain; charset=utf-8")
+    try:
+        opportunity = lead_convert(actor=request.user, lead=lead, **form.cleaned_data)
+    except LeadStateConflict as exc:
+        return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    messages.success(request, _("Converted: the opportunity is open."))
+    return redirect("followups:opportunity", opportunity_id=opportunity.pk)

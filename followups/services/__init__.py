@@ -1,4 +1,5 @@
 """Writes of the follow-ups area. Split by sub-area; the names below are the public surface."""
+from .conversion import lead_convert
 from .defaults import defaults_install
 from .records import (
     account_create,
@@ -21,6 +22,7 @@ __all__ = [
     "followup_correct",
     "followup_from_template",
     "followup_log",
+    "lead_convert",
     "opportunity_create",
     "opportunity_stage_change",
     "sla_scan",

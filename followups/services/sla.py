@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from audit.services import audit_record
+from leads.services import pool_release_expired
 from salesflow.notifications.services import notify
 from salesflow.org.models import Member
 
@@ -214,14 +215,6 @@ def _announce(claimed: list[tuple], *, now, tz) -> None:
             )
 
 
-def _pool_release(now: dt.datetime) -> int:
-    """The leads issue's 72-hour pool release runs inside the same scan."""
-    from leads import services as lead_services
-
-    release = getattr(lead_services, "pool_release_expired", None)
-    return release(now=now) if release is not None else 0
-
-
 def sla_scan(*, now: dt.datetime | None = None) -> ScanResult:
     """One tenant's scan at clock `now` (the current tenant of the connection)."""
     now = now or timezone.now()
@@ -235,7 +228,8 @@ def sla_scan(*, now: dt.datetime | None = None) -> ScanResult:
             claimed = _claim_alerts(cursor, now=now, policy=policy)
             green, yellow, red, stagnant = _counts(cursor)
         _announce(claimed, now=now, tz=calendar.tz)
-    released = _pool_release(now)
+    # The leads area's 72-hour pool release (its own set-based UPDATE) runs in the same scan.
+    released = pool_release_expired(now=now)
     return ScanResult(
         schema=connection.schema_name, alerts=len(claimed), green=green, yellow=yellow, red=red,
         stagnant=stagnant, released=released,

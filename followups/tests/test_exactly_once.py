@@ -42,10 +42,9 @@ def broker_down():
 
 
 def _point_broker_at(url: str) -> None:
-    # Celery caches a connection pool and a producer pool bound to the old URL.
+    # Celery caches a connection pool and a producer pool bound to the old URL: drop our
+    # references (not close them: other code may still hold the old pool) so both rebuild.
     celery_app.conf.broker_url = url
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 

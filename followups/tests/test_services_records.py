@@ -128,11 +128,12 @@ def test_the_action_pack_counts_follow_ups_made_in_the_current_stage(alpha):
     assert progress == {"touch": (3, True), "needs_diagnosis": (1, True), "proposal": (0, False)}
 
 
-def test_evidence_is_stored_under_the_tenants_own_folder(alpha, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_evidence_is_stored_under_the_tenants_own_folder(alpha):
     opp = opportunity_make(owner=alpha.rep)
     upload = SimpleUploadedFile("会议纪要.pdf", b"%PDF-1.4 minutes", content_type="application/pdf")
     followup = followup_log(actor=alpha.rep, opportunity=opp, kind="meeting", summary="会议", files=[upload])
     attachment = followup.attachments.get()
-    assert attachment.file.path.startswith(str(tmp_path / connection.schema_name))
+    assert f"/{connection.schema_name}/followups/" in attachment.file.path
+    with attachment.file.open("rb") as stored:
+        assert stored.read() == b"%PDF-1.4 minutes"
     assert attachment.size == len(b"%PDF-1.4 minutes") and attachment.original_name == "会议纪要.pdf"

@@ -63,8 +63,7 @@ def test_the_visit_post_refuses_others_and_bad_outcomes(alpha, beta, client_for,
     assert not FollowUp.objects.filter(opportunity=opp).exists()
 
 
-def test_a_template_tap_and_the_quick_form_log_follow_ups(alpha, client_for, opp, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_a_template_tap_and_the_quick_form_log_follow_ups(alpha, client_for, opp):
     client = client_for(alpha, alpha.rep)
     assert client.post(reverse("followups:template-log", args=[opp.pk, "tender_docs"])).status_code == 302
     response = client.post(reverse("followups:followup-create", args=[opp.pk]), {
@@ -89,8 +88,7 @@ def test_the_stage_form_moves_for_owner_and_manager_only(alpha, beta, client_for
     assert opp.stage.code == "trial"
 
 
-def test_attachments_are_served_only_to_those_who_see_the_record(alpha, beta, client_for, opp, settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_attachments_are_served_only_to_those_who_see_the_record(alpha, beta, client_for, opp):
     followup = followup_log(actor=alpha.rep, opportunity=opp, kind="meeting", summary="纪要", files=[
         SimpleUploadedFile("minutes.pdf", b"%PDF secret", content_type="application/pdf")])
     url = reverse("followups:attachment", args=[followup.attachments.get().pk])
