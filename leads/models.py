@@ -133,6 +133,8 @@ class Lead(models.Model):
         ]
         indexes = [
             models.Index(fields=["owner", "status"], name="leads_owner_status_idx"),
+            # Top performer's 7-day close rate: a rep's recent assignments, not their whole history.
+            models.Index(fields=["owner", "assigned_at"], name="leads_owner_assigned_idx"),
             models.Index(fields=["status", "-created_at"], name="leads_status_created_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(claimed_at__isnull=False), name="leads_claimed_idx"),
         ]

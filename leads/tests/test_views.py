@@ -1,3 +1,5 @@
+from django.conf import settings
+
 from audit.models import AuditEntry
 from leads.models import ImportJob, Lead, LeadStatus, RoutingDecision
 from leads.services import lead_touch_record
@@ -109,7 +111,9 @@ def test_a_rep_claims_from_the_pool_page_and_a_late_claimer_is_told(alpha, clien
     rep = client_for(alpha, alpha.rep)
     assert "公海医院" in rep.get("/leads/pool/").content.decode()
     assert rep.post(f"/leads/{lead.pk}/claim/")["Location"] == f"/leads/{lead.pk}/"
-    late = client_for(alpha, alpha.other_rep).post(f"/leads/{lead.pk}/claim/", follow=True)
+    late_client = client_for(alpha, alpha.other_rep)
+    late_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    late = late_client.post(f"/leads/{lead.pk}/claim/", follow=True)
     assert late.status_code == 200 and "someone else claimed it first" in late.content.decode()
     lead.refresh_from_db()
     assert lead.owner == alpha.rep
