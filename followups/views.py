@@ -8,7 +8,6 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -30,6 +29,14 @@ from .services import (
 from .services.records import Location
 
 BOARD_PAGE_SIZE = 50
+
+
+def _link_prefixes() -> dict[str, str]:
+    """URL prefixes for row links: one reverse() per page instead of two per row."""
+    return {
+        "opportunity": reverse("followups:opportunity", args=[0]).removesuffix("0/"),
+        "account": reverse("followups:account", args=[0]).removesuffix("0/"),
+    }
 
 
 def _member_or_404(user):
@@ -72,7 +79,7 @@ def _via(request) -> str:
 def today(request):
     _member_or_404(request.user)
     items = selectors.rep_today(user=request.user)
-    return render(request, "followups/today.html", {"items": items, "now": timezone.now()})
+    return render(request, "followups/today.html", {"items": items, "links": _link_prefixes()})
 
 
 @login_required
@@ -217,7 +224,8 @@ def board(request):
     page = paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"filter": board_filter, "page": page, "counts": counts, "total": total, "query": query.urlencode()}
+    context = {"filter": board_filter, "page": page, "counts": counts, "total": total, "query": query.urlencode(),
+               "links": _link_prefixes()}
     if request.htmx and request.GET.get("partial") == "rows":
         return render(request, "followups/_board_rows.html", context)
     return render(request, "followups/board.html", context)

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
+from django.db import InternalError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry
