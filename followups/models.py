@@ -423,6 +423,7 @@ class AlertKind(models.TextChoices):
     RED = "red", _("traffic light turned red")
     STAGNANT = "stagnant", _("stagnant in stage")
     REMINDER = "reminder", _("reminder due")
+    FIRST_TOUCH = "first_touch", _("high-value lead not touched in time")
 
 
 class SlaAlert(models.Model):
@@ -435,7 +436,8 @@ class SlaAlert(models.Model):
     kind = models.CharField(max_length=16, choices=AlertKind.choices)
     object_id = models.BigIntegerField()
     lapse = models.DateTimeField(help_text="the clock value the lapse started from")
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="alerts")
+    # Null for lead alerts (first touch): the lead has no opportunity yet; object_id is its id.
+    opportunity = models.ForeignKey(Opportunity, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     raised_at = models.DateTimeField()
 

@@ -14,11 +14,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from audit.services import audit_record
+from leads.models import Lead
 from leads.services import pool_release_expired
 from salesflow.notifications.services import notify
 from salesflow.org.models import Member
@@ -34,6 +36,8 @@ ACC = Account._meta.db_table
 ALERT = SlaAlert._meta.db_table
 TASK = Task._meta.db_table
 FU = FollowUp._meta.db_table
+LEAD = Lead._meta.db_table
+HIGH_VALUE_GRADE = "A"
 
 
 @dataclass(frozen=True)
@@ -111,10 +115,15 @@ def _claim_alerts(cursor, *, now, policy) -> list[tuple]:
         SELECT '{AlertKind.REMINDER}', t.id, t.due_at, t.opportunity_id, t.assignee_id, %(now)s
             FROM {TASK} t JOIN {OPP} o ON o.id = t.opportunity_id
             WHERE t.done_at IS NULL AND t.due_at <= %(now)s AND o.is_open
+        UNION ALL
+        SELECT '{AlertKind.FIRST_TOUCH}', id, assigned_at, NULL, owner_id, %(now)s FROM {LEAD}
+            WHERE budget_grade = '{HIGH_VALUE_GRADE}' AND status IN ('assigned', 'accepted') AND owner_id IS NOT NULL
+              AND first_touch_at IS NULL AND assigned_at <= %(first_touch_cutoff)s
         ON CONFLICT (kind, object_id, lapse) DO NOTHING
         RETURNING id, kind, object_id, lapse, opportunity_id, owner_id
         """,
-        {"now": now, "golden_cutoff": now - dt.timedelta(hours=policy.golden_hours)},
+        {"now": now, "golden_cutoff": now - dt.timedelta(hours=policy.golden_hours),
+         "first_touch_cutoff": now - dt.timedelta(hours=policy.first_touch_hours)},
     )
     return cursor.fetchall()
 
@@ -191,27 +200,37 @@ def _announce(claimed: list[tuple], *, now, tz) -> None:
     """Notify and audit each newly claimed alert (inside the scan's transaction)."""
     if not claimed:
         return
-    opp_ids = sorted({row[4] for row in claimed})
+    opp_ids = sorted({row[4] for row in claimed if row[4] is not None})
     opps = Opportunity.objects.select_related("account", "stage").in_bulk(opp_ids)
+    leads = Lead.objects.in_bulk([row[2] for row in claimed if row[1] == AlertKind.FIRST_TOUCH])
     managers = dict(
         Member.objects.filter(user_id__in={row[5] for row in claimed}).values_list("user_id", "team__manager_id")
     )
     summaries = _last_summaries([row[4] for row in claimed if row[1] == AlertKind.GOLDEN])
     with override(None):
         for alert_id, kind, object_id, lapse, opp_id, owner_id in claimed:
-            opp = opps[opp_id]
             key = f"sla:{kind}:{object_id}:{lapse.isoformat()}"
-            title, body = _alert_text(kind, opp, lapse=lapse, now=now, summaries=summaries, tz=tz)
             recipients = _recipients(kind, owner_id, managers.get(owner_id))
+            if kind == AlertKind.FIRST_TOUCH:
+                lead = leads[object_id]
+                title = _("High-value lead not touched within %(hours)s h: %(name)s") % {
+                    "hours": int((now - lapse).total_seconds() // 3600), "name": lead.company or lead.contact_name}
+                body = _("Assigned %(when)s; every hour of silence costs the deal.") % {
+                    "when": f"{lapse.astimezone(tz):%Y-%m-%d %H:%M}"}
+                link, target_type, target_id, extra = reverse("leads:detail", args=[lead.pk]), "leads.lead", lead.pk, {}
+            else:
+                opp = opps[opp_id]
+                title, body = _alert_text(kind, opp, lapse=lapse, now=now, summaries=summaries, tz=tz)
+                link, target_type, target_id = reverse("followups:opportunity", args=[opp_id]), "followups.opportunity", opp_id
+                extra = {"light": opp.light}
             notify(
-                recipients=recipients, event_key=key, title=title, body=body,
-                link=f"/followups/opportunities/{opp_id}/", kind="alert",
-                payload={"sla": kind, "opportunity": opp_id, "lapse": lapse.isoformat()},
+                recipients=recipients, event_key=key, title=title, body=body, link=link, kind="alert",
+                payload={"sla": kind, "object": object_id, "lapse": lapse.isoformat()},
             )
             audit_record(
-                actor="sla_scan", verb=f"sla.{kind}", target_type="followups.opportunity", target_id=opp_id,
-                payload={"alert": alert_id, "key": key, "recipients": recipients, "scan_clock": now,
-                         "lapse": lapse, "light": opp.light},
+                actor="sla_scan", verb=f"sla.{kind}", target_type=target_type, target_id=target_id,
+                payload={"alert": alert_id, "key": key, "recipients": recipients, "scan_clock": now, "lapse": lapse,
+                         **extra},
             )
 
 

@@ -173,3 +173,23 @@ def test_closed_opportunities_raise_nothing(alpha):
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="won"), via="web", now=NOW)
     result = sla_scan(now=NOW + dt.timedelta(days=1))
     assert result.alerts == 0 and not SlaAlert.objects.filter(opportunity=opp).exists()
+
+
+def test_a_high_value_lead_untouched_for_24_hours_alerts_its_owner_and_manager_once(alpha):
+    from leads.models import Lead, LeadStatus
+    from leads.tests.factories import lead_submit
+
+    lead = lead_submit(company="华山医院", budget_grade="A").lead
+    assigned = NOW - dt.timedelta(hours=25)
+    Lead.objects.filter(pk=lead.pk).update(owner=alpha.rep, status=LeadStatus.ASSIGNED, assigned_at=assigned,
+                                           first_touch_at=None)
+    fresh = lead_submit(company="长海医院", budget_grade="A").lead
+    Lead.objects.filter(pk=fresh.pk).update(owner=alpha.rep, status=LeadStatus.ASSIGNED,
+                                            assigned_at=NOW - dt.timedelta(hours=23), first_touch_at=None)
+    sla_scan(now=NOW)
+    alerts = SlaAlert.objects.filter(kind=AlertKind.FIRST_TOUCH)
+    assert list(alerts.values_list("object_id", flat=True)) == [lead.pk]
+    notes = Notification.objects.filter(event_key=f"sla:first_touch:{lead.pk}:{assigned.isoformat()}")
+    assert {n.recipient_id for n in notes} == {alpha.rep.pk, alpha.manager.pk}
+    assert "华山医院" in notes.first().title
+    assert sla_scan(now=NOW).alerts == 0
