@@ -14,8 +14,8 @@ class BoardFilter(django_filters.FilterSet):
         field_name="owner__member", label=_("rep"), queryset=Member.objects.none(), to_field_name="user_id",
     )
     stage = django_filters.ModelChoiceFilter(queryset=Stage.objects.filter(outcome="open"), label=_("stage"))
-    light = django_filters.TypedChoiceFilter(
-        choices=[c for c in Light.choices if c[0] != Light.NONE], coerce=int, label=_("light")
+    light = django_filters.ChoiceFilter(
+        choices=[c for c in Light.choices if c[0] != Light.NONE], label=_("light"), empty_label=_("any light")
     )
     product_line = django_filters.CharFilter(lookup_expr="exact", label=_("product line"))
 
