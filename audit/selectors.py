@@ -1,4 +1,6 @@
 import json
+import queue
+import threading
 from dataclasses import dataclass
 from hashlib import sha256 as _sha256
 
@@ -87,17 +89,57 @@ def _entry_sound(row: tuple, expected_seq: int, expected_prev: str) -> bool:
         return False
 
 
-def audit_chain_verify(*, chunk_size: int = 10000) -> ChainVerdict:
+def _prefetched(cursor, chunk_size: int, stop: threading.Event):
+    """Yield the cursor's rows in chunks while a thread already fetches the next chunk.
+
+    PostgreSQL reads and sends a chunk on the other core while this thread hashes the last
+    one. At most two chunks wait in the queue, so memory stays flat.
+    """
+    chunks: queue.Queue = queue.Queue(maxsize=2)
+
+    def fetch():
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(chunk_size)
+                chunks.put(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the consuming thread, which raises it
+            chunks.put(exc)
+
+    reader = threading.Thread(target=fetch, name="audit-verify-fetch", daemon=True)
+    reader.start()
+    try:
+        while True:
+            rows = chunks.get()
+            if isinstance(rows, BaseException):
+                raise rows
+            if not rows:
+                return
+            yield rows
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting on a full queue, then let it finish
+            try:
+                chunks.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        reader.join()
+
+
+def audit_chain_verify(*, chunk_size: int = 5000) -> ChainVerdict:
     """Walk the current tenant's chain in order, streaming rows, and name the first bad entry.
 
     One server-side cursor inside a transaction (so PostgreSQL streams rather than
-    materialising the result), plain tuples, and a fast check per row; only a row that
-    fails it goes through `_entry_problem` to be named. Memory stays flat at any size.
+    materialising the result), plain tuples fetched a chunk ahead, and a fast check per
+    row; only a row that fails it goes through `_entry_problem` to be named. Memory stays
+    flat at any size.
     """
     expected_prev, count = GENESIS_HASH, 0
+    stop = threading.Event()
     with transaction.atomic(), connection.chunked_cursor() as cursor:
         cursor.execute(_VERIFY_SQL.format(table=connection.ops.quote_name(AuditEntry._meta.db_table)))
-        while rows := cursor.fetchmany(chunk_size):
+        for rows in _prefetched(cursor.cursor, chunk_size, stop):
             for row in rows:
                 if not _entry_sound(row, count + 1, expected_prev):
                     problem = _entry_problem(row, count + 1, expected_prev)

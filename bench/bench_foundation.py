@@ -10,7 +10,9 @@ append     `audit_record` in its own transaction per entry, from N writer proces
            tenants; then the chains are verified. A diagnosis follows: one writer alone
            (how long the chain head stays locked, split into the work before COMMIT and the
            COMMIT itself) and N writers with `synchronous_commit = off` (the share of the
-           WAL flush).
+           WAL flush), with the CPU each append costs in Python and in its PostgreSQL
+           backend. Last, the proposed one-statement append (`audit_record_one_statement`,
+           bench-only code) is measured the same way and its chains verified.
 verify     entries built in Python with audit/canonical.py (correctly chained from the
            tenant's chain head) and COPY'd in; then `manage.py verify_audit --schema S` is
            timed as a subprocess, with its peak RSS, at each size.
@@ -48,7 +50,7 @@ def _parse(argv):
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--migrate-runs", type=int, default=None, help="runs of the migrate-based provisioning (default: --runs)")
     parser.add_argument("--writers", type=int, default=8)
-    parser.add_argument("--entries", type=int, default=1000, help="entries per writer per run")
+    parser.add_argument("--entries", type=int, default=500, help="entries per writer per run")
     parser.add_argument("--verify-sizes", default="100000,1000000")
     parser.add_argument("--keep", action="store_true", help="keep the benchmark tenants")
     options, _ = parser.parse_known_args(argv)
@@ -89,24 +91,77 @@ def bench_provision(options) -> None:
 
 # ---------------------------------------------------------------------------- audit appends
 
-def _writer(schema, count, barrier, results, synchronous_commit):
+_ONE_STATEMENT_APPEND = """
+WITH head AS (SELECT seq, entry_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE),
+     sealed AS (SELECT seq + 1 AS seq, entry_hash AS prev,
+                       %(before_prev)s || entry_hash || %(before_seq)s || (seq + 1)::text || %(after_seq)s AS canonical
+                  FROM head),
+     added AS (INSERT INTO audit_auditentry (seq, prev_hash, entry_hash, canonical, created_at, actor_id,
+                                             actor_label, verb, target_type, target_id, payload, reason)
+               SELECT seq, prev, encode(sha256(convert_to(canonical, 'UTF8')), 'hex'), canonical, %(created_at)s,
+                      %(actor_id)s, %(actor)s, %(verb)s, %(target_type)s, %(target_id)s, %(payload)s::jsonb, %(reason)s
+                 FROM sealed
+               RETURNING seq, entry_hash)
+UPDATE audit_auditchainhead SET seq = added.seq, entry_hash = added.entry_hash FROM added WHERE id = 1
+"""
+
+
+def audit_record_one_statement(*, actor: str, verb: str, target_type: str = "", target_id=None, payload=None, reason=""):
+    """EXPERIMENT (bench only, not the application's code): the proposal for audit/services.py.
+
+    Everything but the sequence number and the previous hash is computed before the lock;
+    the canonical text is assembled around them in SQL (its keys sort as actor, actor_id,
+    created_at, payload, prev_hash, reason, seq, target_id, target_type, verb), hashed by
+    PostgreSQL's sha256(), and lock + INSERT + head UPDATE are one statement: the head is
+    held for one statement and the COMMIT instead of three round trips, Python and COMMIT.
+    The chain it writes is checked by the same audit_chain_verify as every other.
+    """
+    from audit.canonical import normalise
+
+    clean = normalise(payload or {})
+    created_at = dt.datetime.now(dt.timezone.utc)
+    ident = "" if target_id is None else str(target_id)
+    before_prev = canonical_json({"actor": actor, "actor_id": None, "created_at": created_at, "payload": clean})[:-1]
+    after_seq = canonical_json({"target_id": ident, "target_type": target_type, "verb": verb})[1:]
+    with connection.cursor() as cursor:
+        cursor.execute(_ONE_STATEMENT_APPEND, {
+            "before_prev": before_prev + ',"prev_hash":"', "before_seq": '","reason":' + canonical_json(reason) + ',"seq":',
+            "after_seq": "," + after_seq, "created_at": created_at, "actor_id": None, "actor": actor, "verb": verb,
+            "target_type": target_type, "target_id": ident, "payload": canonical_json(clean), "reason": reason,
+        })
+
+
+def _backend_cpu_seconds(pid: int) -> float:
+    """User + system CPU of a PostgreSQL backend on this machine (from /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def _writer(schema, count, barrier, results, synchronous_commit, append):
     """One writer process: its own connection, one transaction per entry."""
     try:
         connections.close_all()
         with schema_context(schema):
-            if synchronous_commit != "on":
-                with connection.cursor() as cursor:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                backend = cursor.fetchone()[0]
+                if synchronous_commit != "on":
                     cursor.execute("SELECT set_config('synchronous_commit', %s, false)", [synchronous_commit])
             with transaction.atomic():  # warm up: connection, search_path, plans
-                audit_record(actor="bench-writer", verb="bench.warmup", target_type="bench", target_id=os.getpid())
+                append(actor="bench-writer", verb="bench.warmup", target_type="bench", target_id=os.getpid())
             barrier.wait()
             work, commit = [], []
+            cpu_client, cpu_server = time.process_time(), _backend_cpu_seconds(backend)
             started = time.perf_counter()
             for i in range(count):
                 t0 = time.perf_counter()
                 atomic = transaction.atomic()
                 atomic.__enter__()
-                audit_record(
+                append(
                     actor="bench-writer", verb="lead.routed", target_type="leads.lead", target_id=i,
                     payload={"rule": "A-grade top performer", "owner": "rep017", "score": 87, "writer": os.getpid()},
                 )
@@ -116,18 +171,23 @@ def _writer(schema, count, barrier, results, synchronous_commit):
                 work.append(t1 - t0)
                 commit.append(t2 - t1)
             finished = time.perf_counter()
+            cpu_client = time.process_time() - cpu_client
+            cpu_server = _backend_cpu_seconds(backend) - cpu_server
         connections.close_all()
-        results.put({"started": started, "finished": finished, "count": count, "work": work, "commit": commit})
+        results.put({"started": started, "finished": finished, "count": count, "work": work, "commit": commit,
+                     "cpu_client": cpu_client, "cpu_server": cpu_server})
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which fails the run
         results.put({"error": repr(exc)})
         raise
 
 
-def _append_run(schemas: list[str], count: int, synchronous_commit: str = "on") -> dict:
+def _append_run(schemas: list[str], count: int, synchronous_commit: str = "on", append=audit_record) -> dict:
     ctx = multiprocessing.get_context("fork")
     barrier, results = ctx.Barrier(len(schemas)), ctx.Queue()
     connections.close_all()
-    processes = [ctx.Process(target=_writer, args=(s, count, barrier, results, synchronous_commit)) for s in schemas]
+    processes = [
+        ctx.Process(target=_writer, args=(s, count, barrier, results, synchronous_commit, append)) for s in schemas
+    ]
     for process in processes:
         process.start()
     reports = [results.get(timeout=600) for _ in processes]
@@ -149,6 +209,8 @@ def _append_run(schemas: list[str], count: int, synchronous_commit: str = "on") 
         "latency_p99_ms": percentile(latencies, 0.99) * 1000,
         "work_median_ms": median([w for r in reports for w in r["work"]]) * 1000,
         "commit_median_ms": median([c for r in reports for c in r["commit"]]) * 1000,
+        "cpu_client_ms_per_entry": sum(r["cpu_client"] for r in reports) / total * 1000,
+        "cpu_server_ms_per_entry": sum(r["cpu_server"] for r in reports) / total * 1000,
     }
 
 
@@ -163,9 +225,11 @@ def _summarise(label: str, key: str, runs: list[dict]) -> float:
     record(f"{key}_work_commit_ms_median", [
         round(median([r["work_median_ms"] for r in runs]), 3), round(median([r["commit_median_ms"] for r in runs]), 3)
     ])
+    cpu = [round(median([r[f"cpu_{side}_ms_per_entry"] for r in runs]), 3) for side in ("client", "server")]
+    record(f"{key}_cpu_ms_per_entry_client_server", cpu)
     p50, p95, p99 = (median([r[f"latency_{p}_ms"] for r in runs]) for p in ("p50", "p95", "p99"))
-    print(f"{label:<44} median {rate:7.0f} entries/s  (runs {', '.join(f'{x:.0f}' for x in rates)});"
-          f" txn latency p50/p95/p99 {p50:.2f}/{p95:.2f}/{p99:.2f} ms")
+    print(f"{label:<52} median {rate:6.0f} entries/s (runs {', '.join(f'{x:.0f}' for x in rates)});"
+          f" txn p50/p95/p99 {p50:.2f}/{p95:.2f}/{p99:.2f} ms; CPU/entry Python {cpu[0]:.2f} ms + PostgreSQL {cpu[1]:.2f} ms")
     return rate
 
 
@@ -209,12 +273,24 @@ def bench_append(options) -> bool:
         print(f"  {n} writers in one tenant reach {one_rate / alone_rate:.2f}x one writer;"
               f" without waiting for the WAL flush: {async_rate:.0f}/s ({async_rate / one_rate:.2f}x)")
         record("append_one_tenant_over_single_writer", round(one_rate / alone_rate, 2))
+        load = os.getloadavg()
+        record("load_average_1_5_15", [round(x, 2) for x in load])
+        print(f"  load average during the append runs: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
+
+        # The proposal, measured (bench-only code): lock + INSERT + head UPDATE in one statement.
+        proposal_one = [_append_run([one.schema_name] * n, count, append=audit_record_one_statement)
+                        for _ in range(options.runs)]
+        proposal_many = [_append_run([t.schema_name for t in many], count, append=audit_record_one_statement)
+                         for _ in range(options.runs)]
+        p_one = _summarise(f"proposal (1 statement): {n} writers, one tenant", "proposal_one_tenant", proposal_one)
+        p_many = _summarise(f"proposal (1 statement): {n} writers, {n} tenants", "proposal_across_tenants", proposal_many)
+        print(f"  proposal vs today: one tenant {p_one / one_rate:.2f}x, across tenants {p_many / many_rate:.2f}x")
 
         # Every writer also appends one warm-up entry per run before the clock starts.
-        appended_one = sum(r["entries"] + r["writers"] for r in one_runs + alone_runs + async_runs)
+        appended_one = sum(r["entries"] + r["writers"] for r in one_runs + alone_runs + async_runs + proposal_one)
         good = _chain_check(one.schema_name, before[one.schema_name] + appended_one)
         for tenant in many:
-            good = _chain_check(tenant.schema_name, before[tenant.schema_name] + options.runs * (count + 1)) and good
+            good = _chain_check(tenant.schema_name, before[tenant.schema_name] + 2 * options.runs * (count + 1)) and good
         record("append_chains_intact", good)
         print(f"  targets >= {APPEND_TARGET_PER_S}/s: one tenant {'met' if one_rate >= APPEND_TARGET_PER_S else 'MISSED'},"
               f" across tenants {'met' if many_rate >= APPEND_TARGET_PER_S else 'MISSED'}")

@@ -46,3 +46,16 @@ def test_a_rewritten_hash_breaks_the_link_to_the_next_entry(alpha):
     assert verdict.broken_seq == victim.seq
     assert "hash does not match" in verdict.problem
     assert verdict.count == victim.seq - 1 and follower.seq == victim.seq + 1
+
+
+def test_verify_stops_at_the_broken_entry_across_many_chunks_and_leaves_the_connection_usable(alpha):
+    entries = [_record(alpha.admin, payload={"i": i}) for i in range(12)]
+    victim = entries[7]
+    _tamper("UPDATE audit_auditentry SET payload = '{\"i\": -1}' WHERE id = %s", [victim.pk])
+    verdict = audit_chain_verify(chunk_size=2)
+    assert verdict.broken_seq == victim.seq
+    assert "payload" in verdict.problem
+    assert audit_chain_verify(chunk_size=3).broken_seq == victim.seq
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM audit_auditentry")
+        assert cursor.fetchone()[0] >= 12
