@@ -249,6 +249,11 @@ class Opportunity(models.Model):
                 fields=["-light", "next_due_at"], name="followups_opp_board", condition=models.Q(is_open=True)
             ),
             models.Index(fields=["owner", "-light", "next_due_at"], name="followups_opp_owner_board"),
+            # Board counts by light: answered from this index alone (index-only scan).
+            models.Index(
+                fields=["owner", "light", "is_stagnant"], name="followups_opp_open_counts",
+                condition=models.Q(is_open=True),
+            ),
             # The golden-48h scan: open opportunities by their last update.
             models.Index(fields=["last_activity_at"], name="followups_opp_silence", condition=models.Q(is_open=True)),
             models.Index(fields=["account"], name="followups_opp_account"),
