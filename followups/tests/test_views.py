@@ -172,3 +172,12 @@ def test_a_task_is_completed_only_by_its_assignee(alpha, client_for):
     assert client_for(alpha, alpha.rep).post(reverse("followups:task-done", args=[task.pk])).status_code == 302
     task.refresh_from_db()
     assert task.done_at is not None
+
+
+def test_the_board_drills_down_into_a_customers_last_interactions_in_place(alpha, client_for, opp):
+    followup_log(actor=alpha.rep, opportunity=opp, kind="visit", summary="院长办公室拜访")
+    client = client_for(alpha, alpha.manager)
+    board = client.get(reverse("followups:board")).content.decode()
+    assert f'hx-get="/followups/accounts/{opp.account_id}/"' in board and 'id="drill"' in board
+    partial = client.get(reverse("followups:account", args=[opp.account_id]), HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in partial and "院长办公室拜访" in partial and opp.account.name in partial
