@@ -11,12 +11,13 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, F, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from salesflow.notifications.services import notify
-from salesflow.org.models import Member, Role
+from salesflow.org.models import Member, Region, Role, Team
 from salesflow.org.selectors import tenant_settings_get
 
 from ..models import Lead, LeadStatus, RepLoad, RoutingDecision, RoutingRule, Strategy
@@ -50,7 +51,16 @@ def rules_active() -> list[RoutingRule]:
         cached = None
     if cached is not None:
         return cached
-    rules = list(RoutingRule.objects.filter(enabled=True).prefetch_related("pool_teams", "pool_regions", "pool_users").order_by("position", "id"))
+    # Only ids of the pool's teams, regions and users: the cached copy carries no personal data.
+    rules = list(
+        RoutingRule.objects.filter(enabled=True)
+        .prefetch_related(
+            Prefetch("pool_teams", queryset=Team.objects.only("id")),
+            Prefetch("pool_regions", queryset=Region.objects.only("id")),
+            Prefetch("pool_users", queryset=get_user_model().objects.only("id")),
+        )
+        .order_by("position", "id")
+    )
     try:
         cache.set(RULES_CACHE_KEY, rules, RULES_CACHE_SECONDS)
     except RedisError:
@@ -102,14 +112,32 @@ def _pool_members(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_day
     return list(members.order_by("user_id")), ", ".join(wanted)
 
 
+CLOSE_RATES_CACHE_KEY = "leads:close-rates-7d"
+CLOSE_RATES_CACHE_SECONDS = 60
+
+
 def _close_rates(user_ids: list[int], *, now: dt.datetime) -> dict[int, tuple[int, int]]:
-    """(converted, assigned) over the last 7 days per rep."""
-    rows = (
-        Lead.objects.filter(owner_id__in=user_ids, assigned_at__gte=now - dt.timedelta(days=7))
-        .values("owner_id")
-        .annotate(total=Count("id"), won=Count("id", filter=Q(status=LeadStatus.CONVERTED)))
-    )
-    return {row["owner_id"]: (row["won"], row["total"]) for row in rows}
+    """(converted, assigned) over the last 7 days per rep.
+
+    A 7-day rate moves slowly, so all reps' figures are computed in one grouped query and
+    cached for a minute; on a tenant with a million leads this keeps A-grade intake cheap.
+    """
+    try:
+        cached = cache.get(CLOSE_RATES_CACHE_KEY)
+    except RedisError:
+        cached = None
+    if cached is None:
+        rows = (
+            Lead.objects.filter(owner__isnull=False, assigned_at__gte=now - dt.timedelta(days=7))
+            .values("owner_id")
+            .annotate(total=Count("id"), won=Count("id", filter=Q(status=LeadStatus.CONVERTED)))
+        )
+        cached = {row["owner_id"]: (row["won"], row["total"]) for row in rows}
+        try:
+            cache.set(CLOSE_RATES_CACHE_KEY, cached, CLOSE_RATES_CACHE_SECONDS)
+        except RedisError:
+            pass
+    return {user_id: cached[user_id] for user_id in user_ids if user_id in cached}
 
 
 def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.datetime | None = None, lock: bool = False) -> Plan:
