@@ -181,3 +181,20 @@ def test_the_board_drills_down_into_a_customers_last_interactions_in_place(alpha
     assert f'hx-get="/followups/accounts/{opp.account_id}/"' in board and 'id="drill"' in board
     partial = client.get(reverse("followups:account", args=[opp.account_id]), HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in partial and "院长办公室拜访" in partial and opp.account.name in partial
+
+
+def test_today_and_the_opportunity_page_keep_to_a_fixed_query_budget(alpha, client_for, django_assert_max_num_queries):
+    from followups.models import Stage
+    from followups.services import opportunity_stage_change
+
+    opps = [opportunity_make(owner=alpha.rep, name=f"项目{n}", next_due_at=timezone.now() - dt.timedelta(hours=n))
+            for n in range(25)]
+    for opp in opps[:5]:
+        opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="solution_demo"), via="web")
+        followup_log(actor=alpha.rep, opportunity=opp, kind="call", summary="通话")
+    client = client_for(alpha, alpha.rep)
+    client.get(reverse("followups:today"))
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("followups:today")).status_code == 200
+    with django_assert_max_num_queries(20):
+        assert client.get(reverse("followups:opportunity", args=[opps[0].pk])).status_code == 200
