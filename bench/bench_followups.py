@@ -6,12 +6,13 @@
 
 scan   --tenants tenants provisioned the real way and filled by seed_demo's seeders
        (org + followups) with --scan-opportunities in total; then `run_sla_scan` over all
-       of them at one clock three times: the first scan (it raises the backlog of alerts
-       the seeded history holds), a second at the same clock (must raise 0: the
-       steady-state cost), and a third an hour later (the beat's regular case).
+       of them: the first scan (it raises the backlog of alerts the seeded history holds,
+       each notified and audited), a second at the same clock (must raise 0: the
+       steady-state cost), one an hour later (the beat's regular case) and one a day later
+       (a day's worth of new lapses).
        Per-tenant overhead = steady-state time / tenants.
 board  one tenant with --board-opportunities opportunities (seed_followups; --board-days
-       controls the follow-up count, ~10 per opportunity at 45 days), scanned once; then
+       controls the follow-up count, ~8.5 per opportunity at 45 days, ~10 at 53); then
        the board partial (htmx rows) and the full board page, warm, --requests times each,
        as the tenant admin (whole tenant) and as one team manager; queries per request.
 today  in the board tenant, a rep owning 300 open opportunities: /followups/today/ p95.
