@@ -247,7 +247,7 @@ def followup_log(
         last = max(opp.last_activity_at, occurred_at)
         due = next_due(
             policy=policy, amount=opp.amount, created_at=opp.created_at, last_activity_at=last,
-            next_step_due_at=next_step_due_at if next_step_due_at is not None else None,
+            next_step_due_at=next_step_due_at,
         )
         fields = {"last_activity_at": last, "next_due_at": due, "is_stagnant": False}
         if opp.is_open:
