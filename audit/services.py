@@ -1,18 +1,58 @@
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from .canonical import canonical_json, normalise, sha256_hex
-from .models import AuditChainHead, AuditEntry
+from .canonical import canonical_json, normalise
+from .models import AuditEntry
 
 
 class AuditOutsideTransaction(RuntimeError):
     pass
 
 
+# Lock the chain head, seal and insert the entry, move the head: one statement, one round
+# trip. Only the sequence number and the previous hash need the lock, so the canonical
+# text is prepared before it and completed here around those two values; PostgreSQL's
+# sha256() of the UTF-8 text is byte for byte the hash Python computes when verifying.
+_APPEND_SQL = """
+WITH head AS (
+    SELECT seq, entry_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE
+), sealed AS (
+    SELECT seq + 1 AS seq, entry_hash AS prev_hash,
+           %(before_prev)s || entry_hash || %(before_seq)s || (seq + 1)::text || %(after_seq)s AS canonical
+      FROM head
+), added AS (
+    INSERT INTO audit_auditentry (seq, prev_hash, entry_hash, canonical, created_at, actor_id,
+                                  actor_label, verb, target_type, target_id, payload, reason)
+    SELECT seq, prev_hash, encode(sha256(convert_to(canonical, 'UTF8')), 'hex'), canonical, %(created_at)s,
+           %(actor_id)s, %(actor_label)s, %(verb)s, %(target_type)s, %(target_id)s, %(payload)s::jsonb, %(reason)s
+      FROM sealed
+    RETURNING id, seq, prev_hash, entry_hash, canonical
+)
+UPDATE audit_auditchainhead SET seq = added.seq, entry_hash = added.entry_hash
+  FROM added WHERE audit_auditchainhead.id = 1
+RETURNING added.id, added.seq, added.prev_hash, added.entry_hash, added.canonical
+"""
+
+
 def _target_parts(target: models.Model | None, target_type: str, target_id) -> tuple[str, str]:
     if target is not None:
         return target._meta.label_lower, str(target.pk)
     return target_type, "" if target_id is None else str(target_id)
+
+
+def _canonical_pieces(*, created_at, actor_id, actor_label, verb, target_type, target_id, payload, reason) -> dict:
+    """The canonical text of an entry, cut where its seq and prev_hash go.
+
+    Keys sort as actor, actor_id, created_at, payload, prev_hash, reason, seq, target_id,
+    target_type, verb; so the text is `before_prev` + prev_hash + `before_seq` + seq + `after_seq`.
+    """
+    head = canonical_json({"actor": actor_label, "actor_id": actor_id, "created_at": created_at, "payload": payload})
+    tail = canonical_json({"target_id": target_id, "target_type": target_type, "verb": verb})
+    return {
+        "before_prev": head[:-1] + ',"prev_hash":"',
+        "before_seq": '","reason":' + canonical_json(reason) + ',"seq":',
+        "after_seq": "," + tail[1:],
+    }
 
 
 def audit_record(
@@ -28,51 +68,29 @@ def audit_record(
 ) -> AuditEntry:
     """Append one entry to the current tenant's chain, inside the caller's transaction.
 
-    The chain head row is locked first and read only after the lock, so concurrent
-    appends queue up instead of forking. The lock is held until the caller commits:
-    call this as the last write of a service to keep that window short.
+    The chain head row is locked and read in the same statement that appends, so
+    concurrent appends queue up instead of forking. The lock is held until the caller
+    commits: call this as the last write of a service to keep that window short.
     """
     if not connection.in_atomic_block:
         raise AuditOutsideTransaction("audit_record must run inside the transaction of the change it records")
 
-    head = AuditChainHead.objects.select_for_update().get(pk=1)
     kind, ident = _target_parts(target, target_type, target_id)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    actor_id = actor.pk if is_user else None
-    actor_label = actor.get_username() if is_user else (str(actor) if actor else "system")
-    created_at = at or timezone.now()
-    clean_payload = normalise(payload or {})
-    seq = head.seq + 1
-    content = {
-        "seq": seq,
-        "prev_hash": head.entry_hash,
-        "created_at": created_at,
-        "actor_id": actor_id,
-        "actor": actor_label,
+    fields = {
+        "created_at": at or timezone.now(),
+        "actor_id": actor.pk if is_user else None,
+        "actor_label": actor.get_username() if is_user else (str(actor) if actor else "system"),
         "verb": verb,
         "target_type": kind,
         "target_id": ident,
-        "payload": clean_payload,
+        "payload": normalise(payload or {}),
         "reason": reason,
     }
-    canonical = canonical_json(content)
-    entry_hash = sha256_hex(canonical)
-    entry = AuditEntry.objects.create(
-        seq=seq,
-        prev_hash=head.entry_hash,
-        entry_hash=entry_hash,
-        canonical=canonical,
-        created_at=created_at,
-        actor_id=actor_id,
-        actor_label=actor_label,
-        verb=verb,
-        target_type=kind,
-        target_id=ident,
-        payload=clean_payload,
-        reason=reason,
-    )
-    AuditChainHead.objects.filter(pk=1).update(seq=seq, entry_hash=entry_hash)
-    return entry
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND_SQL, {**fields, **_canonical_pieces(**fields), "payload": canonical_json(fields["payload"])})
+        pk, seq, prev_hash, entry_hash, canonical = cursor.fetchone()
+    return AuditEntry(pk=pk, seq=seq, prev_hash=prev_hash, entry_hash=entry_hash, canonical=canonical, **fields)
 
 
 def audit_record_atomic(**kwargs) -> AuditEntry:

@@ -11,8 +11,7 @@ append     `audit_record` in its own transaction per entry, from N writer proces
            (how long the chain head stays locked, split into the work before COMMIT and the
            COMMIT itself) and N writers with `synchronous_commit = off` (the share of the
            WAL flush), with the CPU each append costs in Python and in its PostgreSQL
-           backend. Last, the proposed one-statement append (`audit_record_one_statement`,
-           bench-only code) is measured the same way and its chains verified.
+           backend.
 verify     entries built in Python with audit/canonical.py (correctly chained from the
            tenant's chain head) and COPY'd in; then `manage.py verify_audit --schema S` is
            timed as a subprocess, with its peak RSS, at each size.
@@ -90,46 +89,6 @@ def bench_provision(options) -> None:
 
 
 # ---------------------------------------------------------------------------- audit appends
-
-_ONE_STATEMENT_APPEND = """
-WITH head AS (SELECT seq, entry_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE),
-     sealed AS (SELECT seq + 1 AS seq, entry_hash AS prev,
-                       %(before_prev)s || entry_hash || %(before_seq)s || (seq + 1)::text || %(after_seq)s AS canonical
-                  FROM head),
-     added AS (INSERT INTO audit_auditentry (seq, prev_hash, entry_hash, canonical, created_at, actor_id,
-                                             actor_label, verb, target_type, target_id, payload, reason)
-               SELECT seq, prev, encode(sha256(convert_to(canonical, 'UTF8')), 'hex'), canonical, %(created_at)s,
-                      %(actor_id)s, %(actor)s, %(verb)s, %(target_type)s, %(target_id)s, %(payload)s::jsonb, %(reason)s
-                 FROM sealed
-               RETURNING seq, entry_hash)
-UPDATE audit_auditchainhead SET seq = added.seq, entry_hash = added.entry_hash FROM added WHERE id = 1
-"""
-
-
-def audit_record_one_statement(*, actor: str, verb: str, target_type: str = "", target_id=None, payload=None, reason=""):
-    """EXPERIMENT (bench only, not the application's code): the proposal for audit/services.py.
-
-    Everything but the sequence number and the previous hash is computed before the lock;
-    the canonical text is assembled around them in SQL (its keys sort as actor, actor_id,
-    created_at, payload, prev_hash, reason, seq, target_id, target_type, verb), hashed by
-    PostgreSQL's sha256(), and lock + INSERT + head UPDATE are one statement: the head is
-    held for one statement and the COMMIT instead of three round trips, Python and COMMIT.
-    The chain it writes is checked by the same audit_chain_verify as every other.
-    """
-    from audit.canonical import normalise
-
-    clean = normalise(payload or {})
-    created_at = dt.datetime.now(dt.timezone.utc)
-    ident = "" if target_id is None else str(target_id)
-    before_prev = canonical_json({"actor": actor, "actor_id": None, "created_at": created_at, "payload": clean})[:-1]
-    after_seq = canonical_json({"target_id": ident, "target_type": target_type, "verb": verb})[1:]
-    with connection.cursor() as cursor:
-        cursor.execute(_ONE_STATEMENT_APPEND, {
-            "before_prev": before_prev + ',"prev_hash":"', "before_seq": '","reason":' + canonical_json(reason) + ',"seq":',
-            "after_seq": "," + after_seq, "created_at": created_at, "actor_id": None, "actor": actor, "verb": verb,
-            "target_type": target_type, "target_id": ident, "payload": canonical_json(clean), "reason": reason,
-        })
-
 
 def _backend_cpu_seconds(pid: int) -> float:
     """User + system CPU of a PostgreSQL backend on this machine (from /proc)."""
@@ -267,7 +226,7 @@ def bench_append(options) -> bool:
         async_rate = _summarise(f"diagnosis: {n} writers, one tenant, sync commit off", "append_one_tenant_async", async_runs)
         work = median([r["work_median_ms"] for r in alone_runs])
         commit = median([r["commit_median_ms"] for r in alone_runs])
-        print(f"  one append alone: {work:.3f} ms locking the head + INSERT + head UPDATE (Python and 3 round trips),"
+        print(f"  one append alone: {work:.3f} ms locking the head + INSERT + head UPDATE (Python and one statement),"
               f" {commit:.3f} ms COMMIT (WAL flush + round trip); head held ~{work + commit:.3f} ms"
               f" -> ceiling ~{1000 / (work + commit):.0f}/s in one tenant")
         print(f"  {n} writers in one tenant reach {one_rate / alone_rate:.2f}x one writer;"
@@ -277,20 +236,11 @@ def bench_append(options) -> bool:
         record("load_average_1_5_15", [round(x, 2) for x in load])
         print(f"  load average during the append runs: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} cores")
 
-        # The proposal, measured (bench-only code): lock + INSERT + head UPDATE in one statement.
-        proposal_one = [_append_run([one.schema_name] * n, count, append=audit_record_one_statement)
-                        for _ in range(options.runs)]
-        proposal_many = [_append_run([t.schema_name for t in many], count, append=audit_record_one_statement)
-                         for _ in range(options.runs)]
-        p_one = _summarise(f"proposal (1 statement): {n} writers, one tenant", "proposal_one_tenant", proposal_one)
-        p_many = _summarise(f"proposal (1 statement): {n} writers, {n} tenants", "proposal_across_tenants", proposal_many)
-        print(f"  proposal vs today: one tenant {p_one / one_rate:.2f}x, across tenants {p_many / many_rate:.2f}x")
-
         # Every writer also appends one warm-up entry per run before the clock starts.
-        appended_one = sum(r["entries"] + r["writers"] for r in one_runs + alone_runs + async_runs + proposal_one)
+        appended_one = sum(r["entries"] + r["writers"] for r in one_runs + alone_runs + async_runs)
         good = _chain_check(one.schema_name, before[one.schema_name] + appended_one)
         for tenant in many:
-            good = _chain_check(tenant.schema_name, before[tenant.schema_name] + 2 * options.runs * (count + 1)) and good
+            good = _chain_check(tenant.schema_name, before[tenant.schema_name] + options.runs * (count + 1)) and good
         record("append_chains_intact", good)
         print(f"  targets >= {APPEND_TARGET_PER_S}/s: one tenant {'met' if one_rate >= APPEND_TARGET_PER_S else 'MISSED'},"
               f" across tenants {'met' if many_rate >= APPEND_TARGET_PER_S else 'MISSED'}")

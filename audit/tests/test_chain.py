@@ -1,4 +1,5 @@
 import datetime as dt
+import hashlib
 import threading
 from decimal import Decimal
 
@@ -118,3 +119,16 @@ def test_twenty_concurrent_writers_make_one_unbroken_chain(committed_tenant):
     assert verdict.intact, str(verdict)
     assert seqs == list(range(1, len(seqs) + 1))
     assert len(seqs) >= writers * per_writer
+
+
+def test_the_sealed_text_is_exactly_the_canonical_form_of_the_entry(alpha):
+    entry = _record(alpha.admin, target=alpha.rep, payload={"金额": Decimal("9.90"), "at": dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)}, reason='a "quoted" reason')
+    content = {
+        "seq": entry.seq, "prev_hash": entry.prev_hash, "created_at": entry.created_at, "actor_id": alpha.admin.pk,
+        "actor": alpha.admin.username, "verb": "test.recorded", "target_type": "auth.user", "target_id": str(alpha.rep.pk),
+        "payload": {"金额": "9.90", "at": "2026-01-02T00:00:00.000000+00:00"}, "reason": 'a "quoted" reason',
+    }
+    assert entry.canonical == canonical_json(content)
+    assert entry.entry_hash == hashlib.sha256(entry.canonical.encode()).hexdigest()
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert (stored.canonical, stored.entry_hash, stored.seq) == (entry.canonical, entry.entry_hash, entry.seq)
