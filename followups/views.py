@@ -260,9 +260,8 @@ def compliance(request):
 
 
 @login_required
-@require_POST
 def lead_convert_view(request, lead_id: int):
-    """Turn a lead the user may see into account + contact + opportunity in one step."""
+    """Turn a lead the user may see into account + contact + opportunity in one step (GET: the form)."""
     from leads.selectors import lead_get_for_user
     from leads.services import LeadStateConflict
 
@@ -271,9 +270,12 @@ def lead_convert_view(request, lead_id: int):
         raise Http404
     if lead.owner_id != request.user.pk and not is_manager(request.user):
         raise PermissionDenied
+    if request.method != "POST":
+        form = ConvertForm(initial={"opportunity_name": f"{lead.company or lead.contact_name} · {lead.product_line or lead.industry}"})
+        return render(request, "followups/convert.html", {"lead": lead, "form": form})
     form = ConvertForm(request.POST)
     if not form.is_valid():
-        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain; charset=utf-8")
+        return render(request, "followups/convert.html", {"lead": lead, "form": form}, status=400)
     try:
         opportunity = lead_convert(actor=request.user, lead=lead, **form.cleaned_data)
     except LeadStateConflict as exc:

@@ -46,6 +46,10 @@ def test_a_lead_converts_only_once(alpha, lead):
 
 def test_the_conversion_page_shows_the_lead_history_and_refuses_others(alpha, beta, client_for, lead):
     url = reverse("followups:lead-convert", args=[lead.pk])
+    form = client_for(alpha, alpha.rep).get(url)
+    assert form.status_code == 200 and "仁济医院" in form.content.decode()
+    assert client_for(alpha, alpha.other_rep).get(url).status_code == 404
+    assert client_for(alpha, alpha.rep).post(url, {"amount": "-1", "contact_role": "other"}).status_code == 400
     assert client_for(alpha, alpha.other_rep).post(url, {"amount": "1", "contact_role": "other"}).status_code == 404
     assert client_for(beta, beta.admin).post(url, {"amount": "1", "contact_role": "other"}).status_code == 404
     response = client_for(alpha, alpha.rep).post(url, {"amount": "200000", "contact_role": "purchasing"})
