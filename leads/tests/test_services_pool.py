@@ -55,3 +55,21 @@ def test_a_claim_younger_than_72_hours_stays(alpha):
     lead = lead_submit(budget_grade="C").lead
     lead_claim(actor=alpha.rep, lead=lead, now=timezone.now() - dt.timedelta(hours=71))
     assert pool_release_expired(now=timezone.now()) == 0
+
+
+def test_merging_by_hand_moves_touches_frees_the_slot_and_is_audited(alpha, client_for):
+    from leads.models import Lead, LeadTouch
+
+    keep = lead_submit(budget_grade="B", region="上海", product_line="影像设备").lead
+    extra = lead_submit(budget_grade="B", region="上海", product_line="影像设备").lead
+    lead_touch_record(actor=alpha.rep, lead=extra, kind="call")
+    before = RepLoad.objects.get(user=alpha.rep).open_count
+    response = client_for(alpha, alpha.admin).post(
+        "/admin/leads/lead/", {"action": "merge_into_oldest", "_selected_action": [keep.pk, extra.pk]})
+    assert response.status_code == 302
+    extra.refresh_from_db()
+    assert extra.status == LeadStatus.MERGED and extra.merged_into_id == keep.pk
+    assert LeadTouch.objects.filter(lead=keep, kind="call").exists()
+    assert RepLoad.objects.get(user=alpha.rep).open_count == before - 1
+    assert AuditEntry.objects.filter(verb="lead.merged", target_id=str(keep.pk)).exists()
+    assert Lead.objects.exclude(status="merged").filter(pk=extra.pk).count() == 0
