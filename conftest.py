@@ -49,15 +49,14 @@ def _make_cast(schema: str) -> None:
         MemberFactory(user=UserFactory(username="rep_b"), team=TeamFactory(name="B组"))
 
 
-def pytest_collection_modifyitems(items):
-    """Tests against the live server read the session's test database: make sure it is set up."""
-    for item in items:
-        if "live_server_url" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("django_db"):
-            item.add_marker(pytest.mark.django_db)
-
-
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(request, django_test_environment, django_db_modify_db_settings, django_db_blocker):
+    """The test database, always (pytest-django only makes one when some test is marked django_db;
+    committed-tenant and live-server tests are not), with the session's tenants in it."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        db_config = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
     with django_db_blocker.unblock():
         name = connection.settings_dict["NAME"]
         assert name.startswith("test_"), f"refusing to create test tenants in the non-test database {name!r}"
@@ -70,6 +69,8 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 )
                 _make_cast(schema)
     yield
+    with django_db_blocker.unblock():
+        teardown_databases(db_config, verbosity=request.config.option.verbose)
 
 
 def _cast_for(schema: str) -> Cast:
@@ -146,7 +147,7 @@ def client_for():
 
 
 @pytest.fixture
-def committed_tenant(django_db_blocker):
+def committed_tenant(django_db_setup, django_db_blocker):
     """A fresh tenant whose writes really commit (for threads and worker processes); dropped after."""
     import uuid
 
