@@ -6,3 +6,11 @@ class NotificationsConfig(AppConfig):
     name = "salesflow.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        from audit.labels import register
+
+        register({
+            "notification_channel.tested": _("notification channel tested"),
+            "notification_delivery.retried": _("notification sent again"),
+        })
