@@ -57,3 +57,10 @@ def test_the_conversion_page_shows_the_lead_history_and_refuses_others(alpha, be
     opp = Opportunity.objects.get(source_lead_id=lead.pk)
     page = client_for(alpha, alpha.rep).get(reverse("followups:opportunity", args=[opp.pk])).content.decode()
     assert "首次电话" in page
+
+
+def test_the_lead_page_offers_conversion_to_its_owner_only_while_open(alpha, client_for, lead):
+    url = reverse("followups:lead-convert", args=[lead.pk])
+    assert url in client_for(alpha, alpha.rep).get(reverse("leads:detail", args=[lead.pk])).content.decode()
+    lead_convert(actor=alpha.rep, lead=lead, opportunity_name="POC", amount=Decimal("1000"))
+    assert url not in client_for(alpha, alpha.rep).get(reverse("leads:detail", args=[lead.pk])).content.decode()
