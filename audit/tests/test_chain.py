@@ -132,3 +132,15 @@ def test_the_sealed_text_is_exactly_the_canonical_form_of_the_entry(alpha):
     assert entry.entry_hash == hashlib.sha256(entry.canonical.encode()).hexdigest()
     stored = AuditEntry.objects.get(pk=entry.pk)
     assert (stored.canonical, stored.entry_hash, stored.seq) == (entry.canonical, entry.entry_hash, entry.seq)
+
+
+def test_actions_have_readable_names_in_both_languages():
+    from django.utils import translation
+
+    from audit.labels import verb_label
+
+    with translation.override("en"):
+        assert verb_label("lead.routed") == "lead routed"
+        assert verb_label("something.unnamed") == "something.unnamed"
+    with translation.override("zh-hans"):
+        assert verb_label("roster.imported") == "花名册已导入"
