@@ -1,7 +1,9 @@
+import datetime as dt
 import hashlib
 import secrets
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -9,6 +11,7 @@ from audit.services import audit_record
 from ..models import IntakeKey
 
 KEY_BYTES = 32
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 def _hash_key(secret: str) -> str:
@@ -48,7 +51,17 @@ def intake_key_authenticate(secret: str) -> IntakeKey | None:
     candidate = IntakeKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
     if candidate is None or not secrets.compare_digest(candidate.key_hash, _hash_key(secret)):
         return None
+    _note_use(candidate)
     return candidate
+
+
+def _note_use(key: IntakeKey) -> None:
+    """Stamp last use at most once a minute, so busy keys do not cost a write per request."""
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+        stale = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_RESOLUTION)
+        IntakeKey.objects.filter(stale, pk=key.pk).update(last_used_at=now)
+        key.last_used_at = now
 
 
 def _user_or_none(actor):

@@ -174,3 +174,17 @@ def test_a_schema_driven_fuzz_run_finds_no_server_error(alpha, api, client_for):
         statuses.add(response.status_code)
         assert response.status_code in (200, 201, 400), (body, response.content)
     assert {201, 400} <= statuses
+
+
+def test_a_used_key_shows_when_it_was_last_used(alpha, api):
+    from leads.models import IntakeKey
+
+    key = IntakeKey.objects.get(label="test")
+    assert key.last_used_at is None
+    assert api(GOOD).status_code == 201
+    key.refresh_from_db()
+    first_use = key.last_used_at
+    assert first_use is not None
+    assert api({**GOOD, "external_id": "ad-2", "phone": "13900139000", "email": "x@y.cn"}).status_code == 201
+    key.refresh_from_db()
+    assert key.last_used_at == first_use  # within the minute: no second write
