@@ -11,7 +11,7 @@ import pytest
 from django.db import connection, connections
 from django_tenants.utils import schema_context
 
-from conftest import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, tenant_url
+from conftest import ADMIN_PASSWORD, on_phone, tenant_url
 from leads.models import Lead, LeadStatus, RoutingRule, Strategy
 from salesflow.org.tests.factories import PASSWORD, MemberFactory, TeamFactory, UserFactory
 from salesflow.tenancy.services import tenant_provision
@@ -72,23 +72,6 @@ def _lead(django_db_blocker, schema, pk):
     return _off_main_thread(load)
 
 
-def _on_phone(flow):
-    def run():
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
-                                          is_mobile=True, has_touch=True, locale="zh-CN")
-            try:
-                return flow(context.new_page())
-            finally:
-                browser.close()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(run).result()
-
-
 def _sign_in(page, base, schema, path):
     page.goto(tenant_url(base, schema, path))
     page.fill("#id_username", "mobile_rep")
@@ -113,7 +96,7 @@ def test_a_rep_accepts_a_new_lead_and_logs_the_first_call_with_one_tap(mobile_te
         page.screenshot(path=str(SHOTS / "leads-rep-touched-375.png"), full_page=True)
         return page.evaluate("document.documentElement.scrollWidth")
 
-    assert _on_phone(flow) <= 375
+    assert on_phone(flow) <= 375
     lead = _lead(django_db_blocker, schema, lead.pk)
     assert lead.status == LeadStatus.CONTACTED and lead.accepted_at and lead.first_touch_at
 
@@ -133,5 +116,5 @@ def test_a_rep_claims_a_pool_lead_on_a_phone(mobile_tenant, live_server_url, dja
         page.screenshot(path=str(SHOTS / "leads-claimed-375.png"), full_page=True)
         return width
 
-    assert _on_phone(flow) <= 375
+    assert on_phone(flow) <= 375
     assert _lead(django_db_blocker, schema, pooled.pk).owner_id == rep.pk
