@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from salesflow.org.scoping import visible_user_ids as _scoping_visible_user_ids
+from salesflow.org.scoping import visible_user_ids
 
 from .models import (
     Account,
@@ -20,18 +20,6 @@ from .models import (
     StageRequirement,
     Task,
 )
-
-
-_UNSET = object()
-
-
-def visible_user_ids(user) -> set[int] | None:
-    """salesflow.org.scoping's answer, remembered on the user object for this request."""
-    cached = getattr(user, "_followups_visible_ids", _UNSET)
-    if cached is _UNSET:
-        cached = _scoping_visible_user_ids(user)
-        user._followups_visible_ids = cached
-    return cached
 
 
 def opportunity_list(*, user) -> QuerySet[Opportunity]:

@@ -58,8 +58,24 @@ def managed_teams(user, *, regions: set[int] | None = None) -> QuerySet[Team]:
     return Team.objects.filter(Q(manager=user) | Q(region_id__in=regions))
 
 
+_UNSET = object()
+
+
 def visible_user_ids(user) -> set[int] | None:
-    """User ids whose records `user` may see; None means the whole tenant (admins)."""
+    """User ids whose records `user` may see; None means the whole tenant (admins).
+
+    Remembered on the user object, which lives for one request: a page with several
+    scoped lists asks the database once.
+    """
+    cached = getattr(user, "_visible_user_ids_cache", _UNSET)
+    if cached is _UNSET:
+        cached = _visible_user_ids(user)
+        if getattr(user, "is_authenticated", False):
+            user._visible_user_ids_cache = cached
+    return cached
+
+
+def _visible_user_ids(user) -> set[int] | None:
     member = member_for(user)
     if member is None:
         return set()
