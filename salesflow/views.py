@@ -44,7 +44,7 @@ def home(request):
 
 @login_required
 def team(request):
-    context = _home_context(request.user)
+    context = {"members": list(member_list(user=request.user))}
     template = "salesflow/_team_table.html" if request.htmx else "salesflow/team.html"
     return render(request, template, context)
 
