@@ -7,9 +7,9 @@ from django.views.decorators.http import require_GET
 
 from salesflow.org.selectors import tenant_settings_get
 
-from .models import Channel, IntakeKey, Lead
+from .models import Channel, IntakeKey
 from .ratelimit import rate_limit_hit
-from .services import IdempotencyMismatch, body_hash, intake_key_authenticate, lead_intake, lead_payload_validate
+from .services import IdempotencyMismatch, IntakeResult, body_hash, intake_key_authenticate, lead_intake, lead_payload_validate
 from .services.validation import FIELDS
 
 MAX_BODY_BYTES = 64 * 1024
@@ -22,14 +22,15 @@ def _errors(status: int, errors: dict, **headers) -> JsonResponse:
     return response
 
 
-def lead_representation(lead: Lead, *, duplicate: bool) -> dict:
+def lead_representation(result: IntakeResult) -> dict:
+    lead = result.lead
     body = {
         "id": lead.pk,
         "status": lead.status,
-        "owner": lead.owner.get_username() if lead.owner_id else None,
+        "owner": result.owner_username,
         "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason},
     }
-    if duplicate:
+    if not result.created:
         body["duplicate"] = True
     return body
 
@@ -81,7 +82,7 @@ def leads_intake(request):
         )
     except IdempotencyMismatch:
         return _errors(422, {"Idempotency-Key": ["This key was used before with a different body."]})
-    return JsonResponse(lead_representation(result.lead, duplicate=not result.created), status=201 if result.created else 200,
+    return JsonResponse(lead_representation(result), status=201 if result.created else 200,
                         json_dumps_params={"ensure_ascii": False})
 
 

@@ -10,10 +10,10 @@ class LeadsConfig(AppConfig):
         from audit.labels import register
 
         register({
-            "lead.created": _("lead created"),
+            "lead.created": _("lead received and routed"),
             "lead.resubmitted": _("lead submitted again"),
             "lead.merged": _("leads merged"),
-            "lead.routed": _("lead routed"),
+            "lead.routed": _("lead routed"),  # entries written before routing joined lead.created
             "lead.accepted": _("lead accepted"),
             "lead.first_touch": _("first touch"),
             "lead.touched": _("lead touched"),

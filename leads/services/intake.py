@@ -4,6 +4,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
@@ -26,32 +27,46 @@ class IntakeResult:
     lead: Lead
     created: bool
     decision: RoutingDecision | None = None
+    owner_username: str | None = None
 
 
 def _advisory_keys(clean: dict) -> list[int]:
     # Advisory locks are database-wide: the schema is part of the key so tenants never wait on each other.
     names = [f"p:{clean['phone_normalized']}", f"e:{clean['email_normalized']}", f"x:{clean.get('external_id') or ''}"]
-    keys = set()
-    for name in names:
-        if name[2:]:
-            digest = hashlib.blake2b(f"{connection.schema_name}|{name}".encode(), digest_size=8).digest()
-            keys.add(int.from_bytes(digest, "big", signed=True))
-    return sorted(keys)  # one global order: two intakes sharing two keys cannot deadlock
+    return [_lock_key(name) for name in names if name[2:]]
+
+
+def _lock_key(name: str) -> int:
+    digest = hashlib.blake2b(f"{connection.schema_name}|{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _locks_take(keys: list[int]) -> None:
+    """Take every advisory lock in one statement, in one global order, so two intakes sharing two keys
+    cannot deadlock. It must be a statement of its own: the lookups that follow need a snapshot taken
+    after the locks were granted."""
+    if keys:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [sorted(set(keys))])
+
+
+DEDUP_FIELDS = (("external_id", "external_id"), ("phone", "phone_normalized"), ("email", "email_normalized"))
 
 
 def _existing(clean: dict) -> tuple[Lead | None, str]:
-    if clean.get("external_id"):
-        lead = Lead.objects.filter(external_id=clean["external_id"]).first()
-        if lead:
-            return _survivor(lead), "external_id"
-    if clean["phone_normalized"]:
-        lead = Lead.objects.filter(phone_normalized=clean["phone_normalized"], merged_into__isnull=True).first()
-        if lead:
-            return lead, "phone"
-    if clean["email_normalized"]:
-        lead = Lead.objects.filter(email_normalized=clean["email_normalized"], merged_into__isnull=True).first()
-        if lead:
-            return lead, "email"
+    """The lead this submission repeats, by external id, then phone, then e-mail: one query."""
+    given = [(name, field, clean[field]) for name, field in DEDUP_FIELDS if clean.get(field)]
+    if not given:
+        return None, ""
+    match = Q()
+    for name, field, value in given:
+        condition = Q(**{field: value})
+        match |= condition if name == "external_id" else condition & Q(merged_into__isnull=True)
+    found = list(Lead.objects.filter(match).select_related("owner", "routing_rule").order_by()[:3])
+    for name, field, value in given:
+        for lead in found:
+            if getattr(lead, field) == value and (name == "external_id" or lead.merged_into_id is None):
+                return (_survivor(lead) if name == "external_id" else lead), name
     return None, ""
 
 
@@ -59,6 +74,10 @@ def _survivor(lead: Lead) -> Lead:
     while lead.merged_into_id:
         lead = lead.merged_into
     return lead
+
+
+def _username(lead: Lead) -> str | None:
+    return lead.owner.get_username() if lead.owner_id else None
 
 
 def body_hash(raw: bytes) -> str:
@@ -82,34 +101,35 @@ def lead_intake(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            for key in _advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []):
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        _locks_take(_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []))
         if idempotency_key:
-            record = IdempotencyRecord.objects.filter(intake_key=intake_key, key=idempotency_key).select_related("lead").first()
+            record = (IdempotencyRecord.objects.filter(intake_key=intake_key, key=idempotency_key)
+                      .select_related("lead__owner", "lead__routing_rule").first())
             if record is not None:
                 if record.body_hash != request_hash:
                     raise IdempotencyMismatch(idempotency_key)
-                return IntakeResult(lead=record.lead, created=False)
+                return IntakeResult(lead=record.lead, created=False, owner_username=_username(record.lead))
         existing, matched_on = _existing(clean)
         if existing is not None:
             _resubmission_attach(existing, clean=clean, matched_on=matched_on, actor=actor, via=via, now=now)
             _idem_save(intake_key, idempotency_key, request_hash, existing, now)
-            return IntakeResult(lead=existing, created=False)
+            return IntakeResult(lead=existing, created=False, owner_username=_username(existing))
         score, breakdown = lead_score(
             policy=lead_policy_get(), industry_match=clean.get("industry_match"),
             budget_grade=clean.get("budget_grade", ""), channel=clean["channel"], tier=clean.get("tier", ""),
         )
-        lead = Lead.objects.create(
+        lead = Lead(
             **{name: clean.get(name) if name == "industry_match" else (clean.get(name) or "") for name in STORED_FIELDS},
             score=score, score_breakdown=breakdown, created_at=now,
         )
-        decision = lead_route(lead=lead, actor_label=via, now=now, rules=rules)
+        decision, owner_username = lead_route(lead=lead, actor_label=via, now=now, rules=rules)
         _idem_save(intake_key, idempotency_key, request_hash, lead, now)
-        audit_record(actor=actor, verb="lead.created", target=lead, at=now,
-                     payload={"via": via, "channel": lead.channel, "score": score, "external_id": lead.external_id})
-        audit_record(actor=actor, verb="lead.routed", target=lead, at=now, payload=decision_payload(decision))
-    return IntakeResult(lead=lead, created=True, decision=decision)
+        # One entry for the whole change: the lead as received and where it went, with the basis.
+        audit_record(actor=actor, verb="lead.created", target=lead, at=now, payload={
+            "via": via, "channel": lead.channel, "score": score, "external_id": lead.external_id,
+            "routing": decision_payload(decision),
+        })
+    return IntakeResult(lead=lead, created=True, decision=decision, owner_username=owner_username)
 
 
 def decision_payload(decision: RoutingDecision) -> dict:
@@ -122,8 +142,7 @@ def decision_payload(decision: RoutingDecision) -> dict:
 
 
 def _idem_lock(intake_key, key: str) -> int:
-    digest = hashlib.blake2b(f"{connection.schema_name}|i:{intake_key.pk if intake_key else 0}:{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+    return _lock_key(f"i:{intake_key.pk if intake_key else 0}:{key}")
 
 
 def _idem_save(intake_key, key, request_hash, lead, now):

@@ -7,17 +7,19 @@ always rule row → one rep's load row → audit chain head, so routing cannot d
 """
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import connection
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Prefetch, Q
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from salesflow.notifications.services import notify
-from salesflow.org.models import Member, Region, Role, Team
+from salesflow.org.models import Member, Region, Role, Team, available_on
 from salesflow.org.selectors import tenant_settings_get
 
 from ..models import Lead, LeadStatus, RepLoad, RoutingDecision, RoutingRule, Strategy
@@ -25,16 +27,36 @@ from ..models import Lead, LeadStatus, RepLoad, RoutingDecision, RoutingRule, St
 DEFAULT_TOP_RATE = Decimal("0.85")
 
 
+@dataclass(frozen=True, slots=True)
+class Rep:
+    """What routing needs of one rep, read as plain values: no model instances on the intake path."""
+
+    user_id: int
+    username: str
+    full_name: str
+    capacity: int
+    open_count: int
+    availability: str
+    away_from: dt.date | None
+    away_until: dt.date | None
+
+    def is_available_on(self, day: dt.date) -> bool:
+        return available_on(day, availability=self.availability, away_from=self.away_from, away_until=self.away_until)
+
+
+REP_FIELDS = ("user_id", "user__username", "full_name", "capacity", "open_count", "availability", "away_from", "away_until")
+
+
 @dataclass
 class Plan:
     rule: RoutingRule | None
     strategy: str
-    order: list[Member] = field(default_factory=list)  # eligible reps, most preferred first
+    order: list[Rep] = field(default_factory=list)  # eligible reps, most preferred first
     candidates: list[dict] = field(default_factory=list)
     reason: str = ""
 
     @property
-    def first(self) -> Member | None:
+    def first(self) -> Rep | None:
         return self.order[0] if self.order else None
 
 
@@ -79,8 +101,9 @@ def rule_match(rules: list[RoutingRule], lead: Lead) -> RoutingRule | None:
     return next((rule for rule in rules if rule.matches(lead)), None)
 
 
-def _pool_members(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[Member], str]:
-    members = Member.objects.filter(role=Role.REP).select_related("user", "team", "region")
+def _pool_reps(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[Rep], str]:
+    """The reps of the rule's pool with their open-lead counts, in one query."""
+    members = Member.objects.filter(role=Role.REP)
     sources = Q()
     team_ids = [t.pk for t in rule.pool_teams.all()]
     region_ids = [r.pk for r in rule.pool_regions.all()]
@@ -109,7 +132,9 @@ def _pool_members(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_day
     if rule.new_hires_only:
         members = members.filter(hire_date__gte=today - dt.timedelta(days=new_hire_days))
         wanted.append("new hires")
-    return list(members.order_by("user_id")), ", ".join(wanted)
+    open_count = Subquery(RepLoad.objects.filter(user_id=OuterRef("user_id")).values("open_count")[:1])
+    rows = members.annotate(open_count=Coalesce(open_count, Value(0))).order_by("user_id").values_list(*REP_FIELDS)
+    return [Rep(*row) for row in rows], ", ".join(wanted)
 
 
 CLOSE_RATES_CACHE_KEY = "leads:close-rates-7d"
@@ -150,21 +175,20 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
         return Plan(rule=None, strategy=Strategy.PUBLIC_POOL, reason="no routing rule matched: public pool")
     if rule.strategy == Strategy.PUBLIC_POOL:
         return Plan(rule=rule, strategy=rule.strategy, reason=f"rule “{rule.name}” sends leads to the public pool")
-    members, wanted = _pool_members(rule, lead, today=today, new_hire_days=settings_.new_hire_days)
+    reps, wanted = _pool_reps(rule, lead, today=today, new_hire_days=settings_.new_hire_days)
     pool_name = rule.pool_label or rule.name
-    if not members:
+    if not reps:
         return Plan(rule=rule, strategy=rule.strategy, reason=f"pool “{pool_name}” has no rep matching {wanted or 'the rule'}: public pool")
-    loads = dict(RepLoad.objects.filter(user_id__in=[m.user_id for m in members]).values_list("user_id", "open_count"))
     candidates, eligible = [], []
-    for member in members:
-        entry = {"user_id": member.user_id, "name": member.full_name, "open": loads.get(member.user_id, 0), "capacity": member.capacity}
-        if not member.is_available_on(today):
-            entry.update(verdict="skipped", why=f"away ({member.availability}) until {member.away_until or 'open end'}")
-        elif loads.get(member.user_id, 0) >= member.capacity:
-            entry.update(verdict="skipped", why=f"at capacity ({loads.get(member.user_id, 0)}/{member.capacity})")
+    for rep in reps:
+        entry = {"user_id": rep.user_id, "name": rep.full_name, "open": rep.open_count, "capacity": rep.capacity}
+        if not rep.is_available_on(today):
+            entry.update(verdict="skipped", why=f"away ({rep.availability}) until {rep.away_until or 'open end'}")
+        elif rep.open_count >= rep.capacity:
+            entry.update(verdict="skipped", why=f"at capacity ({rep.open_count}/{rep.capacity})")
         else:
             entry.update(verdict="eligible", why="")
-            eligible.append(member)
+            eligible.append(rep)
         candidates.append(entry)
     by_id = {c["user_id"]: c for c in candidates}
     if not eligible:
@@ -178,7 +202,7 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
         order = after + [m for m in eligible if m not in after]
         reason = f"round robin in “{pool_name}”: next in turn"
     elif rule.strategy == Strategy.LEAST_LOADED:
-        order = sorted(eligible, key=lambda m: (loads.get(m.user_id, 0) / max(m.capacity, 1), loads.get(m.user_id, 0), m.user_id))
+        order = sorted(eligible, key=lambda m: (m.open_count / max(m.capacity, 1), m.open_count, m.user_id))
         reason = f"least loaded in “{pool_name}”"
     else:  # top performer
         threshold = rule.min_close_rate if rule.min_close_rate is not None else DEFAULT_TOP_RATE
@@ -188,7 +212,7 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
             return Decimal(won) / total if total else Decimal(0)
         for m in eligible:
             by_id[m.user_id]["close_rate_7d"] = f"{rate(m):.3f}"
-        order = sorted(eligible, key=lambda m: (-rate(m), loads.get(m.user_id, 0), m.user_id))
+        order = sorted(eligible, key=lambda m: (-rate(m), m.open_count, m.user_id))
         qualified = [m for m in order if rate(m) > threshold]
         if qualified:
             reason = f"top performer in “{pool_name}”: 7-day close rate {rate(order[0]):.0%} > {threshold:.0%}"
@@ -198,15 +222,15 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
 
 
 def rep_slot_take(user_id: int) -> bool:
-    """Take one capacity slot of a rep; False when they are full (decided by the database)."""
+    """Take one capacity slot of a rep; False when they are full (decided by the database, in one statement)."""
+    load, member = RepLoad._meta.db_table, Member._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {RepLoad._meta.db_table} (user_id, open_count) VALUES (%s, 0) ON CONFLICT DO NOTHING", [user_id]
-        )
-        cursor.execute(
-            f"""UPDATE {RepLoad._meta.db_table} SET open_count = open_count + 1
-                WHERE user_id = %s AND open_count < (SELECT capacity FROM {Member._meta.db_table} WHERE user_id = %s)""",
-            [user_id, user_id],
+            f"""INSERT INTO {load} AS load (user_id, open_count)
+                SELECT user_id, 1 FROM {member} WHERE user_id = %(user)s AND capacity > 0
+                ON CONFLICT (user_id) DO UPDATE SET open_count = load.open_count + 1
+                WHERE load.open_count < (SELECT capacity FROM {member} WHERE user_id = %(user)s)""",
+            {"user": user_id},
         )
         return cursor.rowcount == 1
 
@@ -225,42 +249,57 @@ def rep_slot_release(user_id: int | None) -> None:
         RepLoad.objects.filter(user_id=user_id, open_count__gt=0).update(open_count=F("open_count") - 1)
 
 
-def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[RoutingRule] | None = None) -> RoutingDecision:
-    """Assign a just-stored lead by the rules, or put it in the pool with the reason. No audit here:
-    the calling service records one entry for the whole change, as its last write."""
+class Routed(NamedTuple):
+    decision: RoutingDecision
+    owner_username: str | None
+
+
+def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[RoutingRule] | None = None) -> Routed:
+    """Route a new lead by the rules and store it with its owner (or in the pool) and the decision.
+
+    `lead` is not saved yet: it is inserted once, already routed. No audit here: the calling
+    service records one entry for the whole change, as its last write.
+    """
     plan = routing_plan(lead, rules=rules, now=now, lock=True)
-    chosen = None
-    for member in plan.order:
-        entry = next(c for c in plan.candidates if c["user_id"] == member.user_id)
-        if rep_slot_take(member.user_id):
-            chosen = member
-            entry.update(verdict="chosen", why=plan.reason)
-            break
-        entry.update(verdict="skipped", why="reached capacity while routing")
-    for entry in plan.candidates:
-        if entry["verdict"] == "eligible":
-            entry.update(verdict="not chosen", why="another rep came first by the strategy")
+    chosen = _first_free(plan)
     if chosen is not None:
         if plan.strategy == Strategy.ROUND_ROBIN:
             RoutingRule.objects.filter(pk=plan.rule.pk).update(rr_last_user_id=chosen.user_id)
-        lead.status, lead.owner, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user, now, None
+        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user_id, now, None
         reason = f"{plan.reason} → {chosen.full_name}"
         outcome = RoutingDecision.Outcome.ASSIGNED
     else:
         reason = plan.reason if not plan.order else f"{plan.reason}; everyone filled up while routing: public pool"
-        lead.status, lead.owner, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
+        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
         outcome = RoutingDecision.Outcome.POOL
     lead.routing_rule = plan.rule
     lead.routing_reason = reason
-    lead.save(update_fields=["status", "owner", "assigned_at", "pool_since", "routing_rule", "routing_reason"])
+    lead.save(force_insert=True)
     decision = RoutingDecision.objects.create(
         lead=lead, rule=plan.rule, rule_name=plan.rule.name if plan.rule else "", strategy=plan.strategy,
         outcome=outcome, assignee_id=lead.owner_id, candidates=plan.candidates, score_breakdown=lead.score_breakdown,
         reason=reason, actor_label=actor_label, decided_at=now,
     )
-    if chosen is not None:
-        assignment_notify(lead=lead, decision=decision, user=chosen.user)
-    return decision
+    if chosen is None:
+        return Routed(decision, None)
+    assignment_notify(lead=lead, decision=decision, user=chosen.user_id)
+    return Routed(decision, chosen.username)
+
+
+def _first_free(plan: Plan) -> Rep | None:
+    """The first rep in the plan's order who still has a slot; every candidate's verdict is settled."""
+    by_id = {entry["user_id"]: entry for entry in plan.candidates}
+    chosen = None
+    for rep in plan.order:
+        if rep_slot_take(rep.user_id):
+            chosen = rep
+            by_id[rep.user_id].update(verdict="chosen", why=plan.reason)
+            break
+        by_id[rep.user_id].update(verdict="skipped", why="reached capacity while routing")
+    for entry in plan.candidates:
+        if entry["verdict"] == "eligible":
+            entry.update(verdict="not chosen", why="another rep came first by the strategy")
+    return chosen
 
 
 def assignment_notify(*, lead: Lead, decision: RoutingDecision, user) -> None:

@@ -81,8 +81,11 @@ def test_township_leads_go_to_new_hires(alpha):
 
 def test_routing_is_audited_with_its_basis(alpha):
     result = lead_submit(budget_grade="B", region="上海", product_line="影像设备")
-    entry = AuditEntry.objects.get(verb="lead.routed", target_id=str(result.lead.pk))
-    assert entry.payload["assignee_id"] == alpha.rep.pk and entry.payload["candidates"]
+    entry = AuditEntry.objects.get(target_type="leads.lead", target_id=str(result.lead.pk))  # one entry: received and routed
+    assert entry.verb == "lead.created"
+    routing = entry.payload["routing"]
+    assert routing["assignee_id"] == alpha.rep.pk and routing["decision"] == result.decision.pk
+    assert [c["verdict"] for c in routing["candidates"]] == ["chosen"]
 
 
 def test_a_dry_run_writes_nothing_and_explains_each_lead(alpha):

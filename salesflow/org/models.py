@@ -177,9 +177,11 @@ class Member(models.Model):
         return (today - self.hire_date).days <= new_hire_days
 
     def is_available_on(self, day: dt.date) -> bool:
-        """Available unless marked away and `day` falls inside the absence (open ends count)."""
-        if self.availability == Availability.AVAILABLE:
-            return True
-        starts = self.away_from or dt.date.min
-        ends = self.away_until or dt.date.max
-        return not (starts <= day <= ends)
+        return available_on(day, availability=self.availability, away_from=self.away_from, away_until=self.away_until)
+
+
+def available_on(day: dt.date, *, availability: str, away_from: dt.date | None, away_until: dt.date | None) -> bool:
+    """Available unless marked away and `day` falls inside the absence (open ends count)."""
+    if availability == Availability.AVAILABLE:
+        return True
+    return not ((away_from or dt.date.min) <= day <= (away_until or dt.date.max))

@@ -7,10 +7,11 @@ from redis.exceptions import RedisError
 from audit.services import audit_record
 
 from .models import Availability, Member, TenantSettings
-from .selectors import SETTINGS_CACHE_KEY
+from .selectors import SETTINGS_CACHE_KEY, tenant_settings_memo_forget
 
 
 def _forget_cached_settings():
+    tenant_settings_memo_forget()
     try:
         cache.delete(SETTINGS_CACHE_KEY)
     except RedisError:

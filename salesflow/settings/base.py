@@ -54,7 +54,7 @@ TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
     "salesflow.health.HealthCheckMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "salesflow.tenancy.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
