@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from salesflow.memo import memo_clear
 from salesflow.org.models import Role
 from salesflow.org.tests.factories import PASSWORD, MemberFactory, RegionFactory, TeamFactory, UserFactory
 from salesflow.tenancy.models import Tenant
@@ -89,6 +90,14 @@ def _cast_for(schema: str) -> Cast:
         other_rep=users["rep_b"],
         other_manager=users["manager_b"],
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_memo():
+    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback."""
+    memo_clear()
+    yield
+    memo_clear()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django_tenants.utils import get_public_schema_name
 
-from salesflow.org.selectors import tenant_settings_get, tenant_settings_memo
+from salesflow.org.selectors import tenant_settings_get
 
 
 class TenantContextMiddleware:
@@ -20,10 +20,6 @@ class TenantContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        with tenant_settings_memo():
-            return self._within_tenant(request)
-
-    def _within_tenant(self, request):
         request.tenant_settings = None
         if connection.schema_name != get_public_schema_name():
             request.tenant_settings = tenant_settings_get()

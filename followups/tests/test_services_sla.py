@@ -101,11 +101,9 @@ def test_a_tenant_choosing_seven_and_fourteen_days_sees_other_colours(alpha):
 
 def test_stagnation_counts_working_days_in_the_tenants_calendar(alpha):
     TenantSettings.objects.filter(pk=1).update(weekend_days=[5, 6], time_zone="Asia/Shanghai")
-    from django.core.cache import cache
+    from salesflow.org.services import tenant_settings_forget
 
-    from salesflow.org.selectors import SETTINGS_CACHE_KEY
-
-    cache.delete(SETTINGS_CACHE_KEY)
+    tenant_settings_forget()
     # Entered Friday 13 Nov 09:00 Shanghai; Mon 16 … Fri 20 = 5 working days by Friday 20th: not yet stagnant.
     entered = dt.datetime(2026, 11, 13, 1, 0, tzinfo=dt.UTC)
     opp = opportunity_make(owner=alpha.rep, created_at=entered, stage_entered_at=entered, last_activity_at=entered,

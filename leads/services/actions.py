@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from salesflow.notifications.services import notify
 from salesflow.org.models import Member, Role
 from salesflow.org.scoping import is_manager, visible_user_ids
 

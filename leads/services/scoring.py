@@ -3,6 +3,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.cache import cache
 from redis.exceptions import RedisError
 
+from salesflow.memo import memo_forget, memo_get
+
 from ..models import LeadPolicy
 
 DEFAULT_GRADE_POINTS = {"A": 30, "B": 15, "C": 5}
@@ -14,7 +16,12 @@ POLICY_CACHE_KEY = "leads:policy"
 
 
 def lead_policy_get() -> LeadPolicy:
-    """The tenant's weights and pool timing, cached per tenant; `lead_policy_forget` after changes."""
+    """The tenant's weights and pool timing, remembered in this process for a few seconds and cached
+    per tenant in Redis; `lead_policy_forget` after changes."""
+    return memo_get(POLICY_CACHE_KEY, _lead_policy_load)
+
+
+def _lead_policy_load() -> LeadPolicy:
     try:
         cached = cache.get(POLICY_CACHE_KEY)
     except RedisError:
@@ -33,6 +40,7 @@ def lead_policy_get() -> LeadPolicy:
 
 
 def lead_policy_forget() -> None:
+    memo_forget(POLICY_CACHE_KEY)
     try:
         cache.delete(POLICY_CACHE_KEY)
     except RedisError:

@@ -3,13 +3,11 @@ import random
 import time
 
 import pytest
-from django.core.cache import cache
 
-from leads.models import IdempotencyRecord, Lead, LeadStatus, LeadTouch
+from leads.models import IdempotencyRecord, Lead, LeadTouch
 from leads.services import intake_key_create, intake_key_revoke
 from salesflow.notifications.models import Notification
-from salesflow.org.selectors import SETTINGS_CACHE_KEY
-from salesflow.org.services import tenant_settings_update
+from salesflow.org.services import tenant_settings_forget, tenant_settings_update
 
 URL = "/api/v1/leads"
 GOOD = {"company": "上海第一人民医院", "contact_name": "李主任", "phone": "138-0013-8000", "email": "li@hospital.cn",
@@ -31,7 +29,7 @@ def api(alpha, client_for):
 
     post.secret = secret
     yield post
-    cache.delete(SETTINGS_CACHE_KEY)
+    tenant_settings_forget()
 
 
 def test_a_valid_lead_is_created_and_routed_at_once(alpha, api):

@@ -8,7 +8,6 @@ from django_tenants.utils import schema_context
 from audit.selectors import audit_chain_verify
 from leads.models import Lead, LeadStatus, RoutingDecision, RoutingRule, Strategy
 from leads.services import ClaimRefused, lead_claim
-from salesflow.org.models import Member
 from salesflow.org.tests.factories import MemberFactory, TeamFactory, UserFactory
 
 from .factories import lead_submit

@@ -57,7 +57,6 @@ def test_a_grade_falls_back_to_the_best_rate_when_nobody_is_above_85_percent(alp
 
 
 def test_a_grade_prefers_a_rep_whose_7_day_close_rate_is_above_85_percent(alpha):
-    from leads.services import lead_close
     star = MemberFactory(user=UserFactory(), team=TeamFactory(name="C组"))
     won = lead_submit(budget_grade="C")  # in the pool; give it to the star as converted
     from leads.models import Lead

@@ -1,12 +1,11 @@
 import datetime as dt
-from contextlib import contextmanager
-from contextvars import ContextVar
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
+
+from salesflow.memo import memo_get
 
 from .models import Member, TenantSettings
 from .scoping import visible_user_ids
@@ -14,35 +13,10 @@ from .scoping import visible_user_ids
 SETTINGS_CACHE_KEY = "org:tenant-settings"
 
 
-# One request reads the settings several times (middleware, rate limit, routing): it asks Redis once.
-# Outside a memo block (Celery tasks, commands, shells) every read goes to the cache.
-_request_memo: ContextVar[dict[str, TenantSettings] | None] = ContextVar("tenant_settings_memo", default=None)
-
-
-@contextmanager
-def tenant_settings_memo():
-    """Within the block, settings read for a schema are kept and reused (the middleware wraps each request)."""
-    token = _request_memo.set({})
-    try:
-        yield
-    finally:
-        _request_memo.reset(token)
-
-
-def tenant_settings_memo_forget() -> None:
-    memo = _request_memo.get()
-    if memo is not None:
-        memo.clear()
-
-
 def tenant_settings_get() -> TenantSettings:
-    """The current tenant's settings, cached per schema; the database answers when Redis cannot."""
-    memo = _request_memo.get()
-    if memo is None:
-        return _tenant_settings_load()
-    if connection.schema_name not in memo:
-        memo[connection.schema_name] = _tenant_settings_load()
-    return memo[connection.schema_name]
+    """The current tenant's settings: remembered in this process for a few seconds, cached per
+    schema in Redis, and read from the database when Redis cannot answer."""
+    return memo_get(SETTINGS_CACHE_KEY, _tenant_settings_load)
 
 
 def _tenant_settings_load() -> TenantSettings:

@@ -7,11 +7,14 @@ from redis.exceptions import RedisError
 from audit.services import audit_record
 
 from .models import Availability, Member, TenantSettings
-from .selectors import SETTINGS_CACHE_KEY, tenant_settings_memo_forget
+from salesflow.memo import memo_forget
+
+from .selectors import SETTINGS_CACHE_KEY
 
 
-def _forget_cached_settings():
-    tenant_settings_memo_forget()
+def tenant_settings_forget() -> None:
+    """Forget the cached settings here and in Redis; other processes follow within seconds."""
+    memo_forget(SETTINGS_CACHE_KEY)
     try:
         cache.delete(SETTINGS_CACHE_KEY)
     except RedisError:
@@ -33,7 +36,7 @@ def tenant_settings_update(*, actor, reason: str = "", **changes) -> TenantSetti
             payload={"before": before, "after": changes},
             reason=reason,
         )
-        transaction.on_commit(_forget_cached_settings)
+        transaction.on_commit(tenant_settings_forget)
     return current
 
 

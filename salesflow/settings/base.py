@@ -2,7 +2,6 @@ from pathlib import Path
 
 import dj_database_url
 from celery.schedules import crontab
-from django.utils.translation import gettext_lazy as _
 
 from salesflow.env import env_bool, env_int, env_list, env_str
 
@@ -94,6 +93,9 @@ DATABASES = {
         # Bounded: every backend caches catalog entries for each tenant table it touches.
         "CONN_MAX_AGE": env_int("CONN_MAX_AGE", 300),
         "CONN_HEALTH_CHECKS": True,
+        # Parameters bound by the server and statements prepared after five runs: the intake path
+        # repeats the same dozen statements, and PostgreSQL re-plans them when search_path changes.
+        "OPTIONS": {"server_side_binding": True, "prepare_threshold": 5},
     }
 }
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
