@@ -62,10 +62,12 @@ def _existing(clean: dict) -> tuple[Lead | None, str]:
     for name, field, value in given:
         condition = Q(**{field: value})
         match |= condition if name == "external_id" else condition & Q(merged_into__isnull=True)
-    found = list(Lead.objects.filter(match).select_related("owner", "routing_rule").order_by()[:3])
+    # Plain values first: most submissions are new and need nothing more.
+    found = list(Lead.objects.filter(match).order_by().values("pk", "merged_into_id", *(field for _, field, _ in given))[:3])
     for name, field, value in given:
-        for lead in found:
-            if getattr(lead, field) == value and (name == "external_id" or lead.merged_into_id is None):
+        for row in found:
+            if row[field] == value and (name == "external_id" or row["merged_into_id"] is None):
+                lead = Lead.objects.select_related("owner", "routing_rule").get(pk=row["pk"])
                 return (_survivor(lead) if name == "external_id" else lead), name
     return None, ""
 

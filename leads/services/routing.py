@@ -13,51 +13,30 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db import connection
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 from redis.exceptions import RedisError
 
 from salesflow.memo import memo_forget, memo_get
 from salesflow.notifications.services import notify
-from salesflow.org.models import Member, Region, Role, Team, available_on
-from salesflow.org.selectors import tenant_settings_get
+from salesflow.org.models import Member, Region, Role, Team
+from salesflow.org.selectors import RepProfile, rep_roster, tenant_settings_get
 
 from ..models import Lead, LeadStatus, RepLoad, RoutingDecision, RoutingRule, Strategy
 
 DEFAULT_TOP_RATE = Decimal("0.85")
 
 
-@dataclass(frozen=True, slots=True)
-class Rep:
-    """What routing needs of one rep, read as plain values: no model instances on the intake path."""
-
-    user_id: int
-    username: str
-    full_name: str
-    capacity: int
-    open_count: int
-    availability: str
-    away_from: dt.date | None
-    away_until: dt.date | None
-
-    def is_available_on(self, day: dt.date) -> bool:
-        return available_on(day, availability=self.availability, away_from=self.away_from, away_until=self.away_until)
-
-
-REP_FIELDS = ("user_id", "user__username", "full_name", "capacity", "open_count", "availability", "away_from", "away_until")
-
-
 @dataclass
 class Plan:
     rule: RoutingRule | None
     strategy: str
-    order: list[Rep] = field(default_factory=list)  # eligible reps, most preferred first
+    order: list[RepProfile] = field(default_factory=list)  # eligible reps, most preferred first
     candidates: list[dict] = field(default_factory=list)
     reason: str = ""
 
     @property
-    def first(self) -> Rep | None:
+    def first(self) -> RepProfile | None:
         return self.order[0] if self.order else None
 
 
@@ -108,40 +87,37 @@ def rule_match(rules: list[RoutingRule], lead: Lead) -> RoutingRule | None:
     return next((rule for rule in rules if rule.matches(lead)), None)
 
 
-def _pool_reps(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[Rep], str]:
-    """The reps of the rule's pool with their open-lead counts, in one query."""
-    members = Member.objects.filter(role=Role.REP)
-    sources = Q()
-    team_ids = [t.pk for t in rule.pool_teams.all()]
-    region_ids = [r.pk for r in rule.pool_regions.all()]
-    user_ids = [u.pk for u in rule.pool_users.all()]
-    if team_ids:
-        sources |= Q(team_id__in=team_ids)
-    if region_ids:
-        sources |= Q(region_id__in=region_ids) | Q(team__region_id__in=region_ids)
-    if user_ids:
-        sources |= Q(user_id__in=user_ids)
-    if sources:
-        members = members.filter(sources)
-    wanted = []
+def _pool_reps(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[RepProfile], str]:
+    """The reps of the rule's pool matching the lead, and what the rule asked of them in words."""
+    team_ids = {t.pk for t in rule.pool_teams.all()}
+    region_ids = {r.pk for r in rule.pool_regions.all()}
+    user_ids = {u.pk for u in rule.pool_users.all()}
+    tests, wanted = [], []
+    if team_ids or region_ids or user_ids:
+        tests.append(lambda rep: rep.team_id in team_ids or rep.user_id in user_ids
+                     or rep.region_id in region_ids or rep.team_region_id in region_ids)
     if rule.match_lead_region:
-        members = members.filter(Q(region__name=lead.region) | Q(region__parent__name=lead.region))
+        tests.append(lambda rep: lead.region in rep.region_names)
         wanted.append(f"region {lead.region or '—'}")
     if rule.match_lead_product_line:
-        members = members.filter(product_lines__contains=[lead.product_line])
+        tests.append(lambda rep: lead.product_line in rep.product_lines)
         wanted.append(f"product line {lead.product_line or '—'}")
     if rule.match_lead_industry:
-        members = members.filter(industries__contains=[lead.industry])
+        tests.append(lambda rep: lead.industry in rep.industries)
         wanted.append(f"industry {lead.industry or '—'}")
     if rule.min_years_experience is not None:
-        members = members.filter(years_experience__gte=rule.min_years_experience)
+        tests.append(lambda rep: rep.years_experience >= rule.min_years_experience)
         wanted.append(f"≥ {rule.min_years_experience} years' experience")
     if rule.new_hires_only:
-        members = members.filter(hire_date__gte=today - dt.timedelta(days=new_hire_days))
+        tests.append(lambda rep: rep.is_new_hire(today=today, new_hire_days=new_hire_days))
         wanted.append("new hires")
-    open_count = Subquery(RepLoad.objects.filter(user_id=OuterRef("user_id")).values("open_count")[:1])
-    rows = members.annotate(open_count=Coalesce(open_count, Value(0))).order_by("user_id").values_list(*REP_FIELDS)
-    return [Rep(*row) for row in rows], ", ".join(wanted)
+    return [rep for rep in rep_roster() if all(test(rep) for test in tests)], ", ".join(wanted)
+
+
+def _open_counts(user_ids: list[int]) -> dict[int, int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT user_id, open_count FROM {RepLoad._meta.db_table} WHERE user_id = ANY(%s)", [user_ids])
+        return dict(cursor.fetchall())
 
 
 CLOSE_RATES_CACHE_KEY = "leads:close-rates-7d"
@@ -155,11 +131,12 @@ def _close_rates(user_ids: list[int], *, now: dt.datetime) -> dict[int, tuple[in
     minute. When they age, one process recomputes them while the others go on with the
     previous figures, so intake never queues behind the recount.
     """
-    cached = _cache_get(CLOSE_RATES_CACHE_KEY)
+    cached = memo_get(CLOSE_RATES_CACHE_KEY, lambda: _cache_get(CLOSE_RATES_CACHE_KEY))
     stale = cached is None or cached["computed_at"] < timezone.now() - CLOSE_RATES_FRESH
     if stale and (cached is None or _cache_add(f"{CLOSE_RATES_CACHE_KEY}:recount", 30)):
         cached = {"computed_at": timezone.now(), "rates": _close_rates_count(now=now)}
         _cache_set(CLOSE_RATES_CACHE_KEY, cached, 3600)
+        memo_forget(CLOSE_RATES_CACHE_KEY)
     rates = cached["rates"]
     return {user_id: rates[user_id] for user_id in user_ids if user_id in rates}
 
@@ -212,13 +189,15 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
     pool_name = rule.pool_label or rule.name
     if not reps:
         return Plan(rule=rule, strategy=rule.strategy, reason=f"pool “{pool_name}” has no rep matching {wanted or 'the rule'}: public pool")
+    loads = _open_counts([rep.user_id for rep in reps])
     candidates, eligible = [], []
     for rep in reps:
-        entry = {"user_id": rep.user_id, "name": rep.full_name, "open": rep.open_count, "capacity": rep.capacity}
+        load = loads.get(rep.user_id, 0)
+        entry = {"user_id": rep.user_id, "name": rep.full_name, "open": load, "capacity": rep.capacity}
         if not rep.is_available_on(today):
             entry.update(verdict="skipped", why=f"away ({rep.availability}) until {rep.away_until or 'open end'}")
-        elif rep.open_count >= rep.capacity:
-            entry.update(verdict="skipped", why=f"at capacity ({rep.open_count}/{rep.capacity})")
+        elif load >= rep.capacity:
+            entry.update(verdict="skipped", why=f"at capacity ({load}/{rep.capacity})")
         else:
             entry.update(verdict="eligible", why="")
             eligible.append(rep)
@@ -235,7 +214,7 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
         order = after + [m for m in eligible if m not in after]
         reason = f"round robin in “{pool_name}”: next in turn"
     elif rule.strategy == Strategy.LEAST_LOADED:
-        order = sorted(eligible, key=lambda m: (m.open_count / max(m.capacity, 1), m.open_count, m.user_id))
+        order = sorted(eligible, key=lambda m: (loads.get(m.user_id, 0) / max(m.capacity, 1), loads.get(m.user_id, 0), m.user_id))
         reason = f"least loaded in “{pool_name}”"
     else:  # top performer
         threshold = rule.min_close_rate if rule.min_close_rate is not None else DEFAULT_TOP_RATE
@@ -245,7 +224,7 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
             return Decimal(won) / total if total else Decimal(0)
         for m in eligible:
             by_id[m.user_id]["close_rate_7d"] = f"{rate(m):.3f}"
-        order = sorted(eligible, key=lambda m: (-rate(m), m.open_count, m.user_id))
+        order = sorted(eligible, key=lambda m: (-rate(m), loads.get(m.user_id, 0), m.user_id))
         qualified = [m for m in order if rate(m) > threshold]
         if qualified:
             reason = f"top performer in “{pool_name}”: 7-day close rate {rate(order[0]):.0%} > {threshold:.0%}"
@@ -319,7 +298,7 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
     return Routed(decision, chosen.username)
 
 
-def _first_free(plan: Plan) -> Rep | None:
+def _first_free(plan: Plan) -> RepProfile | None:
     """The first rep in the plan's order who still has a slot; every candidate's verdict is settled."""
     by_id = {entry["user_id"]: entry for entry in plan.candidates}
     chosen = None

@@ -12,6 +12,7 @@ from django.db import transaction
 from audit.services import audit_record
 
 from .models import Member, Region, Role, Team
+from .selectors import rep_roster_forget
 
 COLUMNS = [
     "username", "email", "full_name", "role", "region", "team", "manager_username",
@@ -210,6 +211,7 @@ def roster_import(*, actor, text: str, source: str = "upload") -> RosterResult:
             result.created += created
             result.updated += not created
         _assign_managers(rows, teams, regions)
+        transaction.on_commit(rep_roster_forget)
         audit_record(
             actor=actor,
             verb="roster.imported",

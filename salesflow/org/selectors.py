@@ -1,13 +1,14 @@
 import datetime as dt
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
 from redis.exceptions import RedisError
 
-from salesflow.memo import memo_get
+from salesflow.memo import memo_forget, memo_get
 
-from .models import Member, TenantSettings
+from .models import Member, Role, TenantSettings, available_on
 from .scoping import visible_user_ids
 
 SETTINGS_CACHE_KEY = "org:tenant-settings"
@@ -49,3 +50,58 @@ def member_list(*, user) -> QuerySet[Member]:
 def member_get_for_user(*, user, member_id: int) -> Member | None:
     """The member with that id if `user` may see them, else None (missing and hidden alike)."""
     return member_list(user=user).filter(pk=member_id).first()
+
+
+@dataclass(frozen=True, slots=True)
+class RepProfile:
+    """What routing needs to know of one rep, as plain values."""
+
+    user_id: int
+    username: str
+    full_name: str
+    team_id: int | None
+    team_region_id: int | None
+    region_id: int | None
+    region_names: tuple[str, ...]  # the rep's region and the region it belongs to
+    industries: tuple[str, ...]
+    product_lines: tuple[str, ...]
+    years_experience: int
+    hire_date: dt.date | None
+    capacity: int
+    availability: str
+    away_from: dt.date | None
+    away_until: dt.date | None
+
+    def is_available_on(self, day: dt.date) -> bool:
+        return available_on(day, availability=self.availability, away_from=self.away_from, away_until=self.away_until)
+
+    def is_new_hire(self, *, today: dt.date, new_hire_days: int) -> bool:
+        return self.hire_date is not None and (today - self.hire_date).days <= new_hire_days
+
+
+ROSTER_MEMO_KEY = "org:rep-roster"
+
+
+def rep_roster() -> list[RepProfile]:
+    """Every rep's routing profile, ordered by user id. Intake reads it for each lead, so each
+    process remembers it for a few seconds; the services that change reps call `rep_roster_forget`."""
+    return memo_get(ROSTER_MEMO_KEY, _rep_roster_load)
+
+
+def rep_roster_forget() -> None:
+    memo_forget(ROSTER_MEMO_KEY)
+
+
+def _rep_roster_load() -> list[RepProfile]:
+    rows = Member.objects.filter(role=Role.REP).order_by("user_id").values_list(
+        "user_id", "user__username", "full_name", "team_id", "team__region_id", "region_id", "region__name",
+        "region__parent__name", "industries", "product_lines", "years_experience", "hire_date", "capacity",
+        "availability", "away_from", "away_until",
+    )
+    return [
+        RepProfile(user_id, username, full_name, team_id, team_region_id, region_id,
+                   tuple(name for name in (region_name, parent_name) if name), tuple(industries), tuple(product_lines),
+                   *rest)
+        for user_id, username, full_name, team_id, team_region_id, region_id, region_name, parent_name,
+        industries, product_lines, *rest in rows
+    ]

@@ -9,7 +9,7 @@ from audit.services import audit_record
 from .models import Availability, Member, TenantSettings
 from salesflow.memo import memo_forget
 
-from .selectors import SETTINGS_CACHE_KEY
+from .selectors import SETTINGS_CACHE_KEY, rep_roster_forget
 
 
 def tenant_settings_forget() -> None:
@@ -57,6 +57,7 @@ def member_availability_set(
         member.availability, member.away_from, member.away_until = availability, away_from, away_until
         member.full_clean()
         member.save(update_fields=["availability", "away_from", "away_until"])
+        transaction.on_commit(rep_roster_forget)
         audit_record(
             actor=actor,
             verb="member.availability_changed",
