@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import connection
+from django.db import connection, transaction
 
 T = TypeVar("T")
 DEFAULT_SECONDS = 5.0
@@ -33,3 +33,24 @@ def memo_forget(key: str) -> None:
 
 def memo_clear() -> None:
     _entries.clear()
+
+
+class MemoForgettingAdminMixin:
+    """For admin pages whose changes feed an entry remembered here: forget `memo_keys` after commit."""
+
+    memo_keys: tuple[str, ...] = ()
+
+    def _memo_forget_after_commit(self):
+        transaction.on_commit(lambda: [memo_forget(key) for key in self.memo_keys])
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        self._memo_forget_after_commit()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        self._memo_forget_after_commit()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        self._memo_forget_after_commit()

@@ -138,7 +138,11 @@ def decision_payload(decision: RoutingDecision) -> dict:
     return {
         "decision": decision.pk, "outcome": decision.outcome, "rule": decision.rule_name, "strategy": decision.strategy,
         "assignee_id": decision.assignee_id, "reason": decision.reason,
-        "candidates": [{k: c.get(k) for k in ("user_id", "verdict", "why")} for c in decision.candidates],
+        # Reps passed over only because another came first share one reason: their ids suffice here
+        # (the routing log keeps every candidate in full).
+        "candidates": [{k: c.get(k) for k in ("user_id", "verdict", "why")} for c in decision.candidates
+                       if c.get("verdict") != "not chosen"],
+        "not_chosen": [c["user_id"] for c in decision.candidates if c.get("verdict") == "not chosen"],
         "score": decision.score_breakdown.get("total"),
     }
 

@@ -2,13 +2,15 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdminMixin
+from salesflow.memo import MemoForgettingAdminMixin
 
 from .models import Channel, Delivery
-from .services import channel_test_send, delivery_retry
+from .services import CHANNELS_MEMO_KEY, channel_test_send, delivery_retry
 
 
 @admin.register(Channel)
-class ChannelAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class ChannelAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    memo_keys = (CHANNELS_MEMO_KEY,)
     audit_verb_prefix = "notification_channel"
     audit_redacted_fields = ("secret", "webhook_url")
     list_display = ("name", "kind", "message_format", "enabled", "webhook_masked", "created_at")

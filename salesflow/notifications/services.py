@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from audit.services import audit_record
+from salesflow.memo import memo_get
 
 from .models import Channel, Delivery, Notification
 from .transports import Message, PermanentFailure, TemporaryFailure, send_dingtalk, send_email, send_wecom
@@ -102,8 +103,17 @@ def notify(
     return created
 
 
+CHANNELS_MEMO_KEY = "notifications:enabled-channels"
+
+
+def channels_enabled() -> list[Channel]:
+    """The tenant's enabled channels, remembered per process for a few seconds (the channel admin
+    forgets them on change): every assignment asks."""
+    return memo_get(CHANNELS_MEMO_KEY, lambda: list(Channel.objects.filter(enabled=True).order_by("pk")))
+
+
 def _outbox_write(created: list[Notification], *, event_key: str, title: str, body: str, link: str) -> list[int]:
-    channels = list(Channel.objects.filter(enabled=True).order_by("pk"))
+    channels = channels_enabled()
     if not channels:
         return []
     rows = []

@@ -1,18 +1,18 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdminMixin
+from salesflow.memo import MemoForgettingAdminMixin
 
 from .forms import RosterUploadForm
 from .models import Holiday, Member, Region, Team, TenantSettings
 from .roster import COLUMNS, roster_import
-from .selectors import rep_roster_forget
+from .selectors import ROSTER_MEMO_KEY
 from .services import tenant_settings_update
 
 
@@ -46,31 +46,17 @@ class HolidayAdmin(AuditedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "date"
 
 
-class ForgetsRosterMixin:
-    """Reps, teams and regions feed the routing roster each process remembers: forget it on change."""
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        transaction.on_commit(rep_roster_forget)
-
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        transaction.on_commit(rep_roster_forget)
-
-    def delete_queryset(self, request, queryset):
-        super().delete_queryset(request, queryset)
-        transaction.on_commit(rep_roster_forget)
-
-
 @admin.register(Region)
-class RegionAdmin(ForgetsRosterMixin, AuditedAdminMixin, admin.ModelAdmin):
+class RegionAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    memo_keys = (ROSTER_MEMO_KEY,)
     list_display = ("name", "parent", "director")
     autocomplete_fields = ("director",)
     search_fields = ("name",)
 
 
 @admin.register(Team)
-class TeamAdmin(ForgetsRosterMixin, AuditedAdminMixin, admin.ModelAdmin):
+class TeamAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    memo_keys = (ROSTER_MEMO_KEY,)
     list_display = ("name", "region", "manager")
     list_filter = ("region",)
     autocomplete_fields = ("manager",)
@@ -78,7 +64,8 @@ class TeamAdmin(ForgetsRosterMixin, AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ForgetsRosterMixin, AuditedAdminMixin, admin.ModelAdmin):
+class MemberAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    memo_keys = (ROSTER_MEMO_KEY,)
     list_display = ("full_name", "user", "role", "team", "region", "years_experience", "capacity", "availability")
     list_filter = ("role", "availability", "region", "team")
     search_fields = ("full_name", "user__username", "user__email")
