@@ -13,8 +13,9 @@ class AuditEntry(models.Model):
     """
 
     seq = models.BigIntegerField(_("sequence"), unique=True)
-    prev_hash = models.CharField(_("previous hash"), max_length=64, unique=True)
-    entry_hash = models.CharField(_("hash"), max_length=64, unique=True)
+    # Unique through Meta.constraints: `unique=True` would add a LIKE index to each, never used.
+    prev_hash = models.CharField(_("previous hash"), max_length=64)
+    entry_hash = models.CharField(_("hash"), max_length=64)
     canonical = models.TextField(_("canonical content"))
     created_at = models.DateTimeField(_("time"))
     # No database constraint: the log must outlive the users and rows it names.
@@ -25,6 +26,7 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
+        db_index=False,  # audit_actor_time_idx leads with the actor
         related_name="+",
     )
     actor_label = models.CharField(_("actor name"), max_length=150)
@@ -42,6 +44,10 @@ class AuditEntry(models.Model):
             models.Index(fields=["target_type", "target_id"], name="audit_target_idx"),
             models.Index(fields=["verb", "created_at"], name="audit_verb_time_idx"),
             models.Index(fields=["actor", "created_at"], name="audit_actor_time_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["prev_hash"], name="audit_prev_hash_unique"),
+            models.UniqueConstraint(fields=["entry_hash"], name="audit_entry_hash_unique"),
         ]
 
     def __str__(self):

@@ -90,14 +90,17 @@ class Lead(models.Model):
     score_breakdown = models.JSONField(_("score breakdown"), default=dict, blank=True)
 
     status = models.CharField(_("status"), max_length=16, choices=LeadStatus.choices, default=LeadStatus.POOL)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
+    owner = models.ForeignKey(  # indexed by leads_owner_status_idx and leads_owner_assigned_idx, which lead with it
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL, related_name="leads",
+        db_index=False,
     )
     routing_rule = models.ForeignKey(
         "RoutingRule", verbose_name=_("routing rule"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     routing_reason = models.TextField(_("routing reason"), blank=True)
-    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads")
+    merged_into = models.ForeignKey(  # indexed only where set (leads_merged_into_idx): almost every lead has none
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads", db_index=False
+    )
 
     created_at = models.DateTimeField(_("received at"), default=timezone.now)
     assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True)
@@ -137,6 +140,7 @@ class Lead(models.Model):
             models.Index(fields=["owner", "assigned_at"], name="leads_owner_assigned_idx"),
             models.Index(fields=["status", "-created_at"], name="leads_status_created_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(claimed_at__isnull=False), name="leads_claimed_idx"),
+            models.Index(fields=["merged_into"], condition=models.Q(merged_into__isnull=False), name="leads_merged_into_idx"),
         ]
 
     def __str__(self):

@@ -11,8 +11,9 @@ class Notification(models.Model):
         ASSIGNMENT = "assignment", _("Assignment")
         ALERT = "alert", _("Alert")
 
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    recipient = models.ForeignKey(  # indexed by notifications_inbox_idx, which leads with it
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications",
+        db_index=False,
     )
     event_key = models.CharField(_("event key"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, default=Kind.INFO)
