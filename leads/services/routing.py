@@ -233,18 +233,28 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
     return Plan(rule=rule, strategy=rule.strategy, order=order, candidates=candidates, reason=reason)
 
 
-def rep_slot_take(user_id: int) -> bool:
-    """Take one capacity slot of a rep; False when they are full (decided by the database, in one statement)."""
-    load, member = RepLoad._meta.db_table, Member._meta.db_table
+def rep_slot_take(user_id: int, *, turn_of_rule: int | None = None) -> bool:
+    """Take one capacity slot of a rep; False when they are full (decided by the database, in one statement).
+
+    With `turn_of_rule`, the same statement moves that round-robin rule's cursor to the rep
+    when, and only when, the slot was taken.
+    """
+    load, member, rule = RepLoad._meta.db_table, Member._meta.db_table, RoutingRule._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {load} AS load (user_id, open_count)
-                SELECT user_id, 1 FROM {member} WHERE user_id = %(user)s AND capacity > 0
-                ON CONFLICT (user_id) DO UPDATE SET open_count = load.open_count + 1
-                WHERE load.open_count < (SELECT capacity FROM {member} WHERE user_id = %(user)s)""",
-            {"user": user_id},
+            f"""WITH slot AS (
+                    INSERT INTO {load} AS load (user_id, open_count)
+                    SELECT user_id, 1 FROM {member} WHERE user_id = %(user)s AND capacity > 0
+                    ON CONFLICT (user_id) DO UPDATE SET open_count = load.open_count + 1
+                    WHERE load.open_count < (SELECT capacity FROM {member} WHERE user_id = %(user)s)
+                    RETURNING user_id
+                ), turn AS (
+                    UPDATE {rule} SET rr_last_user_id = slot.user_id FROM slot WHERE {rule}.id = %(rule)s
+                )
+                SELECT count(*) FROM slot""",
+            {"user": user_id, "rule": turn_of_rule},
         )
-        return cursor.rowcount == 1
+        return cursor.fetchone()[0] == 1
 
 
 def rep_slot_force(user_id: int) -> None:
@@ -275,8 +285,6 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
     plan = routing_plan(lead, rules=rules, now=now, lock=True)
     chosen = _first_free(plan)
     if chosen is not None:
-        if plan.strategy == Strategy.ROUND_ROBIN:
-            RoutingRule.objects.filter(pk=plan.rule.pk).update(rr_last_user_id=chosen.user_id)
         lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user_id, now, None
         reason = f"{plan.reason} → {chosen.full_name}"
         outcome = RoutingDecision.Outcome.ASSIGNED
@@ -301,9 +309,10 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
 def _first_free(plan: Plan) -> RepProfile | None:
     """The first rep in the plan's order who still has a slot; every candidate's verdict is settled."""
     by_id = {entry["user_id"]: entry for entry in plan.candidates}
+    turn_of_rule = plan.rule.pk if plan.strategy == Strategy.ROUND_ROBIN else None
     chosen = None
     for rep in plan.order:
-        if rep_slot_take(rep.user_id):
+        if rep_slot_take(rep.user_id, turn_of_rule=turn_of_rule):
             chosen = rep
             by_id[rep.user_id].update(verdict="chosen", why=plan.reason)
             break
