@@ -2,6 +2,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from audit.models import AuditEntry
 from audit.services import audit_record_atomic
@@ -146,3 +147,17 @@ def test_admin_changes_to_the_roster_are_audited(alpha, client_for):
 
 def test_a_rep_cannot_open_the_admin(alpha, client_for):
     assert client_for(alpha, alpha.rep).get("/admin/").status_code == 302
+
+
+def test_a_removed_domain_stops_serving_at_once_though_hosts_are_remembered(alpha):
+    from django.test import Client
+
+    from salesflow.tenancy.models import Domain
+
+    with schema_context("public"):
+        extra = Domain.objects.create(domain="alpha-extra.localhost", tenant=alpha.tenant, is_primary=False)
+    client = Client(HTTP_HOST="alpha-extra.localhost")
+    assert client.get("/accounts/login/").status_code == 200  # resolved, and remembered for 30 s
+    with schema_context("public"):
+        extra.delete()
+    assert client.get("/accounts/login/").status_code == 404

@@ -103,3 +103,15 @@ def test_the_admin_dry_run_page_lists_the_last_leads(alpha, client_for):
     response = client_for(alpha, alpha.admin).get("/admin/leads/routingrule/dry-run/?n=5")
     assert response.status_code == 200 and "试运行医院" in response.content.decode()
     assert client_for(alpha, alpha.rep).get("/admin/leads/routingrule/dry-run/").status_code == 302
+
+
+def test_a_rep_who_marks_themselves_away_gets_no_more_leads_from_this_process(alpha, django_capture_on_commit_callbacks):
+    from salesflow.org.services import member_availability_set
+
+    team = Member.objects.get(user=alpha.rep).team
+    (other,) = _reps(team, 1)
+    lead_submit(budget_grade="B", region=team.region.name, product_line="影像设备")  # the roster is now remembered
+    with django_capture_on_commit_callbacks(execute=True):
+        member_availability_set(actor=alpha.rep, member=Member.objects.get(user=alpha.rep), availability=Availability.ON_LEAVE)
+    owners = {lead_submit(budget_grade="B", region=team.region.name, product_line="影像设备").lead.owner_id for _ in range(3)}
+    assert owners == {other.user_id}
