@@ -1,0 +1,47 @@
+"""The per-request connection check: no round trip for a quiet connection, a real check and a
+new connection when PostgreSQL has terminated the backend."""
+import time
+
+import pytest
+from django.db import connections
+
+
+@pytest.fixture
+def own_connection(django_db_blocker):
+    with django_db_blocker.unblock():
+        wrapper = connections.create_connection("default")
+        wrapper.ensure_connection()
+        yield wrapper
+        wrapper.close()
+
+
+def _next_request(wrapper):
+    wrapper.health_check_done = False
+    wrapper.close_if_health_check_failed()
+
+
+def test_a_quiet_connection_is_reused_without_a_round_trip(own_connection, monkeypatch):
+    assert own_connection.health_check_enabled
+    real_checks = []
+    monkeypatch.setattr(own_connection, "is_usable", lambda: real_checks.append(1) or True)  # Django's SELECT 1
+    before = own_connection.connection.info.backend_pid
+    _next_request(own_connection)
+    assert real_checks == []
+    assert own_connection.connection is not None and own_connection.connection.info.backend_pid == before
+
+
+def test_a_backend_terminated_by_the_server_is_replaced_before_the_next_request_uses_it(own_connection, django_db_blocker):
+    pid = own_connection.connection.info.backend_pid
+    with django_db_blocker.unblock():
+        killer = connections.create_connection("default")
+        with killer.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        killer.close()
+    deadline = time.monotonic() + 5
+    while not own_connection._server_spoke_while_idle() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    _next_request(own_connection)
+    assert own_connection.connection is None  # closed by the real check
+    with django_db_blocker.unblock(), own_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
