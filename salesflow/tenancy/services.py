@@ -13,6 +13,7 @@ from django_tenants.utils import get_public_schema_name, schema_exists, tenant_c
 from audit.services import audit_record
 from salesflow.org.models import Member, Role, TenantSettings
 
+from .constraints import constraint_names_align
 from .models import Domain, Tenant
 
 SCHEMA_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
@@ -88,6 +89,7 @@ def tenant_provision(
     with transaction.atomic():
         tenant = Tenant(schema_name=schema, name=name)
         tenant.save(verbosity=0)
+        constraint_names_align(schema)
         Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
         with tenant_context(tenant):
             TenantSettings.objects.create(pk=1, display_name=name, intake_rate_limit=intake_rate_limit)

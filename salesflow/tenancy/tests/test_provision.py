@@ -82,3 +82,22 @@ def test_the_operator_provisions_from_the_public_pages(in_public, client, django
 def test_a_tenant_user_cannot_use_the_operator_pages(in_public, client):
     response = client.get("/", HTTP_HOST="localhost")
     assert response.status_code == 302
+
+
+def _constraint_names(schema: str) -> set[tuple[str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT c.relname, con.conname FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND con.contype IN ('p', 'u', 'f', 'x')""",
+            [schema],
+        )
+        return set(cursor.fetchall())
+
+
+def test_a_cloned_tenant_keeps_the_constraint_names_migrations_refer_to(in_public, settings):
+    tenant_provision(schema="delta", domain="delta.localhost", name="Delta", admin_email="a@delta.example.com",
+                     admin_password="delta-pass-99")
+    names = _constraint_names("delta")
+    assert ("notifications_notification", "notifications_one_per_event_recipient") in names
+    assert ("audit_auditentry", "audit_prev_hash_unique") in names
+    assert names == _constraint_names(settings.TENANT_BASE_SCHEMA)
