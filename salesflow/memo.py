@@ -54,3 +54,10 @@ class MemoForgettingAdminMixin:
     def delete_queryset(self, request, queryset):
         super().delete_queryset(request, queryset)
         self._memo_forget_after_commit()
+
+
+def memo_forget_tenant() -> None:
+    """Forget everything remembered for the current tenant (after the database refused a stale copy)."""
+    schema = connection.schema_name
+    for slot in [slot for slot in list(_entries) if slot[0] == schema]:
+        _entries.pop(slot, None)

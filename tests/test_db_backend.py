@@ -15,15 +15,21 @@ def own_connection(django_db_blocker):
         wrapper.close()
 
 
-def _next_request(wrapper):
+def _next_request(wrapper, *, idle_for: float = 0.0):
+    wrapper._idle_since = time.monotonic() - idle_for  # when the previous request ended
     wrapper.health_check_done = False
     wrapper.close_if_health_check_failed()
 
 
+def _count_real_checks(wrapper, monkeypatch) -> list:
+    real_checks = []
+    monkeypatch.setattr(wrapper, "is_usable", lambda: real_checks.append(1) or True)  # Django's SELECT 1
+    return real_checks
+
+
 def test_a_quiet_connection_is_reused_without_a_round_trip(own_connection, monkeypatch):
     assert own_connection.health_check_enabled
-    real_checks = []
-    monkeypatch.setattr(own_connection, "is_usable", lambda: real_checks.append(1) or True)  # Django's SELECT 1
+    real_checks = _count_real_checks(own_connection, monkeypatch)
     before = own_connection.connection.info.backend_pid
     _next_request(own_connection)
     assert real_checks == []
@@ -45,3 +51,11 @@ def test_a_backend_terminated_by_the_server_is_replaced_before_the_next_request_
     with django_db_blocker.unblock(), own_connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         assert cursor.fetchone()[0] != pid
+
+
+def test_a_connection_idle_for_a_while_gets_the_real_check(own_connection, monkeypatch):
+    from salesflow.db_backend.base import IDLE_CHECK_SECONDS
+
+    real_checks = _count_real_checks(own_connection, monkeypatch)
+    _next_request(own_connection, idle_for=IDLE_CHECK_SECONDS + 1)
+    assert real_checks == [1]

@@ -3,11 +3,13 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
+from salesflow.memo import memo_forget_tenant
 from salesflow.notifications.services import notify
 
 from ..models import IdempotencyRecord, IntakeKey, Lead, LeadTouch, RoutingDecision, RoutingRule
@@ -101,6 +103,21 @@ def lead_intake(
 
     Nothing accepted is lost: a lead no rule or rep can take goes to the public pool.
     """
+    arguments = {"clean": clean, "actor": actor, "via": via, "intake_key": intake_key, "idempotency_key": idempotency_key,
+                 "request_hash": request_hash, "now": now, "rules": rules}
+    try:
+        return _lead_intake_once(**arguments)
+    except (IntegrityError, ObjectDoesNotExist):
+        # Rules, reps and channels are remembered per process for seconds (salesflow.memo): one
+        # deleted meanwhile is refused by the database. Forget this tenant's copies and try once
+        # more. Inside a caller's transaction the failure is the caller's to handle.
+        if connection.in_atomic_block:
+            raise
+        memo_forget_tenant()
+        return _lead_intake_once(**arguments)
+
+
+def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request_hash, now, rules) -> IntakeResult:
     now = now or timezone.now()
     with transaction.atomic():
         _locks_take(_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []))

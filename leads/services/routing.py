@@ -209,8 +209,10 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
     if rule.strategy == Strategy.ROUND_ROBIN:
         if lock:
             # Taken as late as possible: the row lock serialises this rule's intakes until commit.
-            rule.rr_last_user_id = RoutingRule.objects.select_for_update().values_list("rr_last_user_id", flat=True).get(pk=rule.pk)
-        after = [m for m in eligible if rule.rr_last_user_id is not None and m.user_id > rule.rr_last_user_id]
+            last = RoutingRule.objects.select_for_update().values_list("rr_last_user_id", flat=True).get(pk=rule.pk)
+        else:
+            last = rule.rr_last_user_id  # the rule object may be a shared, remembered copy: read, never written
+        after = [m for m in eligible if last is not None and m.user_id > last]
         order = after + [m for m in eligible if m not in after]
         reason = f"round robin in “{pool_name}”: next in turn"
     elif rule.strategy == Strategy.LEAST_LOADED:

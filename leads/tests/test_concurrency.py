@@ -88,3 +88,28 @@ def test_two_reps_claiming_at_once_have_exactly_one_winner(django_db_setup, comm
         assert lead.owner_id in {u.pk for u in claimers} and lead.claims.count() == 1
         from leads.models import RepLoad
         assert sum(RepLoad.objects.values_list("open_count", flat=True)) == 1
+
+
+def test_a_rule_deleted_by_another_process_does_not_lose_the_next_lead(django_db_setup, committed_tenant):
+    """This process still remembers the rule (another process deleted it); the database refuses the
+    stale copy, the intake forgets and routes again, and the lead is stored."""
+    from django.core.cache import cache
+
+    from leads.services import lead_intake, lead_payload_validate
+    from leads.services.routing import RULES_CACHE_KEY
+
+    with schema_context(committed_tenant.schema_name):
+        team = TeamFactory(name="轮询组")
+        MemberFactory(user=UserFactory(username="rr-stale"), team=team)
+        RoutingRule.objects.update(enabled=False)
+        rule = RoutingRule.objects.create(name="all → team", position=1, strategy=Strategy.ROUND_ROBIN)
+        rule.pool_teams.add(team)
+        assert lead_submit(company="warm").lead.status == LeadStatus.ASSIGNED  # the rule is now remembered
+        # As the admin in another process would: the row and the shared cache go, this process's copy stays.
+        RoutingRule.objects.filter(pk=rule.pk).delete()
+        cache.delete(RULES_CACHE_KEY)
+        clean, errors = lead_payload_validate({"contact_name": "李四", "phone": "13700001111", "channel": "api"})
+        result = lead_intake(clean=clean, actor="test", via="test")
+        assert result.created and Lead.objects.filter(pk=result.lead.pk).exists()
+        assert result.lead.status == LeadStatus.POOL and result.lead.routing_reason.startswith("no routing rule matched")
+    connections.close_all()

@@ -1,28 +1,42 @@
-"""django-tenants' PostgreSQL backend with a per-request health check that costs no round trip.
+"""django-tenants' PostgreSQL backend with a per-request health check that rarely costs a round trip.
 
 With `CONN_HEALTH_CHECKS`, Django sends `SELECT 1` before the first query of every request
-that reuses a connection: on the intake path that is one round trip in thirteen. A backend
-that PostgreSQL terminated (restart, failover, `pg_terminate_backend`) announces it: it
-sends a FATAL message and closes the socket, so the idle connection's socket has something
-to read. Only then is Django's real check run, and the connection replaced if it fails.
-A connection that went silent without a word is not caught by either check before its
-first query fails.
+that reuses a connection: on the intake path that is one round trip in twelve. Here the
+real check runs only when it can find something:
+- PostgreSQL spoke while the connection was idle: a terminated backend (restart, failover,
+  `pg_terminate_backend`) sends a FATAL message and closes the socket;
+- or the connection sat idle longer than `IDLE_CHECK_SECONDS`: a server that vanished
+  without a word (a crashed host, a moved virtual IP) is found by the real check, as before.
+A busy connection is never idle that long; a quiet one pays the round trip, as Django would.
 """
 import select
+import time
 
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 
+IDLE_CHECK_SECONDS = 2.0
+
 
 class DatabaseWrapper(TenantDatabaseWrapper):
+    _idle_since: float | None = None
+
     def close_if_health_check_failed(self):
         if self.connection is None or not self.health_check_enabled or self.health_check_done:
             return
-        if self._server_spoke_while_idle():
+        if self._idle_too_long() or self._server_spoke_while_idle():
             super().close_if_health_check_failed()
         self.health_check_done = True
+
+    def close_if_unusable_or_obsolete(self):
+        super().close_if_unusable_or_obsolete()
+        self._idle_since = time.monotonic()  # the end of a request: the connection goes idle
+
+    def _idle_too_long(self) -> bool:
+        return self._idle_since is None or time.monotonic() - self._idle_since > IDLE_CHECK_SECONDS
 
     def _server_spoke_while_idle(self) -> bool:
         if self.connection.closed:
             return True
-        readable, _, _ = select.select([self.connection.fileno()], [], [], 0)
-        return bool(readable)
+        poller = select.poll()  # not select(): it fails on descriptors above 1023
+        poller.register(self.connection.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+        return bool(poller.poll(0))

@@ -4,11 +4,13 @@ django-tenants looks the host up on every request: a switch to the public schema
 query, a switch back. For a small API request that is a third of its database work, and
 hosts almost never move between tenants. Each process keeps what it found for
 `TTL_SECONDS`; a change to a tenant or a domain in this process forgets at once, other
-processes see it within the TTL. A host that is not found is never remembered.
+processes see it within the TTL (a deleted tenant's host answers errors there until then).
+A host that is not found is never remembered.
 """
 import threading
 import time
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django_tenants.middleware.main import TenantMainMiddleware
@@ -41,3 +43,4 @@ def tenants_forget() -> None:
 @receiver([post_save, post_delete], sender=Tenant)
 def _tenant_changed(**kwargs):
     tenants_forget()
+    transaction.on_commit(tenants_forget)  # and again once committed: a request in between may re-remember the old
