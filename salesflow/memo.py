@@ -2,14 +2,18 @@
 hot paths read on every request (tenant settings, routing rules, scoring weights).
 
 Each entry lives `seconds` in this process. The writer of a change forgets the entry here
-and in the shared cache; other processes pick the change up within `seconds`. Keys carry
-the schema, so one tenant's entry is never served to another.
+and in the shared cache (`remembered_forget`); other processes pick the change up within
+`seconds`. Keys carry the schema (here explicitly, in Redis through the cache's key
+function), so one tenant's entry is never served to another. Redis being away never fails a
+read: the loader answers instead.
 """
 import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.core.cache import cache
 from django.db import connection, transaction
+from redis.exceptions import RedisError
 
 T = TypeVar("T")
 DEFAULT_SECONDS = 5.0
@@ -31,8 +35,61 @@ def memo_forget(key: str) -> None:
     _entries.pop((connection.schema_name, key), None)
 
 
+def remembered(key: str, load: Callable[[], T], *, shared_seconds: int) -> T:
+    """`load()`'s value: from this process's memo, else from Redis, else loaded and shared."""
+    return memo_get(key, lambda: _shared_or_loaded(key, load, shared_seconds))
+
+
+def remembered_forget(key: str) -> None:
+    """Forget `key` here and in Redis (when Redis is away its copy expires on its own)."""
+    memo_forget(key)
+    try:
+        cache.delete(key)
+    except RedisError:
+        pass
+
+
+def _shared_or_loaded(key: str, load: Callable[[], T], shared_seconds: int) -> T:
+    cached = shared_get(key)
+    if cached is not None:
+        return cached
+    value = load()
+    shared_set(key, value, shared_seconds)
+    return value
+
+
+def shared_get(key: str):
+    """The value in Redis, or None when absent or when Redis cannot answer."""
+    try:
+        return cache.get(key)
+    except RedisError:
+        return None
+
+
+def shared_set(key: str, value, seconds: int) -> None:
+    try:
+        cache.set(key, value, seconds)
+    except RedisError:
+        pass
+
+
+def shared_claim(key: str, seconds: int) -> bool:
+    """Claim `key` for `seconds`; True for the one caller that got it (and when Redis is away)."""
+    try:
+        return cache.add(key, 1, seconds)
+    except RedisError:
+        return True
+
+
 def memo_clear() -> None:
     _entries.clear()
+
+
+def memo_forget_tenant() -> None:
+    """Forget everything remembered for the current tenant (after the database refused a stale copy)."""
+    schema = connection.schema_name
+    for slot in [slot for slot in _entries if slot[0] == schema]:
+        _entries.pop(slot, None)
 
 
 class MemoForgettingAdminMixin:
@@ -41,7 +98,11 @@ class MemoForgettingAdminMixin:
     memo_keys: tuple[str, ...] = ()
 
     def _memo_forget_after_commit(self):
-        transaction.on_commit(lambda: [memo_forget(key) for key in self.memo_keys])
+        transaction.on_commit(self._memo_forget)
+
+    def _memo_forget(self):
+        for key in self.memo_keys:
+            memo_forget(key)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -55,9 +116,3 @@ class MemoForgettingAdminMixin:
         super().delete_queryset(request, queryset)
         self._memo_forget_after_commit()
 
-
-def memo_forget_tenant() -> None:
-    """Forget everything remembered for the current tenant (after the database refused a stale copy)."""
-    schema = connection.schema_name
-    for slot in [slot for slot in list(_entries) if slot[0] == schema]:
-        _entries.pop(slot, None)

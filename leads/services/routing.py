@@ -10,14 +10,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 from decimal import Decimal
 
-from django.core.cache import cache
 from django.db import connection
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
-from redis.exceptions import RedisError
 
-from salesflow.memo import memo_forget, memo_get
+from salesflow.memo import memo_forget, memo_get, remembered, remembered_forget, shared_claim, shared_get, shared_set
 from salesflow.notifications.services import notify
 from salesflow.org.models import Member, Region, Role, Team
 from salesflow.org.selectors import RepProfile, rep_roster, tenant_settings_get
@@ -48,18 +46,12 @@ def rules_active() -> list[RoutingRule]:
     """The enabled rules in order, pool members prefetched; remembered in this process for a few
     seconds and cached per tenant in Redis (the key function adds the schema). Every writer of
     rules calls `rules_forget`; the short timeouts bound anything else."""
-    return memo_get(RULES_CACHE_KEY, _rules_load)
+    return remembered(RULES_CACHE_KEY, _rules_load, shared_seconds=RULES_CACHE_SECONDS)
 
 
 def _rules_load() -> list[RoutingRule]:
-    try:
-        cached = cache.get(RULES_CACHE_KEY)
-    except RedisError:
-        cached = None
-    if cached is not None:
-        return cached
     # Only ids of the pool's teams, regions and users: the cached copy carries no personal data.
-    rules = list(
+    return list(
         RoutingRule.objects.filter(enabled=True)
         .prefetch_related(
             Prefetch("pool_teams", queryset=Team.objects.only("id")),
@@ -68,19 +60,10 @@ def _rules_load() -> list[RoutingRule]:
         )
         .order_by("position", "id")
     )
-    try:
-        cache.set(RULES_CACHE_KEY, rules, RULES_CACHE_SECONDS)
-    except RedisError:
-        pass
-    return rules
 
 
 def rules_forget() -> None:
-    memo_forget(RULES_CACHE_KEY)
-    try:
-        cache.delete(RULES_CACHE_KEY)
-    except RedisError:
-        pass  # expires on its own within RULES_CACHE_SECONDS
+    remembered_forget(RULES_CACHE_KEY)
 
 
 def rule_match(rules: list[RoutingRule], lead: Lead) -> RoutingRule | None:
@@ -131,11 +114,11 @@ def _close_rates(user_ids: list[int], *, now: dt.datetime) -> dict[int, tuple[in
     minute. When they age, one process recomputes them while the others go on with the
     previous figures, so intake never queues behind the recount.
     """
-    cached = memo_get(CLOSE_RATES_CACHE_KEY, lambda: _cache_get(CLOSE_RATES_CACHE_KEY))
+    cached = memo_get(CLOSE_RATES_CACHE_KEY, lambda: shared_get(CLOSE_RATES_CACHE_KEY))
     stale = cached is None or cached["computed_at"] < timezone.now() - CLOSE_RATES_FRESH
-    if stale and (cached is None or _cache_add(f"{CLOSE_RATES_CACHE_KEY}:recount", 30)):
+    if stale and (cached is None or shared_claim(f"{CLOSE_RATES_CACHE_KEY}:recount", 30)):
         cached = {"computed_at": timezone.now(), "rates": _close_rates_count(now=now)}
-        _cache_set(CLOSE_RATES_CACHE_KEY, cached, 3600)
+        shared_set(CLOSE_RATES_CACHE_KEY, cached, 3600)
         memo_forget(CLOSE_RATES_CACHE_KEY)
     rates = cached["rates"]
     return {user_id: rates[user_id] for user_id in user_ids if user_id in rates}
@@ -151,28 +134,6 @@ def _close_rates_count(*, now: dt.datetime) -> dict[int, tuple[int, int]]:
         .order_by()
     )
     return {row["owner_id"]: (row["won"], row["total"]) for row in rows}
-
-
-def _cache_get(key: str):
-    try:
-        return cache.get(key)
-    except RedisError:
-        return None
-
-
-def _cache_set(key: str, value, seconds: int) -> None:
-    try:
-        cache.set(key, value, seconds)
-    except RedisError:
-        pass
-
-
-def _cache_add(key: str, seconds: int) -> bool:
-    """Claim `key` for `seconds`; True for the one caller that got it (and when Redis is away)."""
-    try:
-        return cache.add(key, 1, seconds)
-    except RedisError:
-        return True
 
 
 def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.datetime | None = None, lock: bool = False) -> Plan:

@@ -1,9 +1,7 @@
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.cache import cache
-from redis.exceptions import RedisError
 
-from salesflow.memo import memo_forget, memo_get
+from salesflow.memo import remembered, remembered_forget
 
 from ..models import LeadPolicy
 
@@ -18,33 +16,19 @@ POLICY_CACHE_KEY = "leads:policy"
 def lead_policy_get() -> LeadPolicy:
     """The tenant's weights and pool timing, remembered in this process for a few seconds and cached
     per tenant in Redis; `lead_policy_forget` after changes."""
-    return memo_get(POLICY_CACHE_KEY, _lead_policy_load)
+    return remembered(POLICY_CACHE_KEY, _lead_policy_load, shared_seconds=300)
 
 
 def _lead_policy_load() -> LeadPolicy:
-    try:
-        cached = cache.get(POLICY_CACHE_KEY)
-    except RedisError:
-        cached = None
-    if cached is not None:
-        return cached
     policy, _ = LeadPolicy.objects.get_or_create(
         pk=1,
         defaults={"grade_points": DEFAULT_GRADE_POINTS, "channel_points": DEFAULT_CHANNEL_POINTS, "tier_points": DEFAULT_TIER_POINTS},
     )
-    try:
-        cache.set(POLICY_CACHE_KEY, policy, 300)
-    except RedisError:
-        pass
     return policy
 
 
 def lead_policy_forget() -> None:
-    memo_forget(POLICY_CACHE_KEY)
-    try:
-        cache.delete(POLICY_CACHE_KEY)
-    except RedisError:
-        pass
+    remembered_forget(POLICY_CACHE_KEY)
 
 
 def lead_score(*, policy: LeadPolicy, industry_match: int | None, budget_grade: str, channel: str, tier: str) -> tuple[int, dict]:

@@ -171,13 +171,14 @@ class Member(models.Model):
             raise ValidationError({"away_until": _("The end of an absence cannot come before its start.")})
 
     def is_new_hire(self, *, new_hire_days: int, today: dt.date | None = None) -> bool:
-        if self.hire_date is None:
-            return False
-        today = today or timezone.localdate()
-        return (today - self.hire_date).days <= new_hire_days
+        return hired_recently(self.hire_date, today=today or timezone.localdate(), new_hire_days=new_hire_days)
 
     def is_available_on(self, day: dt.date) -> bool:
         return available_on(day, availability=self.availability, away_from=self.away_from, away_until=self.away_until)
+
+
+def hired_recently(hire_date: dt.date | None, *, today: dt.date, new_hire_days: int) -> bool:
+    return hire_date is not None and (today - hire_date).days <= new_hire_days
 
 
 def available_on(day: dt.date, *, availability: str, away_from: dt.date | None, away_until: dt.date | None) -> bool:

@@ -1,14 +1,12 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
 from django.utils import timezone
-from redis.exceptions import RedisError
 
-from salesflow.memo import memo_forget, memo_get
+from salesflow.memo import memo_forget, memo_get, remembered
 
-from .models import Member, Role, TenantSettings, available_on
+from .models import Member, Role, TenantSettings, available_on, hired_recently
 from .scoping import visible_user_ids
 
 SETTINGS_CACHE_KEY = "org:tenant-settings"
@@ -17,22 +15,7 @@ SETTINGS_CACHE_KEY = "org:tenant-settings"
 def tenant_settings_get() -> TenantSettings:
     """The current tenant's settings: remembered in this process for a few seconds, cached per
     schema in Redis, and read from the database when Redis cannot answer."""
-    return memo_get(SETTINGS_CACHE_KEY, _tenant_settings_load)
-
-
-def _tenant_settings_load() -> TenantSettings:
-    try:
-        cached = cache.get(SETTINGS_CACHE_KEY)
-    except RedisError:
-        return TenantSettings.objects.get(pk=1)
-    if cached is not None:
-        return cached
-    current = TenantSettings.objects.get(pk=1)
-    try:
-        cache.set(SETTINGS_CACHE_KEY, current, timeout=300)
-    except RedisError:
-        pass
-    return current
+    return remembered(SETTINGS_CACHE_KEY, lambda: TenantSettings.objects.get(pk=1), shared_seconds=300)
 
 
 def member_list(*, user) -> QuerySet[Member]:
@@ -76,7 +59,7 @@ class RepProfile:
         return available_on(day, availability=self.availability, away_from=self.away_from, away_until=self.away_until)
 
     def is_new_hire(self, *, today: dt.date, new_hire_days: int) -> bool:
-        return self.hire_date is not None and (today - self.hire_date).days <= new_hire_days
+        return hired_recently(self.hire_date, today=today, new_hire_days=new_hire_days)
 
 
 ROSTER_MEMO_KEY = "org:rep-roster"

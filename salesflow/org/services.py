@@ -1,24 +1,18 @@
 import datetime as dt
 
-from django.core.cache import cache
 from django.db import transaction
-from redis.exceptions import RedisError
 
 from audit.services import audit_record
 
 from .models import Availability, Member, TenantSettings
-from salesflow.memo import memo_forget
+from salesflow.memo import remembered_forget
 
 from .selectors import SETTINGS_CACHE_KEY, rep_roster_forget
 
 
 def tenant_settings_forget() -> None:
     """Forget the cached settings here and in Redis; other processes follow within seconds."""
-    memo_forget(SETTINGS_CACHE_KEY)
-    try:
-        cache.delete(SETTINGS_CACHE_KEY)
-    except RedisError:
-        pass  # entries expire within five minutes on their own
+    remembered_forget(SETTINGS_CACHE_KEY)
 
 
 def tenant_settings_update(*, actor, reason: str = "", **changes) -> TenantSettings:
