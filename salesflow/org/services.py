@@ -3,10 +3,9 @@ import datetime as dt
 from django.db import transaction
 
 from audit.services import audit_record
-
-from .models import Availability, Member, TenantSettings
 from salesflow.memo import remembered_forget
 
+from .models import Availability, Member, TenantSettings
 from .selectors import SETTINGS_CACHE_KEY, rep_roster_forget
 
 
