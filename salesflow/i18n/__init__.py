@@ -25,7 +25,7 @@ from django.utils.translation import gettext, ngettext
 
 logger = logging.getLogger(__name__)
 
-_TEMPLATES: dict[str, Any] = {}
+_TEMPLATES: dict[str, Any] = {"text.verbatim": "%(text)s"}
 _KINDS: dict[str, Callable[[Any], str]] = {}
 
 
@@ -41,6 +41,11 @@ def define(templates: dict) -> None:
 def param_kind(kind: str, renderer: Callable[[Any], str]) -> None:
     """Register how a typed parameter of `kind` reads (called from an AppConfig.ready())."""
     _KINDS[kind] = renderer
+
+
+def verbatim(text: str) -> dict:
+    """Data typed by a person (a summary, a name), stored as it is: it reads the same in every language."""
+    return message("text.verbatim", text=text)
 
 
 def is_defined(key: str) -> bool:
@@ -122,7 +127,7 @@ def render(msg, *, fallback: str = "") -> str:
 
 
 def duration_text(total_seconds) -> str:
-    """A duration as a person says it: minutes below two hours, hours below two days, then days."""
+    """A duration as a person says it: minutes below two hours, hours below two days, then days and hours."""
     total = max(int(total_seconds or 0), 0)
     minutes = total // 60
     if minutes < 120:
@@ -130,8 +135,12 @@ def duration_text(total_seconds) -> str:
     hours = minutes // 60
     if hours < 48:
         return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
-    days = hours // 24
-    return ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    days, hours = divmod(hours, 24)
+    day_text = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
+    if not hours:
+        return day_text
+    return gettext("%(days)s %(hours)s") % {
+        "days": day_text, "hours": ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}}
 
 
 def _instant_text(raw) -> str:

@@ -8,5 +8,4 @@ define({
     "notifications.robot_body": _("%(body)s\n\n→ %(names)s"),
     "notifications.test_subject": _("SalesFlow test message"),
     "notifications.test_body": _("This channel (%(channel)s) works."),
-    "notifications.text": _("%(text)s"),
 })
