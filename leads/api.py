@@ -2,6 +2,7 @@
 import json
 
 from django.http import JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -10,7 +11,7 @@ from salesflow.org.selectors import tenant_settings_get
 from .models import Channel, IntakeKey
 from .ratelimit import rate_limit_hit
 from .services import IdempotencyMismatch, IntakeResult, body_hash, intake_key_authenticate, lead_intake, lead_payload_validate
-from .services.validation import FIELDS
+from .services.validation import FIELDS, problems_text
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -68,7 +69,9 @@ def leads_intake(request):
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return _errors(400, {"body": ["Malformed JSON (UTF-8 expected)."]})
-    clean, errors = lead_payload_validate(data)
+    clean, problems = lead_payload_validate(data)
+    with translation.override("en"):  # the intake API's contract: programs read English field errors
+        errors = problems_text(problems)
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 200:
         errors["Idempotency-Key"] = ["At most 200 characters."]

@@ -7,7 +7,7 @@ from salesflow.org.scoping import visible_user_ids
 
 from .models import BudgetGrade, Channel, LeadTouch, Tier
 from .services import lead_payload_validate
-from .services.validation import FIELDS
+from .services.validation import FIELDS, problems_text
 
 
 class LeadForm(forms.Form):
@@ -29,8 +29,10 @@ class LeadForm(forms.Form):
     def clean(self):
         data = super().clean()
         clean, errors = lead_payload_validate({k: v for k, v in data.items() if k in FIELDS and v not in (None, "")}, coerce_strings=True)
-        for field, messages in errors.items():
-            self.add_error(field if field in self.fields else None, messages)
+        for field, messages in problems_text(errors).items():
+            # A field the form itself already refused is not refused a second time in other words.
+            if field not in self.errors:
+                self.add_error(field if field in self.fields else None, messages)
         self.payload = clean
         return data
 

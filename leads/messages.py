@@ -2,7 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from salesflow.i18n import define, param_kind, render
+from salesflow.i18n import define, message, param_kind, render, typed
 
 define({
     "lead.assigned.title": _("New lead: %(name)s"),
@@ -36,6 +36,18 @@ define({
     "routing.why.other_first": _("another rep came first by the strategy"),
     "routing.why.cooling": _("cooling %(duration)s"),
     "import.row_problem": _("%(field)s: %(problem)s"),
+    "lead.invalid.object": _("Send a JSON object."),
+    "lead.invalid.unknown_field": _("Unknown field."),
+    "lead.invalid.required": _("This field is required."),
+    "lead.invalid.integer": _("Must be a whole number."),
+    "lead.invalid.range": _("Must be between %(low)s and %(high)s."),
+    "lead.invalid.string": _("Must be a string."),
+    "lead.invalid.nul": _("Must not contain NUL characters."),
+    "lead.invalid.choice": _("Must be one of: %(allowed)s."),
+    "lead.invalid.max_length": _("At most %(max)s characters."),
+    "lead.invalid.phone": _("Not a phone number (mainland numbers may omit +86)."),
+    "lead.invalid.email": _("Not an e-mail address."),
+    "lead.invalid.no_contact": _("Give a phone number or an e-mail address."),
 })
 
 VERDICTS = {
@@ -113,3 +125,26 @@ def candidate_why(candidate: dict) -> str:
 def register_param_kinds() -> None:
     param_kind("vocab", _vocab_param)
     param_kind("availability", _availability_param)
+    param_kind("lead_field", lead_field_label)
+
+
+def import_row_problems(problems: dict[str, list]) -> list[dict]:
+    """A bad CSV row's problems as stored messages: each names its field by the field's label."""
+    return [message("import.row_problem", field=typed("lead_field", name), problem=typed("msg", problem))
+            for name, found in problems.items() for problem in found]
+
+
+def lead_field_label(name) -> str:
+    from .models import Lead
+
+    try:
+        return str(Lead._meta.get_field(name).verbose_name)
+    except Exception:  # an unknown column name from the file: shown as it was written
+        return str(name)
+
+
+def import_error_text(error: dict) -> str:
+    """One reported row's problems in the reader's language (rows stored before messages: their text)."""
+    if "problems" in error:
+        return "; ".join(render(problem) for problem in error["problems"])
+    return str(error.get("reason", ""))
