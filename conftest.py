@@ -33,7 +33,11 @@ class Cast:
 
 
 def _make_cast(schema: str) -> None:
+    from salesflow.org.vocabularies import vocabulary_ensure
+
     with schema_context(schema):
+        # The provisioned lists know the big regions; the cast's sub-region joins the region list.
+        vocabulary_ensure(actor="test setup", kind="region", values=["上海"])
         region = RegionFactory(name="华东区")
         sub_region = RegionFactory(name="上海", parent=region)
         director = MemberFactory(user=UserFactory(username="director"), role=Role.MANAGER, team=None, region=region)
@@ -98,6 +102,23 @@ def _fresh_process_memo():
     memo_clear()
     yield
     memo_clear()
+
+
+@pytest.fixture(autouse=True)
+def _forget_shared_vocabularies():
+    """The vocabularies are cached per tenant in Redis, which a test's rollback does not reach."""
+    from django.core.cache import cache
+
+    from salesflow.org.vocabularies.selectors import VOCABULARY_MEMO_KEY
+
+    def forget():
+        for schema in TENANTS:
+            with schema_context(schema):
+                cache.delete(VOCABULARY_MEMO_KEY)
+
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture

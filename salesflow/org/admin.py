@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.shortcuts import redirect
@@ -10,10 +12,11 @@ from audit.admin_mixins import AuditedAdminMixin
 from salesflow.memo import MemoForgettingAdminMixin
 
 from .forms import RosterUploadForm
-from .models import Holiday, Member, Region, Team, TenantSettings
+from .models import Holiday, Member, Region, Team, TenantSettings, VocabularyEntry
 from .roster import COLUMNS, roster_import
 from .selectors import ROSTER_MEMO_KEY
 from .services import tenant_settings_update
+from .vocabularies import vocabulary_entry_problems, vocabulary_forget
 
 
 admin.site.unregister(get_user_model())
@@ -95,3 +98,45 @@ class MemberAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin)
             "columns": ",".join(COLUMNS),
         }
         return TemplateResponse(request, "admin/org/member/import.html", context, status=400 if errors else 200)
+
+
+class VocabularyEntryForm(forms.ModelForm):
+    class Meta:
+        model = VocabularyEntry
+        fields = ("kind", "code", "label_zh", "label_en", "synonyms", "position", "active")
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            for name, problems in vocabulary_entry_problems(self.instance).items():
+                for problem in problems:
+                    self.add_error(name if name in self.fields else None, problem)
+
+
+@admin.register(VocabularyEntry)
+class VocabularyEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The tenant's lists. Codes stay once saved (records hold them): relabel, add synonyms or
+    deactivate instead; nothing is deleted."""
+
+    audit_verb_prefix = "vocabulary"
+    form = VocabularyEntryForm
+    list_display = ("code", "label_zh", "label_en", "synonym_list", "kind", "position", "active")
+    list_display_links = ("code",)
+    list_editable = ("position", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("code", "label_zh", "label_en")
+    ordering = ("kind", "position", "code")
+
+    @admin.display(description=_("synonyms"))
+    def synonym_list(self, entry):
+        return "、".join(entry.synonyms) or "—"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("kind", "code") if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(vocabulary_forget)
