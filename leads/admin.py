@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdminMixin
 from audit.services import audit_record
+from salesflow.csvtext import CsvEncodingError, csv_decode
 
 from .models import ImportJob, IntakeKey, Lead, LeadPolicy, RoutingDecision, RoutingRule
 from .services import intake_key_create, intake_key_revoke, intake_key_rotate, lead_merge, routing_plan
@@ -197,9 +198,31 @@ class MappingForm(forms.Form):
         return data
 
 
+class ImportUploadForm(forms.ModelForm):
+    class Meta:
+        model = ImportJob
+        fields = ("file",)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(_("The file is larger than 50 MB."))
+        try:
+            csv_decode(upload.read())
+        except CsvEncodingError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        finally:
+            upload.seek(0)
+        return upload
+
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "file", "status", "progress", "created_leads", "duplicate_rows", "bad_rows")
+    list_display = ("created_at", "file", "encoding", "status", "progress", "created_leads", "duplicate_rows", "bad_rows")
+    form = ImportUploadForm
     fields = ("file",)
 
     @admin.display(description=_("progress"))
@@ -229,7 +252,12 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = get_object_or_404(ImportJob, pk=object_id)
-        header, sample, guess = import_preview(job)
+        try:
+            header, sample, guess = import_preview(job)
+        except CsvEncodingError as exc:
+            context = {**self.admin_site.each_context(request), "title": str(job), "job": job, "refused": str(exc),
+                       "opts": self.model._meta}
+            return TemplateResponse(request, "admin/leads/importjob/job.html", context, status=400)
         form = MappingForm(request.POST or None, header=header, guess=guess)
         if request.method == "POST" and job.status == ImportJob.Status.PREVIEW and form.is_valid():
             import_job_start(actor=request.user, job=job, mapping={k: v for k, v in form.cleaned_data.items() if v})

@@ -45,8 +45,9 @@ class WebForm(LeadForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("industry_match", "tier", "channel", "budget_grade"):
+        for name in ("industry_match", "channel", "budget_grade"):
             del self.fields[name]
+        self.fields["tier"].label = _("Type of organisation")
 
     def clean(self):
         data = super().clean()

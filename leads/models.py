@@ -317,6 +317,7 @@ class ImportJob(models.Model):
 
     file = models.FileField(_("CSV file"), upload_to="lead-imports/")
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True, help_text=_("As detected when the file was read."))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEW)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
 
 from ..models import Channel, ImportJob
 from .intake import lead_intake
@@ -27,17 +28,23 @@ ALIASES = {
 }
 
 
-def _reader(job: ImportJob):
+def _decoded(job: ImportJob) -> CsvText:
+    """The file's text in the encoding detected (UTF-8, GBK/GB18030, UTF-16), which the job then
+    names; CsvEncodingError when none reads it cleanly: nothing is imported as mojibake."""
     job.file.open("rb")
     raw = job.file.read()
     job.file.close()
-    text = raw.decode("utf-8-sig", errors="replace")
-    return csv.reader(io.StringIO(text))
+    decoded = csv_decode(raw)
+    if job.encoding != decoded.encoding:
+        job.encoding = decoded.encoding
+        ImportJob.objects.filter(pk=job.pk).update(encoding=decoded.encoding)
+    return decoded
 
 
 def import_preview(job: ImportJob, *, rows: int = 5) -> tuple[list[str], list[list[str]], dict]:
-    """The header, the first rows, and a mapping guessed from the header names."""
-    reader = _reader(job)
+    """The header, the first rows, and a mapping guessed from the header names (CsvEncodingError
+    when the file cannot be decoded cleanly)."""
+    reader = _decoded(job).reader()
     header = next(reader, [])
     sample = [row for _, row in zip(range(rows), reader)]
     guess = {}
@@ -71,7 +78,10 @@ def import_job_run(*, job_id: int) -> ImportJob:
     job = ImportJob.objects.get(pk=job_id)
     if not claimed:
         return job  # already run, running, or never started: running twice would import twice
-    reader = _reader(job)
+    try:
+        reader = _decoded(job).reader()
+    except CsvEncodingError as exc:
+        return _job_refuse(job, actor=job.created_by or "csv import", message=str(exc))
     next(reader, None)
     rows = list(reader)
     job.total_rows = len(rows)
@@ -98,6 +108,14 @@ def import_job_run(*, job_id: int) -> ImportJob:
         job.save(update_fields=["processed_rows", "created_leads", "duplicate_rows", "errors", "status", "finished_at"])
         audit_record(actor=actor, verb="lead_import.finished", target=job,
                      payload={"rows": len(rows), "created": created, "duplicates": duplicates, "bad_rows": len(errors)})
+    return job
+
+
+def _job_refuse(job: ImportJob, *, actor, message: str) -> ImportJob:
+    job.status, job.finished_at, job.errors = ImportJob.Status.FAILED, timezone.now(), [{"line": 1, "reason": message}]
+    with transaction.atomic():
+        job.save(update_fields=["status", "finished_at", "errors"])
+        audit_record(actor=actor, verb="lead_import.finished", target=job, payload={"refused": "encoding"})
     return job
 
 

@@ -84,9 +84,11 @@ class MemberAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin)
         form = RosterUploadForm(request.POST or None, request.FILES or None)
         errors: list[str] = []
         if request.method == "POST" and form.is_valid():
-            result = roster_import(actor=request.user, text=form.cleaned_data["file"], source="admin upload")
+            decoded = form.cleaned_data["file"]
+            result = roster_import(actor=request.user, text=decoded.text, source="admin upload", encoding=decoded.encoding)
             if result.ok:
-                messages.success(request, _("Roster imported: %(c)d created, %(u)d updated.") % {"c": result.created, "u": result.updated})
+                messages.success(request, _("Roster imported (read as %(encoding)s): %(c)d created, %(u)d updated.") % {
+                    "encoding": result.encoding, "c": result.created, "u": result.updated})
                 return redirect("admin:org_member_changelist")
             errors = result.errors
         context = {

@@ -35,7 +35,7 @@ def vocabulary_defaults_install(*, actor) -> dict[str, str]:
 def vocabulary_ensure(*, actor, kind: str, values: Iterable[str], reason: str = "") -> dict[str, str]:
     """The canonical code for each of `values`; a value no entry knows is added as a new entry
     (its own code and label). Inactive values are matched, not duplicated."""
-    wanted = [" ".join(value.split()) for value in values if value and value.strip()]
+    wanted = [value for value in values if value and value.strip()]
     if not wanted:
         return {}
     with transaction.atomic():
@@ -49,10 +49,11 @@ def vocabulary_ensure(*, actor, kind: str, values: Iterable[str], reason: str = 
         for value in wanted:
             key = spelling_key(value)
             if key not in known:
+                code = " ".join(value.split())
                 position += 10
-                VocabularyEntry.objects.create(kind=kind, code=value, label_zh=value, label_en=value, position=position)
-                known[key] = value
-                added.append(value)
+                VocabularyEntry.objects.create(kind=kind, code=code, label_zh=code, label_en=code, position=position)
+                known[key] = code
+                added.append(code)
             codes[value] = known[key]
         if added:
             audit_record(actor=actor, verb="vocabulary.values_added", target_type="org.vocabularyentry",
