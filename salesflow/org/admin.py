@@ -16,7 +16,7 @@ from .models import Holiday, Member, Region, Team, TenantSettings, VocabularyEnt
 from .roster import COLUMNS, roster_import
 from .selectors import ROSTER_MEMO_KEY
 from .services import tenant_settings_update
-from .vocabularies import vocabulary_entry_problems, vocabulary_forget
+from .vocabularies import VocabularyChoiceField, VocabularyMultipleChoiceField, vocabulary_entry_problems, vocabulary_forget
 
 
 admin.site.unregister(get_user_model())
@@ -49,9 +49,25 @@ class HolidayAdmin(AuditedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "date"
 
 
+class RegionForm(forms.ModelForm):
+    """An organisation region is a value of the region list, so reps' regions and leads' regions match."""
+
+    name = VocabularyChoiceField("region", label=_("name"))
+
+    class Meta:
+        model = Region
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["name"].keep([self.instance.name])
+
+
 @admin.register(Region)
 class RegionAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     memo_keys = (ROSTER_MEMO_KEY,)
+    form = RegionForm
     list_display = ("name", "parent", "director")
     autocomplete_fields = ("director",)
     search_fields = ("name",)
@@ -66,9 +82,26 @@ class TeamAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class MemberForm(forms.ModelForm):
+    """A rep's industries and product lines are picked from the tenant's lists."""
+
+    industries = VocabularyMultipleChoiceField("industry", label=_("industries"))
+    product_lines = VocabularyMultipleChoiceField("product_line", label=_("product lines"))
+
+    class Meta:
+        model = Member
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["industries"].keep(self.instance.industries or [])
+        self.fields["product_lines"].keep(self.instance.product_lines or [])
+
+
 @admin.register(Member)
 class MemberAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     memo_keys = (ROSTER_MEMO_KEY,)
+    form = MemberForm
     list_display = ("full_name", "user", "role", "team", "region", "years_experience", "capacity", "availability")
     list_filter = ("role", "availability", "region", "team")
     search_fields = ("full_name", "user__username", "user__email")
