@@ -107,7 +107,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "KEY_PREFIX": "sf",
+        # Per database: two installations sharing one Redis (developers' checkouts) never read
+        # each other's remembered configuration for a tenant schema of the same name.
+        "KEY_PREFIX": f"sf-{DATABASES['default']['NAME']}",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
