@@ -66,8 +66,7 @@ def test_two_scans_racing_at_the_same_clock_raise_each_alert_once(committed_tena
     from django_tenants.utils import tenant_context
 
     from followups.tests.factories import AccountFactory
-    from salesflow.broker import breaker_reset
-from salesflow.notifications.models import Notification
+    from salesflow.notifications.models import Notification
     from salesflow.org.models import Member, Role
     from salesflow.org.tests.factories import UserFactory
 

@@ -36,6 +36,18 @@ class EndpointRefused(PermanentFailure):
         super().__init__(f"endpoint refused: {message}")
         self.message = message
 
+    @classmethod
+    def official_host(cls, host: str) -> "EndpointRefused":
+        return cls(_("This kind of channel only sends to its official robot address, %(host)s.") % {"host": host})
+
+    @classmethod
+    def https_only(cls) -> "EndpointRefused":
+        return cls(_("Only https:// addresses are allowed."))
+
+    @classmethod
+    def internal(cls) -> "EndpointRefused":
+        return cls(_("Internal and private addresses are not allowed."))
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -57,11 +69,11 @@ def endpoint_check(url: str, *, kind: str) -> urllib.parse.SplitResult:
         raise EndpointRefused(_("The address must not contain a user name or password."))
     if _trusted(host):
         return parts
-    if parts.scheme != "https" and settings.SALESFLOW_OUTBOUND_HTTPS_ONLY:
-        raise EndpointRefused(_("Only https:// addresses are allowed."))
     official = OFFICIAL_ROBOT_HOSTS.get(kind)
     if official is not None and (host != official or parts.port not in (None, 443 if parts.scheme == "https" else 80)):
-        raise EndpointRefused(_("This kind of channel only sends to its official robot address, %(host)s.") % {"host": official})
+        raise EndpointRefused.official_host(official)
+    if parts.scheme != "https" and settings.SALESFLOW_OUTBOUND_HTTPS_ONLY:
+        raise EndpointRefused.https_only()
     _literal_check(host)
     return parts
 
@@ -71,10 +83,10 @@ def _literal_check(host: str) -> None:
         address = ipaddress.ip_address(host)
     except ValueError:
         if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
-            raise EndpointRefused(_("Internal and private addresses are not allowed.")) from None
+            raise EndpointRefused.internal() from None
         return
     if not address_is_public(address):
-        raise EndpointRefused(_("Internal and private addresses are not allowed."))
+        raise EndpointRefused.internal()
 
 
 def address_is_public(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
@@ -96,7 +108,7 @@ def _resolve(host: str, port: int) -> str:
     if not _trusted(host):
         for value in addresses:
             if not address_is_public(ipaddress.ip_address(value.split("%", 1)[0])):
-                raise EndpointRefused(_("Internal and private addresses are not allowed."))
+                raise EndpointRefused.internal()
     return addresses[0]
 
 

@@ -21,7 +21,8 @@ class RobotRequest:
 
 @dataclass
 class RobotServer:
-    """Answers like a group robot; `answers` is a queue of (status, json) replies, then errcode 0.
+    """Answers like a group robot; `answers` is a queue of (status, json or bytes[, headers]) replies,
+    then errcode 0.
 
     `delays` is a queue of seconds to wait (after recording the request) before answering:
     a robot slower than the sender's timeout.
@@ -48,10 +49,12 @@ class RobotServer:
                 robot.received.append(RobotRequest(split.path, query, body, robot.check_signature(query)))
                 if robot.delays:
                     time.sleep(robot.delays.pop(0))
-                status, answer = robot.answers.pop(0) if robot.answers else (200, {"errcode": 0, "errmsg": "ok"})
+                status, answer, *headers = robot.answers.pop(0) if robot.answers else (200, {"errcode": 0, "errmsg": "ok"})
                 payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
                 try:
                     self.send_response(status)
+                    for name, value in (headers[0] if headers else {}).items():
+                        self.send_header(name, value)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
