@@ -86,3 +86,20 @@ def test_an_intake_with_the_broker_down_answers_fast_and_its_alert_goes_out_once
     assert delivery_send(delivery_id=delivery.pk).status == "sent"
     assert delivery_send(delivery_id=delivery.pk).status == "skipped"  # the queued message, redelivered
     assert len(robot.received) == 1
+
+
+def test_a_csv_import_started_with_the_broker_down_is_run_by_the_sweep_later(alpha, django_capture_on_commit_callbacks):
+    from django.core.files.base import ContentFile
+
+    from leads.models import ImportJob
+    from leads.services.imports import import_job_start, import_jobs_sweep
+
+    job = ImportJob.objects.create(file=ContentFile(b"company,phone\nA,13500000001\n", name="l.csv"), created_by=alpha.admin,
+                                   created_at=timezone.now() - dt.timedelta(minutes=5))
+    with broker_down(), django_capture_on_commit_callbacks(execute=True):
+        job, elapsed = _timed(lambda: import_job_start(actor=alpha.admin, job=job, mapping={"0": "company", "1": "phone"}))
+    assert job.status == "queued" and elapsed < FAST
+    assert import_jobs_sweep(now=timezone.now()) == 0  # the breaker is still open: nothing waits on Redis
+    broker.breaker_reset()
+    assert import_jobs_sweep(now=timezone.now()) == 1
+    assert import_jobs_sweep(now=job.created_at) == 0  # a job just queued gets a minute for its kick
