@@ -31,7 +31,7 @@ def lead_representation(result: IntakeResult) -> dict:
         "id": lead.pk,
         "status": lead.status,
         "owner": result.owner_username,
-        "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason},
+        "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason_text},
     }
     if not result.created:
         body["duplicate"] = True

@@ -148,6 +148,10 @@ class Member(models.Model):
     )
     away_from = models.DateField(_("away from"), null=True, blank=True)
     away_until = models.DateField(_("away until"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        help_text=_("The language of this person's pages, e-mails and messages; empty: the tenant's default."),
+    )
 
     class Meta:
         verbose_name = _("member")
