@@ -1,6 +1,8 @@
 """One validator for every capture channel: the API, CSV rows and the web form all pass through it."""
 from dataclasses import dataclass
 
+from salesflow.inputs import text_problem
+
 from ..models import BudgetGrade, Channel, Tier
 from .normalize import email_normalize, phone_normalize
 
@@ -63,8 +65,8 @@ def lead_payload_validate(data, *, coerce_strings: bool = False) -> tuple[dict, 
         if not isinstance(value, str):
             errors.setdefault(name, []).append("Must be a string.")
             continue
-        if "\x00" in value:
-            errors.setdefault(name, []).append("Must not contain NUL characters.")
+        if text_problem(value):
+            errors.setdefault(name, []).append(text_problem(value))
             continue
         if spec.choices and value not in spec.choices:
             errors.setdefault(name, []).append(f"Must be one of: {', '.join(spec.choices)}.")
@@ -84,6 +86,7 @@ def lead_payload_validate(data, *, coerce_strings: bool = False) -> tuple[dict, 
             clean["email_normalized"] = email_normalize(clean["email"])
         except ValueError:
             errors.setdefault("email", []).append("Not an e-mail address.")
-    if not data.get("phone") and not data.get("email") and "phone" not in errors and "email" not in errors:
+    # Blank after stripping counts as missing: "   " is no way to reach anyone.
+    if not clean.get("phone") and not clean.get("email") and "phone" not in errors and "email" not in errors:
         errors["phone"] = ["Give a phone number or an e-mail address."]
     return clean, errors
