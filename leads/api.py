@@ -7,7 +7,7 @@ from salesflow.inputs import BodyRefused, canonical_hash, json_body, text_proble
 from salesflow.org.selectors import tenant_settings_get
 
 from .models import Channel, IntakeKey
-from .ratelimit import rate_limit_hit
+from salesflow.ratelimit import rate_limit_hit
 from .services import IdempotencyMismatch, IntakeResult, intake_key_authenticate, lead_intake, lead_payload_validate
 from .services.validation import FIELDS
 

@@ -3,7 +3,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from salesflow.env import env_bool, env_int, env_list, env_str
+from salesflow.env import env_bool, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -121,6 +121,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Only these hosts' X-Forwarded-For is believed (salesflow.clientip): the reverse proxy in
+# front of the app, e.g. TRUSTED_PROXIES=10.0.0.0/8. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+# Abuse limits (salesflow.ratelimit). The public web form: per client address per minute; the
+# tenant's whole form is also held to its intake rate limit. Sign-in: failed attempts per
+# account and per address within a window; once reached, even the right password waits.
+WEB_FORM_POSTS_PER_ADDRESS = env_int("WEB_FORM_POSTS_PER_ADDRESS", 10)
+SIGNIN_FAILURES_PER_ACCOUNT = env_int("SIGNIN_FAILURES_PER_ACCOUNT", 10)
+SIGNIN_FAILURES_PER_ADDRESS = env_int("SIGNIN_FAILURES_PER_ADDRESS", 50)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 900)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
