@@ -6,10 +6,10 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
 
 from salesflow.clientip import client_ip
+from salesflow.csp import frame_ancestors_from_tenant
 from salesflow.org.models import Role
 from salesflow.org.scoping import is_manager, member_for
 from salesflow.org.selectors import tenant_settings_get
@@ -183,7 +183,7 @@ def _web_form_wait(request) -> int | None:
     return wait
 
 
-@xframe_options_exempt
+@frame_ancestors_from_tenant
 def web_form(request):
     """Public and embeddable: a honeypot and the intake rate limit keep robots out."""
     form = WebForm(request.POST or None)
@@ -202,6 +202,6 @@ def web_form(request):
     return render(request, "leads/web_form.html", {"form": form})
 
 
-@xframe_options_exempt
+@frame_ancestors_from_tenant
 def web_form_thanks(request):
     return render(request, "leads/web_form_thanks.html")

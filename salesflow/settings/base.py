@@ -52,6 +52,7 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    "salesflow.csp.ContentSecurityPolicyMiddleware",  # outermost: every response carries the policy
     "salesflow.health.HealthCheckMiddleware",
     "salesflow.tenancy.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -115,6 +116,7 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 AUTH_PASSWORD_VALIDATORS = [
