@@ -57,8 +57,7 @@ class TenantSettings(models.Model):
     )
     web_form_embed_origins = models.TextField(
         _("sites that may embed the web form"), blank=True, default="", validators=[validate_origins],
-        help_text=_("One origin per line, e.g. https://www.example.com or https://*.example.com. "
-                    "Empty: no other site may show the form in a frame."),
+        help_text=_("One origin per line, e.g. https://www.example.com or https://*.example.com. Empty: no other site may show the form in a frame."),  # noqa: E501
     )
 
     class Meta:
