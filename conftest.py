@@ -98,6 +98,15 @@ def _cast_for(schema: str) -> Cast:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit and sign-in counters live in Redis beyond a test's rollback: every test starts without any."""
+    from salesflow.ratelimit import rate_limit_forget_all
+
+    rate_limit_forget_all()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_memo():
     """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback,
     nor does a broker circuit breaker one test tripped."""

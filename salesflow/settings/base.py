@@ -3,7 +3,11 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
+<<<<<<< HEAD
 from salesflow.env import env_bool, env_float, env_int, env_list, env_str
+=======
+from salesflow.env import env_bool, env_int, env_list, env_networks, env_str
+>>>>>>> harden
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -52,6 +56,7 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    "salesflow.csp.ContentSecurityPolicyMiddleware",  # outermost: every response carries the policy
     "salesflow.health.HealthCheckMiddleware",
     "salesflow.tenancy.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -118,12 +123,24 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Only these hosts' X-Forwarded-For is believed (salesflow.clientip): the reverse proxy in
+# front of the app, e.g. TRUSTED_PROXIES=10.0.0.0/8. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+# Abuse limits (salesflow.ratelimit). The public web form: per client address per minute; the
+# tenant's whole form is also held to its intake rate limit. Sign-in: failed attempts per
+# account and per address within a window; once reached, even the right password waits.
+WEB_FORM_POSTS_PER_ADDRESS = env_int("WEB_FORM_POSTS_PER_ADDRESS", 10)
+SIGNIN_FAILURES_PER_ACCOUNT = env_int("SIGNIN_FAILURES_PER_ACCOUNT", 10)
+SIGNIN_FAILURES_PER_ADDRESS = env_int("SIGNIN_FAILURES_PER_ADDRESS", 50)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 900)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
