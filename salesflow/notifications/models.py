@@ -159,10 +159,7 @@ class Delivery(models.Model):
         ]
 
     def __str__(self):
-<<<<<<< HEAD
         return f"SF-{self.pk}: {self.event_key} → {self.target}"
-=======
-        return f"{self.event_key} → {self.target}"
 
     @property
     def subject_text(self) -> str:
@@ -171,4 +168,3 @@ class Delivery(models.Model):
     @property
     def body_text(self) -> str:
         return render(self.message.get("body"), fallback=self.text)
->>>>>>> i18n

@@ -3,11 +3,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-<<<<<<< HEAD
-from salesflow.env import env_bool, env_float, env_int, env_list, env_str
-=======
-from salesflow.env import env_bool, env_int, env_list, env_networks, env_str
->>>>>>> harden
+from salesflow.env import env_bool, env_float, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
