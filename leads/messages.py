@@ -36,18 +36,6 @@ define({
     "routing.why.other_first": _("another rep came first by the strategy"),
     "routing.why.cooling": _("cooling %(duration)s"),
     "import.row_problem": _("%(field)s: %(problem)s"),
-    "lead.invalid.object": _("Send a JSON object."),
-    "lead.invalid.unknown_field": _("Unknown field."),
-    "lead.invalid.required": _("This field is required."),
-    "lead.invalid.integer": _("Must be a whole number."),
-    "lead.invalid.range": _("Must be between %(low)s and %(high)s."),
-    "lead.invalid.string": _("Must be a string."),
-    "lead.invalid.nul": _("Must not contain NUL characters."),
-    "lead.invalid.choice": _("Must be one of: %(allowed)s."),
-    "lead.invalid.max_length": _("At most %(max)s characters."),
-    "lead.invalid.phone": _("Not a phone number (mainland numbers may omit +86)."),
-    "lead.invalid.email": _("Not an e-mail address."),
-    "lead.invalid.no_contact": _("Give a phone number or an e-mail address."),
 })
 
 VERDICTS = {
@@ -129,7 +117,8 @@ def register_param_kinds() -> None:
 
 
 def import_row_problems(problems: dict[str, list]) -> list[dict]:
-    """A bad CSV row's problems as stored messages: each names its field by the field's label."""
+    """A bad CSV row's problems: the field named by its label when read (the validator's own
+    words are already in the language active at import time)."""
     return [message("import.row_problem", field=typed("lead_field", name), problem=typed("msg", problem))
             for name, found in problems.items() for problem in found]
 

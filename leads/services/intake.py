@@ -85,10 +85,6 @@ def _username(lead: Lead) -> str | None:
     return lead.owner.get_username() if lead.owner_id else None
 
 
-def body_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
 def lead_intake(
     *,
     clean: dict,

@@ -111,7 +111,9 @@ class Delivery(models.Model):
     """The outbox: one send of one event through one channel to one target.
 
     Written in the transaction that raised the event, so a commit always leaves a row
-    to send; (event_key, channel, target) is unique so an event is never sent twice.
+    to send; (event_key, channel, target) is unique so an event has one row per target.
+    Sent at least once (see services/deliveries.py); a re-send after an attempt of unknown
+    outcome carries the same reference, `SF-<id>`.
     """
 
     class Status(models.TextChoices):
@@ -151,10 +153,13 @@ class Delivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"], condition=models.Q(status="pending"), name="notifications_pending_idx"
             ),
+            # The sweep's expired leases and the admins' failure count read only these few rows.
+            models.Index(fields=["claimed_at"], condition=models.Q(status="sending"), name="notifications_sending_idx"),
+            models.Index(fields=["created_at"], condition=models.Q(status="failed"), name="notifications_failed_idx"),
         ]
 
     def __str__(self):
-        return f"{self.event_key} → {self.target}"
+        return f"SF-{self.pk}: {self.event_key} → {self.target}"
 
     @property
     def subject_text(self) -> str:

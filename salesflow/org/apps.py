@@ -28,4 +28,8 @@ class OrgConfig(AppConfig):
             "user.created": _("user created"),
             "user.changed": _("user changed"),
             "demo.org_seeded": _("demo organisation seeded"),
+            "vocabulary.created": _("vocabulary value added"),
+            "vocabulary.changed": _("vocabulary value changed"),
+            "vocabulary.defaults_installed": _("default vocabularies installed"),
+            "vocabulary.values_added": _("vocabulary values added"),
         })
