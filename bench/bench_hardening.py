@@ -276,7 +276,10 @@ def bench_kill(options, robot) -> bool:
 def main(argv) -> int:
     from salesflow.notifications.tests.sinks import RobotServer
 
+    from django.conf import settings
+
     options = _parse(argv)
+    settings.DEBUG = False  # this process runs the scans; gunicorn and the workers get DEBUG=0
     random.seed(1)
     redis = OwnRedis().start()
     robot = RobotServer().start()
