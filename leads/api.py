@@ -3,6 +3,7 @@ import json
 
 from django.http import JsonResponse
 from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -38,6 +39,16 @@ def lead_representation(result: IntakeResult) -> dict:
     return body
 
 
+def _api_language(request) -> str:
+    """Machines rarely say which language they read: English unless Accept-Language names one we speak."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return "en"
+
+
 def _key_from(request) -> IntakeKey | None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -71,8 +82,7 @@ def leads_intake(request):
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         return _errors(400, {"body": ["Malformed JSON (UTF-8 expected)."]})
-    # Machines rarely say which language they read: English unless the request asks otherwise.
-    with translation.override(translation.get_language() if request.headers.get("Accept-Language") else "en"):
+    with translation.override(_api_language(request)):
         clean, errors = lead_payload_validate(data)
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 200:
