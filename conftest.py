@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from salesflow.broker import breaker_reset
 from salesflow.memo import memo_clear
 from salesflow.org.models import Role
 from salesflow.org.tests.factories import PASSWORD, MemberFactory, RegionFactory, TeamFactory, UserFactory
@@ -97,11 +98,23 @@ def _cast_for(schema: str) -> Cast:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit and sign-in counters live in Redis beyond a test's rollback: every test starts without any."""
+    from salesflow.ratelimit import rate_limit_forget_all
+
+    rate_limit_forget_all()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_memo():
-    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback."""
+    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback,
+    nor does a broker circuit breaker one test tripped."""
     memo_clear()
+    breaker_reset()
     yield
     memo_clear()
+    breaker_reset()
 
 
 @pytest.fixture(autouse=True)

@@ -4,6 +4,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.i18n import render
+
 
 class IntakeKey(models.Model):
     """A tenant's key for the intake API. Only a SHA-256 of the secret is kept."""
@@ -87,7 +89,9 @@ class Lead(models.Model):
     routing_rule = models.ForeignKey(
         "RoutingRule", verbose_name=_("routing rule"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Leads routed before stored messages keep their sentence in routing_reason; new ones keep the message.
     routing_reason = models.TextField(_("routing reason"), blank=True)
+    routing_reason_message = models.JSONField(_("routing reason"), default=dict, blank=True)
     merged_into = models.ForeignKey(  # indexed only where set (leads_merged_into_idx): almost every lead has none
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads", db_index=False
     )
@@ -139,6 +143,10 @@ class Lead(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def routing_reason_text(self) -> str:
+        return render(self.routing_reason_message, fallback=self.routing_reason)
 
     @property
     def seconds_to_first_touch(self) -> float | None:
@@ -274,6 +282,7 @@ class RoutingDecision(models.Model):
     candidates = models.JSONField(_("candidates"), default=list, blank=True)
     score_breakdown = models.JSONField(default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    reason_message = models.JSONField(_("reason"), default=dict, blank=True)
     actor_label = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
 
@@ -282,6 +291,13 @@ class RoutingDecision(models.Model):
         verbose_name_plural = _("routing log")
         ordering = ["-decided_at", "-id"]
         indexes = [models.Index(fields=["-decided_at"], name="leads_decision_at_idx")]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} · {self.lead_id} · {self.decided_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reason_text(self) -> str:
+        return render(self.reason_message, fallback=self.reason)
 
 
 class PoolClaim(models.Model):

@@ -4,17 +4,21 @@ Good rows are kept and routed, each bad row is reported with its line and reason
 job's counters are saved every batch so the admin's progress bar moves.
 """
 import csv
+import datetime as dt
 import io
 
 from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from salesflow.broker import kick, kick_many
 from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
 
 from ..models import Channel, ImportJob
 from .intake import lead_intake
 from .validation import FIELDS, lead_payload_validate
+
+IMPORT_KICK_GRACE = dt.timedelta(minutes=1)
 
 PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 10000
@@ -68,9 +72,19 @@ def import_job_start(*, actor, job: ImportJob, mapping: dict[str, str], queue: b
         if changed:
             audit_record(actor=actor, verb="lead_import.started", target=job, payload={"file": job.file.name, "mapping": mapping})
             if queue:
-                transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+                # A kick that never waits on the broker; `import_jobs_sweep` runs what it missed.
+                transaction.on_commit(lambda: kick(import_job_run_task, job.pk))
     job.refresh_from_db()
     return job
+
+
+def import_jobs_sweep(*, now) -> int:
+    """Queue again the jobs still waiting a minute after they were created (their kick may have
+    found the broker away); running a job twice is harmless, the run claims it first."""
+    from ..tasks import import_job_run_task
+
+    waiting = ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=now - IMPORT_KICK_GRACE)
+    return kick_many(import_job_run_task, [(pk,) for pk in waiting.values_list("pk", flat=True)[:100]])
 
 
 def import_job_run(*, job_id: int) -> ImportJob:

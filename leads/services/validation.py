@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from salesflow.inputs import text_problem
 from salesflow.org.vocabularies import vocabulary_resolve, vocabulary_unknown_message
 
 from ..models import BudgetGrade
@@ -53,8 +54,9 @@ def _integer(value, spec: FieldSpec, coerce_strings: bool) -> tuple[int | None, 
 def _text(name: str, value, spec: FieldSpec) -> tuple[str | None, str]:
     if not isinstance(value, str):
         return None, _("Must be a string.")
-    if "\x00" in value:
-        return None, _("Must not contain NUL characters.")
+    problem = text_problem(value)
+    if problem:
+        return None, problem
     if spec.vocabulary:
         code = vocabulary_resolve(spec.vocabulary, value)
         return (code, "") if code else (None, vocabulary_unknown_message(spec.vocabulary, value))

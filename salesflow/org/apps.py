@@ -15,6 +15,7 @@ class OrgConfig(AppConfig):
             "roster.imported": _("roster imported"),
             "settings.changed": _("settings changed"),
             "member.availability_changed": _("availability changed"),
+            "member.language_changed": _("language changed"),
             "member.created": _("member added"),
             "member.changed": _("member changed"),
             "member.deleted": _("member removed"),

@@ -8,6 +8,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from audit.services import audit_record
+from salesflow.inputs import text_problem
 
 from salesflow.csvtext import CsvText, csv_delimiter
 
@@ -56,9 +57,34 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
+def _limits() -> dict[str, int]:
+    """The longest value each column's database field holds (items, for the `;` lists)."""
+    user_field = get_user_model()._meta.get_field
+    return {
+        "username": user_field("username").max_length, "manager_username": user_field("username").max_length,
+        "email": user_field("email").max_length, "full_name": Member._meta.get_field("full_name").max_length,
+        "region": Region._meta.get_field("name").max_length, "team": Team._meta.get_field("name").max_length,
+        "industries": Member._meta.get_field("industries").base_field.max_length,
+        "product_lines": Member._meta.get_field("product_lines").base_field.max_length,
+    }
+
+
+def _text_problems(line: int, values: dict[str, str]) -> list[str]:
+    problems = []
+    for name, limit in _limits().items():
+        problem = text_problem(values[name])
+        parts = _split(values[name]) if name in ("industries", "product_lines") else [values[name]]
+        if problem:
+            problems.append(f"line {line}: {name}: {problem}")
+        elif any(len(part) > limit for part in parts):
+            problems.append(f"line {line}: {name} is longer than {limit} characters")
+    return problems
+
+
 def _parse_row(line: int, raw: dict[str, str]) -> tuple[RosterRow | None, list[str]]:
-    values = {name: (raw.get(name) or "").strip() for name in COLUMNS}
+    values = {name: str(raw.get(name) or "").strip() for name in COLUMNS}
     problems = [f"line {line}: {name} is required" for name in REQUIRED if not values[name]]
+    problems += _text_problems(line, values)
     if values["role"] and values["role"] not in Role.values:
         problems.append(f"line {line}: role {values['role']!r} must be one of admin, manager, rep")
     if values["email"]:
