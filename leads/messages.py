@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from salesflow.i18n import define, param_kind, render
+from salesflow.org.vocabularies import vocabulary_label
 
 define({
     "lead.assigned.title": _("New lead: %(name)s"),
@@ -60,26 +61,10 @@ def verdict_label(code) -> str:
 
 
 def vocabulary_text(kind: str, code) -> str:
-    """A vocabulary code in the reader's language.
-
-    Regions, industries and product lines become tenant vocabularies
-    (salesflow.org.vocabularies); until then the built-in choices name what they know and
-    free text reads as typed.
-    """
+    """A vocabulary code in the reader's language (salesflow.org.vocabularies)."""
     if code in (None, ""):
         return "—"
-    try:
-        from salesflow.org.vocabularies import vocabulary_label
-    except ImportError:
-        vocabulary_label = None
-    if vocabulary_label is not None:
-        return str(vocabulary_label(kind, code))
-    from .models import Channel, Tier
-
-    builtin = {"channel": Channel, "tier": Tier}.get(kind)
-    if builtin is not None and code in builtin.values:
-        return str(builtin(code).label)
-    return str(code)
+    return vocabulary_label(kind, str(code))
 
 
 def _vocab_param(raw) -> str:
