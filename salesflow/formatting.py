@@ -92,14 +92,14 @@ def format_amount_short(value, *, language: str | None = None) -> str:
 
 # Per language: how a date-time reads in a list (short), on a record (long), a bare date, a time.
 DATETIME_STYLES = {
-    "zh": {"short": "m-d H:i", "long": "Y-m-d H:i", "date": "Y-m-d", "time": "H:i", "seconds": "m-d H:i:s"},
-    "en": {"short": "M j, H:i", "long": "M j, Y, H:i", "date": "M j, Y", "time": "H:i", "seconds": "M j, H:i:s"},
+    "zh": {"short": "m-d H:i", "long": "Y-m-d H:i", "date": "Y-m-d", "time": "H:i", "seconds": "m-d H:i:s", "full": "Y-m-d H:i:s"},
+    "en": {"short": "M j, H:i", "long": "M j, Y, H:i", "date": "M j, Y", "time": "H:i", "seconds": "M j, H:i:s", "full": "M j, Y, H:i:s"},
 }
 
 
 def format_datetime(value, style: str = "long") -> str:
     """A date or date-time in the active zone (the tenant's, set per request) and the
-    reader's language. Styles: short (lists), long (records), date, time, seconds."""
+    reader's language. Styles: short (lists), long (records), full (with seconds), date, time, seconds."""
     if value in (None, ""):
         return ""
     if isinstance(value, dt.datetime) and timezone.is_aware(value):

@@ -9,7 +9,7 @@ from audit.selectors import audit_recent
 from salesflow.org.forms import AvailabilityForm
 from salesflow.org.models import Member, Role
 from salesflow.org.scoping import member_for, visible_user_ids
-from salesflow.org.selectors import member_list
+from salesflow.org.selectors import directed_region_names, member_list
 from salesflow.org.services import member_availability_set
 
 
@@ -22,6 +22,8 @@ def _with_actor_names(entries):
 
 def _home_context(user) -> dict:
     me = member_for(user)
+    if me is not None:
+        me.directed_region_names = directed_region_names(user)
     visible = visible_user_ids(user)
     members = list(member_list(user=user)) if me and me.role != Role.REP else []
     return {

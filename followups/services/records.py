@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from salesflow.fields import too_long_message
 
 from ..models import (
     Account,
@@ -32,6 +33,7 @@ from ..models import (
 from ..rules import light_for, next_due, policy_get
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+SUMMARY_MAX_LENGTH = 4000
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,8 @@ def followup_log(
         raise ValidationError({"kind": _("Unknown kind of follow-up.")})
     if not summary.strip():
         raise ValidationError({"summary": _("Write what happened.")})
+    if len(summary.strip()) > SUMMARY_MAX_LENGTH:
+        raise ValidationError({"summary": too_long_message(len(summary.strip()), SUMMARY_MAX_LENGTH)})
     if occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("A follow-up cannot happen in the future.")})
     contacts = list(contacts)
