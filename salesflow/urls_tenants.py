@@ -8,6 +8,7 @@ from salesflow import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("team/", views.team, name="team"),
+    path("favicon.ico", views.favicon),
     path("me/availability/", views.my_availability, name="my-availability"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

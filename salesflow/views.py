@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -71,3 +72,13 @@ def my_availability(request):
     )
     messages.success(request, _("Your availability is saved."))
     return redirect("home")
+
+
+def csrf_failure(request, reason=""):
+    """A refused form in the app's frame (navigation, a way back), in the reader's language."""
+    return render(request, "403_csrf.html", status=403)
+
+
+def favicon(request):
+    """Browsers and crawlers ask for /favicon.ico whatever the page links: send them to the static one."""
+    return redirect(static("favicon.ico"), permanent=True)

@@ -26,7 +26,7 @@ def member_list(*, user) -> QuerySet[Member]:
     members = Member.objects.select_related("user", "team", "region", "team__manager").annotate(
         is_new_hire=ExpressionWrapper(Q(hire_date__gte=cutoff), output_field=BooleanField()),
         directed_region_names=ArrayAgg(
-            "user__directed_regions__name", distinct=True, default=Value([]), ordering="user__directed_regions__name",
+            "user__directed_regions__name", distinct=True, default=Value([]), order_by="user__directed_regions__name",
             filter=Q(user__directed_regions__isnull=False),
         ),
     )
