@@ -94,10 +94,27 @@ def _cast_for(schema: str) -> Cast:
 
 @pytest.fixture(autouse=True)
 def _fresh_process_memo():
-    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback."""
+    """Configuration remembered in this process (salesflow.memo) or shared in Redis never
+    outlives a test's rollback: a test that switched the tenant to English or Berlin time
+    must not leave the next test on this worker reading English or Berlin."""
     memo_clear()
     yield
     memo_clear()
+    _forget_shared_configuration()
+
+
+def _forget_shared_configuration():
+    from django.core.cache import cache
+
+    from leads.services.routing import RULES_CACHE_KEY
+    from leads.services.scoring import POLICY_CACHE_KEY
+    from salesflow.org.selectors import SETTINGS_CACHE_KEY
+
+    previous = connection.schema_name
+    for schema in TENANTS:
+        connection.set_schema(schema)  # the cache's key function reads the schema from here
+        cache.delete_many([SETTINGS_CACHE_KEY, RULES_CACHE_KEY, POLICY_CACHE_KEY])
+    connection.set_schema(previous)
 
 
 @pytest.fixture
