@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from salesflow.clientip import client_ip
 from salesflow.htmx import wants_partial
 from salesflow.org.scoping import is_manager, member_for
+from salesflow.redirects import redirect_next
 
 from . import selectors
 from .filters import BoardFilter
@@ -68,7 +70,7 @@ def _location(form: LocationForm) -> Location:
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request) if request.META.get("REMOTE_ADDR") else None
 
 
 def _via(request) -> str:
@@ -192,7 +194,7 @@ def task_done(request, task_id: int):
     if task is None:
         raise Http404
     task_complete(actor=request.user, task=task)
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else reverse("followups:today"))
+    return redirect_next(request, "followups:today")
 
 
 @login_required

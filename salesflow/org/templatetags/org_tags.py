@@ -8,6 +8,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from salesflow.org.models import Role
+from salesflow.org.vocabularies.selectors import vocabulary_label
 
 register = template.Library()
 
@@ -32,9 +33,10 @@ def org_place(member) -> str:
         return "—"
     directed = _directed(member)
     if member.role == Role.MANAGER and directed:
-        return ("、" if (get_language() or "").startswith("zh") else ", ").join(directed)
+        separator = "、" if (get_language() or "").startswith("zh") else ", "
+        return separator.join(vocabulary_label("region", name) for name in directed)
     if member.team_id:
         return member.team.name
     if member.region_id:
-        return member.region.name
+        return vocabulary_label("region", member.region.name)
     return "—"
