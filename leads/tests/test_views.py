@@ -56,7 +56,7 @@ def test_the_manager_list_filters_and_keeps_a_query_budget(alpha, client_for, dj
     with django_assert_max_num_queries(14):
         html = client.get("/leads/", {"channel": "ad_platform"}).content.decode()
     assert "广告来的" in html and "筛选1" not in html
-    partial = client.get("/leads/", {"channel": "web_form"}, HTTP_HX_REQUEST="true")
+    partial = client.get("/leads/", {"channel": "web_form"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="lead-table")
     assert partial.content.decode().startswith('<div id="lead-table"') and partial["Vary"].count("HX-Request")
 
 
