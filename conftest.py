@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from salesflow.broker import breaker_reset
 from salesflow.memo import memo_clear
 from salesflow.org.models import Role
 from salesflow.org.tests.factories import PASSWORD, MemberFactory, RegionFactory, TeamFactory, UserFactory
@@ -33,7 +34,11 @@ class Cast:
 
 
 def _make_cast(schema: str) -> None:
+    from salesflow.org.vocabularies import vocabulary_ensure
+
     with schema_context(schema):
+        # The provisioned lists know the big regions; the cast's sub-region joins the region list.
+        vocabulary_ensure(actor="test setup", kind="region", values=["上海"])
         region = RegionFactory(name="华东区")
         sub_region = RegionFactory(name="上海", parent=region)
         director = MemberFactory(user=UserFactory(username="director"), role=Role.MANAGER, team=None, region=region)
@@ -103,10 +108,30 @@ def _fresh_rate_limits():
 
 @pytest.fixture(autouse=True)
 def _fresh_process_memo():
-    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback."""
+    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback,
+    nor does a broker circuit breaker one test tripped."""
     memo_clear()
+    breaker_reset()
     yield
     memo_clear()
+    breaker_reset()
+
+
+@pytest.fixture(autouse=True)
+def _forget_shared_vocabularies():
+    """The vocabularies are cached per tenant in Redis, which a test's rollback does not reach."""
+    from django.core.cache import cache
+
+    from salesflow.org.vocabularies.selectors import VOCABULARY_MEMO_KEY
+
+    def forget():
+        for schema in TENANTS:
+            with schema_context(schema):
+                cache.delete(VOCABULARY_MEMO_KEY)
+
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture

@@ -1,10 +1,13 @@
 """The intake API (SPEC §8): POST /api/v1/leads and its OpenAPI description."""
 from django.http import JsonResponse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from salesflow.inputs import BodyRefused, canonical_hash, json_body, text_problem
+from salesflow.org.models import VocabularyKind
 from salesflow.org.selectors import tenant_settings_get
+from salesflow.org.vocabularies import vocabulary_codes
 
 from .models import Channel, IntakeKey
 from salesflow.ratelimit import rate_limit_hit
@@ -27,7 +30,7 @@ def lead_representation(result: IntakeResult) -> dict:
         "id": lead.pk,
         "status": lead.status,
         "owner": result.owner_username,
-        "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason},
+        "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason_text},
     }
     if not result.created:
         body["duplicate"] = True
@@ -58,7 +61,9 @@ def leads_intake(request):
         data = json_body(request, max_bytes=MAX_BODY_BYTES)
     except BodyRefused as refused:
         return _errors(refused.status, refused.errors)
-    clean, errors = lead_payload_validate(data)
+    # Machines rarely say which language they read: English unless the request asks otherwise.
+    with translation.override(translation.get_language() if request.headers.get("Accept-Language") else "en"):
+        clean, errors = lead_payload_validate(data)
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 200:
         errors["Idempotency-Key"] = ["At most 200 characters."]
@@ -84,6 +89,18 @@ def _property(name, spec) -> dict:
     prop = {"type": ["string", "null"]}
     if spec.choices:
         prop["enum"] = [*spec.choices, "", None]
+    if spec.vocabulary:
+        # The tenant's list as it stands: its codes; a label or synonym of a value is accepted too
+        # and stored as the code, anything else answers 400 naming these codes.
+        with translation.override("en"):
+            kind = str(VocabularyKind(spec.vocabulary).label)
+        prop["enum"] = [*vocabulary_codes(spec.vocabulary), "", None]
+        prop["description"] = (f"A value of the tenant's {kind.lower()} list: its code (listed), or its Chinese or "
+                               "English label or a synonym, matched ignoring case, width and surrounding spaces; "
+                               "stored as the code.")
+        if name == "channel":
+            prop["description"] += " Omitted or blank: api."
+        return prop
     if spec.max_length:
         prop["maxLength"] = spec.max_length
     if name == "contact_name":
@@ -116,7 +133,9 @@ def openapi_document() -> dict:
             "schemas": {
                 "LeadIn": {
                     "type": "object", "additionalProperties": False, "required": ["contact_name"],
-                    "anyOf": [{"required": ["phone"]}, {"required": ["email"]}],
+                    # A phone or an e-mail that is not blank (whitespace alone counts as blank).
+                    "anyOf": [{"required": [field], "properties": {field: {"type": "string", "pattern": r"\S"}}}
+                              for field in ("phone", "email")],
                     "properties": {name: _property(name, spec) for name, spec in FIELDS.items()},
                 },
                 "LeadOut": lead_out, "Errors": error,

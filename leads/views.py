@@ -154,7 +154,7 @@ def lead_create(request):
     if request.method == "POST" and form.is_valid():
         result = lead_intake(clean=form.payload, actor=request.user, via="manual")
         if result.created:
-            messages.success(request, _("Lead saved and routed: %(reason)s") % {"reason": result.lead.routing_reason})
+            messages.success(request, _("Lead saved and routed: %(reason)s") % {"reason": result.lead.routing_reason_text})
         else:
             messages.warning(request, _("This customer is already a lead; your entry was attached to it."))
         return redirect("leads:detail", result.lead.pk) if lead_get_for_user(user=request.user, lead_id=result.lead.pk) else redirect("leads:index")

@@ -38,7 +38,8 @@ def test_a_valid_lead_is_created_and_routed_at_once(alpha, api):
     body = response.json()
     lead = Lead.objects.get(pk=body["id"])
     assert body["status"] == "assigned" and body["owner"] == "rep" and lead.owner == alpha.rep
-    assert body["routing"]["rule"].startswith("B 级") and "round robin" in body["routing"]["reason"]
+    assert body["routing"]["rule"].startswith("B 级") and body["routing"]["reason"] == lead.routing_reason_text
+    assert lead.routing_reason_message["params"]["reason"]["v"]["key"] == "routing.round_robin"
     assert lead.phone_normalized == "+8613800138000" and lead.score_breakdown["total"] == lead.score
     assert Notification.objects.filter(recipient=alpha.rep, payload__lead_id=lead.pk).exists()
     assert "duplicate" not in body

@@ -14,10 +14,14 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
+
+from salesflow import i18n
 
 from audit.services import audit_record
 from salesflow.memo import memo_get
+from salesflow.org.models import Member
+from salesflow.org.selectors import tenant_settings_get
 
 from .models import Channel, Delivery, Notification
 from .transports import Message, PermanentFailure, TemporaryFailure, send_dingtalk, send_email, send_wecom
@@ -61,17 +65,22 @@ def notify(
     *,
     recipients,
     event_key: str,
-    title: str,
-    body: str,
+    title: dict,
+    body: dict | None = None,
     link: str = "",
     kind: str = "info",
     payload: dict | None = None,
 ) -> list[Notification]:
     """Notify each recipient once per `event_key`, in-app and through the tenant's channels.
 
-    Must run inside the transaction of the change it announces. Returns only the
-    notifications this call created: a second call with the same key notifies nobody.
+    `title` and `body` are stored messages (salesflow.i18n.message), rendered in each
+    reader's language when read or sent. Must run inside the transaction of the change it
+    announces. Returns only the notifications this call created: a second call with the
+    same key notifies nobody.
     """
+    if not isinstance(title, dict) or not (body is None or isinstance(body, dict)):
+        raise TypeError("notify takes stored messages (salesflow.i18n.message), not sentences")
+    stored = {"title": title, "body": body or {}}
     if not connection.in_atomic_block:
         raise NotifyOutsideTransaction("notify must run inside the transaction of the change it announces")
     user_ids = _user_ids(recipients)
@@ -81,12 +90,13 @@ def notify(
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} (recipient_id, event_key, kind, title, body, link, payload, created_at)
-            SELECT r, %s, %s, %s, %s, %s, %s::jsonb, now() FROM unnest(%s::bigint[]) AS r
+            INSERT INTO {table} (recipient_id, event_key, kind, title, body, message, link, payload, created_at)
+            SELECT r, %s, %s, '', '', %s::jsonb, %s, %s::jsonb, now() FROM unnest(%s::bigint[]) AS r
             ON CONFLICT (event_key, recipient_id) DO NOTHING
             RETURNING id, recipient_id, created_at
             """,
-            [event_key[:200], kind[:32], title[:200], body, link[:500], json.dumps(payload or {}, default=str), user_ids],
+            [event_key[:200], kind[:32], json.dumps(stored, default=str), link[:500],
+             json.dumps(payload or {}, default=str), user_ids],
         )
         rows = cursor.fetchall()
     if not rows:
@@ -94,10 +104,10 @@ def notify(
     # Built from RETURNING: the hot path (a lead assigned at intake) saves a SELECT.
     created = [
         Notification(pk=pk, recipient_id=recipient_id, created_at=created_at, event_key=event_key[:200], kind=kind[:32],
-                     title=title[:200], body=body, link=link[:500], payload=payload or {})
+                     title="", body="", message=stored, link=link[:500], payload=payload or {})
         for pk, recipient_id, created_at in sorted(rows)
     ]
-    delivery_ids = _outbox_write(created, event_key=event_key, title=title, body=body, link=link)
+    delivery_ids = _outbox_write(created, event_key=event_key, stored=stored, link=link)
     if delivery_ids:
         transaction.on_commit(lambda: deliveries_queue(delivery_ids))
     return created
@@ -112,7 +122,7 @@ def channels_enabled() -> list[Channel]:
     return memo_get(CHANNELS_MEMO_KEY, lambda: list(Channel.objects.filter(enabled=True).order_by("pk")))
 
 
-def _outbox_write(created: list[Notification], *, event_key: str, title: str, body: str, link: str) -> list[int]:
+def _outbox_write(created: list[Notification], *, event_key: str, stored: dict, link: str) -> list[int]:
     channels = channels_enabled()
     if not channels:
         return []
@@ -124,26 +134,28 @@ def _outbox_write(created: list[Notification], *, event_key: str, title: str, bo
             for notification in created:
                 email = users[notification.recipient_id].email
                 if email:
-                    rows.append((channel.pk, email.lower(), notification.pk, body))
+                    rows.append((channel.pk, email.lower(), notification.pk, stored))
         else:
             # A group robot posts once per event, naming everyone it concerns.
             names = ", ".join(_display_name(users[n.recipient_id]) for n in created)
-            rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, f"{body}\n\n→ {names}"))
+            robot_body = i18n.message("notifications.robot_body", body=i18n.nested(stored["body"]), names=names)
+            rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, {"title": stored["title"], "body": robot_body}))
     if not rows:
         return []
     table = Delivery._meta.db_table
     ids = []
     with connection.cursor() as cursor:
-        for channel_id, target, notification_id, text in rows:
+        for channel_id, target, notification_id, content in rows:
             cursor.execute(
                 f"""
-                INSERT INTO {table} (event_key, channel_id, target, notification_id, subject, text, link,
+                INSERT INTO {table} (event_key, channel_id, target, notification_id, subject, text, message, link,
                                      status, attempts, last_error, created_at, next_attempt_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', now(), now())
+                VALUES (%s, %s, %s, %s, '', '', %s::jsonb, %s, 'pending', 0, '', now(), now())
                 ON CONFLICT (event_key, channel_id, target) DO NOTHING
                 RETURNING id
                 """,
-                [event_key[:200], channel_id, target[:254], notification_id, title[:200], text, full_link[:500]],
+                [event_key[:200], channel_id, target[:254], notification_id, json.dumps(content, default=str),
+                 full_link[:500]],
             )
             row = cursor.fetchone()
             if row:
@@ -178,8 +190,24 @@ class SendOutcome:
     error: str = ""
 
 
+def tenant_default_language() -> str:
+    return tenant_settings_get().default_language or settings.LANGUAGE_CODE
+
+
+def delivery_language(delivery: Delivery) -> str:
+    """The language a delivery is read in: its recipient's choice for an e-mail, else the tenant's default."""
+    if delivery.channel.kind == Channel.Kind.EMAIL and delivery.notification_id:
+        chosen = (
+            Member.objects.filter(user__notifications=delivery.notification_id).values_list("language", flat=True).first()
+        )
+        if chosen:
+            return chosen
+    return tenant_default_language()
+
+
 def _message_for(delivery: Delivery) -> Message:
-    return Message(subject=delivery.subject, text=delivery.text, link=delivery.link)
+    with translation.override(delivery_language(delivery)), timezone.override(tenant_settings_get().tzinfo):
+        return Message(subject=delivery.subject_text[:200], text=delivery.body_text, link=delivery.link)
 
 
 def _transport(channel: Channel, *, target: str, message: Message) -> None:
@@ -271,11 +299,12 @@ def delivery_retry(*, actor, delivery: Delivery) -> bool:
 
 def channel_test_send(*, actor, channel: Channel) -> SendOutcome:
     """Send a test message through `channel` right now (to the admin's own address for e-mail)."""
-    message = Message(
-        subject="SalesFlow test message / 测试消息",
-        text=f"This channel ({channel.name}) works. 通知渠道配置正常。",
-        link=absolute_link("/notifications/"),
-    )
+    with translation.override(tenant_default_language()):
+        message = Message(
+            subject=i18n.render(i18n.message("notifications.test_subject")),
+            text=i18n.render(i18n.message("notifications.test_body", channel=channel.name)),
+            link=absolute_link("/notifications/"),
+        )
     target = getattr(actor, "email", "") if channel.kind == Channel.Kind.EMAIL else f"robot:{channel.pk}"
     try:
         if not target:

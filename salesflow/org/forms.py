@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.csvtext import CsvEncodingError, csv_decode
+
 from .models import Availability
 
 
@@ -28,6 +30,6 @@ class RosterUploadForm(forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
         try:
-            return upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(_("The file must be UTF-8 encoded CSV.")) from None
+            return csv_decode(upload.read())  # UTF-8 (BOM or not), GBK/GB18030 or UTF-16 as Excel writes them
+        except CsvEncodingError as exc:
+            raise forms.ValidationError(str(exc)) from None
