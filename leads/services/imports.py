@@ -45,12 +45,27 @@ def _decoded(job: ImportJob) -> CsvText:
     return decoded
 
 
+def _rows(reader, limit: int | None = None) -> tuple[list[list[str]], dict | None]:
+    """The rows up to the first one the csv module cannot read (a field over its size limit),
+    and that one as a row error: said, not a server error."""
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    except csv.Error as exc:
+        return rows, {"line": reader.line_num, "reason": f"not readable as CSV: {exc}"}
+    return rows, None
+
+
 def import_preview(job: ImportJob, *, rows: int = 5) -> tuple[list[str], list[list[str]], dict]:
     """The header, the first rows, and a mapping guessed from the header names (CsvEncodingError
     when the file cannot be decoded cleanly)."""
     reader = _decoded(job).reader()
-    header = next(reader, [])
-    sample = [row for _, row in zip(range(rows), reader)]
+    head, _ = _rows(reader, limit=1)
+    header = head[0] if head else []
+    sample, _ = _rows(reader, limit=rows)
     guess = {}
     for index, name in enumerate(header):
         key = name.strip().lower()
@@ -96,9 +111,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
         reader = _decoded(job).reader()
     except CsvEncodingError as exc:
         return _job_refuse(job, actor=job.created_by or "csv import", message=str(exc))
-    next(reader, None)
-    rows = list(reader)
-    job.total_rows = len(rows)
+    _rows(reader, limit=1)
+    rows, unreadable = _rows(reader)
+    job.total_rows = len(rows) + bool(unreadable)
     job.save(update_fields=["total_rows"])
     errors, created, duplicates = [], 0, 0
     actor = job.created_by or "csv import"
@@ -116,12 +131,14 @@ def import_job_run(*, job_id: int) -> ImportJob:
             duplicates += not result.created
         if (offset + 1) % PROGRESS_EVERY == 0:
             ImportJob.objects.filter(pk=job.pk).update(processed_rows=offset + 1, created_leads=created, duplicate_rows=duplicates)
-    job.processed_rows, job.created_leads, job.duplicate_rows, job.errors = len(rows), created, duplicates, errors
+    if unreadable:
+        errors.append(unreadable)  # the rest of the file cannot be read: said, not dropped in silence
+    job.processed_rows, job.created_leads, job.duplicate_rows, job.errors = job.total_rows, created, duplicates, errors
     job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
     with transaction.atomic():
         job.save(update_fields=["processed_rows", "created_leads", "duplicate_rows", "errors", "status", "finished_at"])
         audit_record(actor=actor, verb="lead_import.finished", target=job,
-                     payload={"rows": len(rows), "created": created, "duplicates": duplicates, "bad_rows": len(errors)})
+                     payload={"rows": job.total_rows, "created": created, "duplicates": duplicates, "bad_rows": len(errors)})
     return job
 
 
