@@ -2,7 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from salesflow.i18n import define, param_kind, render
+from salesflow.i18n import define, message, param_kind, render, typed
 from salesflow.org.vocabularies import vocabulary_label
 
 define({
@@ -98,3 +98,27 @@ def candidate_why(candidate: dict) -> str:
 def register_param_kinds() -> None:
     param_kind("vocab", _vocab_param)
     param_kind("availability", _availability_param)
+    param_kind("lead_field", lead_field_label)
+
+
+def import_row_problems(problems: dict[str, list]) -> list[dict]:
+    """A bad CSV row's problems: the field named by its label when read (the validator's own
+    words are already in the language active at import time)."""
+    return [message("import.row_problem", field=typed("lead_field", name), problem=typed("msg", problem))
+            for name, found in problems.items() for problem in found]
+
+
+def lead_field_label(name) -> str:
+    from .models import Lead
+
+    try:
+        return str(Lead._meta.get_field(name).verbose_name)
+    except Exception:  # an unknown column name from the file: shown as it was written
+        return str(name)
+
+
+def import_error_text(error: dict) -> str:
+    """One reported row's problems in the reader's language (rows stored before messages: their text)."""
+    if "problems" in error:
+        return "; ".join(render(problem) for problem in error["problems"])
+    return str(error.get("reason", ""))
