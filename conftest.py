@@ -34,7 +34,11 @@ class Cast:
 
 
 def _make_cast(schema: str) -> None:
+    from salesflow.org.vocabularies import vocabulary_ensure
+
     with schema_context(schema):
+        # The provisioned lists know the big regions; the cast's sub-region joins the region list.
+        vocabulary_ensure(actor="test setup", kind="region", values=["上海"])
         region = RegionFactory(name="华东区")
         sub_region = RegionFactory(name="上海", parent=region)
         director = MemberFactory(user=UserFactory(username="director"), role=Role.MANAGER, team=None, region=region)
@@ -94,6 +98,15 @@ def _cast_for(schema: str) -> Cast:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit and sign-in counters live in Redis beyond a test's rollback: every test starts without any."""
+    from salesflow.ratelimit import rate_limit_forget_all
+
+    rate_limit_forget_all()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_memo():
     """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback,
     nor does a broker circuit breaker one test tripped."""
@@ -102,6 +115,30 @@ def _fresh_process_memo():
     yield
     memo_clear()
     breaker_reset()
+
+
+@pytest.fixture(autouse=True)
+def _forget_shared_configuration():
+    """Configuration cached per tenant in Redis (vocabularies, tenant settings, routing rules,
+    scoring policy) is out of a test's rollback's reach: a test that switched the tenant to
+    English or Berlin time must not leave the next test on this worker reading English or Berlin."""
+    from django.core.cache import cache
+
+    from leads.services.routing import RULES_CACHE_KEY
+    from leads.services.scoring import POLICY_CACHE_KEY
+    from salesflow.org.selectors import SETTINGS_CACHE_KEY
+    from salesflow.org.vocabularies.selectors import VOCABULARY_MEMO_KEY
+
+    keys = [VOCABULARY_MEMO_KEY, SETTINGS_CACHE_KEY, RULES_CACHE_KEY, POLICY_CACHE_KEY]
+
+    def forget():
+        for schema in TENANTS:
+            with schema_context(schema):
+                cache.delete_many(keys)
+
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture

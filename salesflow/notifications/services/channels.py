@@ -1,12 +1,14 @@
 """Trying a channel out from the admin."""
 from django.db import transaction
+from django.utils import translation
 
 from audit.services import audit_record
+from salesflow import i18n
 
 from ..errors import PermanentFailure, TemporaryFailure
 from ..models import Channel, Delivery
 from ..transports import Message
-from .deliveries import SendOutcome, transport_send
+from .deliveries import SendOutcome, tenant_default_language, transport_send
 from .inbox import absolute_link
 
 
@@ -15,11 +17,12 @@ def channel_test_send(*, actor, channel: Channel) -> SendOutcome:
 
     The error reported names a status or an error code, never what the endpoint answered.
     """
-    message = Message(
-        subject="SalesFlow test message / 测试消息",
-        text=f"This channel ({channel.name}) works. 通知渠道配置正常。",
-        link=absolute_link("/notifications/"),
-    )
+    with translation.override(tenant_default_language()):
+        message = Message(
+            subject=i18n.render(i18n.message("notifications.test_subject")),
+            text=i18n.render(i18n.message("notifications.test_body", channel=channel.name)),
+            link=absolute_link("/notifications/"),
+        )
     target = getattr(actor, "email", "") if channel.kind == Channel.Kind.EMAIL else f"robot:{channel.pk}"
     try:
         if not target:

@@ -21,9 +21,12 @@ import logging
 
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 
 from audit.services import audit_record
+from salesflow.org.models import Member
+from salesflow.org.selectors import tenant_settings_get
 from salesflow.broker import kick_many
 
 from ..errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
@@ -75,6 +78,27 @@ def transport_send(channel: Channel, *, target: str, message: Message, message_i
         raise PermanentFailure(f"unknown channel kind {channel.kind!r}")
 
 
+def tenant_default_language() -> str:
+    return tenant_settings_get().default_language or settings.LANGUAGE_CODE
+
+
+def delivery_language(delivery: Delivery) -> str:
+    """The language a delivery is read in: its recipient's choice for an e-mail, else the tenant's default."""
+    if delivery.channel.kind == Channel.Kind.EMAIL and delivery.notification_id:
+        chosen = (
+            Member.objects.filter(user__notifications=delivery.notification_id).values_list("language", flat=True).first()
+        )
+        if chosen:
+            return chosen
+    return tenant_default_language()
+
+
+def _message_for(delivery: Delivery) -> Message:
+    with translation.override(delivery_language(delivery)), timezone.override(tenant_settings_get().tzinfo):
+        return Message(subject=delivery.subject_text[:200], text=delivery.body_text, link=delivery.link,
+                       ref=delivery_ref(delivery))
+
+
 def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> SendOutcome:
     """Claim one delivery (pending → sending) and send it; record what happened."""
     now = now or timezone.now()
@@ -86,7 +110,7 @@ def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> SendOu
     delivery = Delivery.objects.select_related("channel").get(pk=delivery_id)
     if not delivery.channel.enabled:
         return _finish(delivery, Delivery.Status.FAILED, error="channel disabled before sending")
-    message = Message(subject=delivery.subject, text=delivery.text, link=delivery.link, ref=delivery_ref(delivery))
+    message = _message_for(delivery)
     try:
         transport_send(delivery.channel, target=delivery.target, message=message, message_id=_message_id(delivery))
     except TemporaryFailure as exc:

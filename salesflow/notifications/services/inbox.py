@@ -13,6 +13,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
+from salesflow import i18n
 from salesflow.memo import memo_get
 
 from ..models import Channel, Delivery, Notification
@@ -49,17 +50,22 @@ def notify(
     *,
     recipients,
     event_key: str,
-    title: str,
-    body: str,
+    title: dict,
+    body: dict | None = None,
     link: str = "",
     kind: str = "info",
     payload: dict | None = None,
 ) -> list[Notification]:
     """Notify each recipient once per `event_key`, in-app and through the tenant's channels.
 
-    Must run inside the transaction of the change it announces. Returns only the
-    notifications this call created: a second call with the same key notifies nobody.
+    `title` and `body` are stored messages (salesflow.i18n.message), rendered in each
+    reader's language when read or sent. Must run inside the transaction of the change it
+    announces. Returns only the notifications this call created: a second call with the
+    same key notifies nobody.
     """
+    if not isinstance(title, dict) or not (body is None or isinstance(body, dict)):
+        raise TypeError("notify takes stored messages (salesflow.i18n.message), not sentences")
+    stored = {"title": title, "body": body or {}}
     if not connection.in_atomic_block:
         raise NotifyOutsideTransaction("notify must run inside the transaction of the change it announces")
     user_ids = _user_ids(recipients)
@@ -69,12 +75,13 @@ def notify(
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {table} (recipient_id, event_key, kind, title, body, link, payload, created_at)
-            SELECT r, %s, %s, %s, %s, %s, %s::jsonb, now() FROM unnest(%s::bigint[]) AS r
+            INSERT INTO {table} (recipient_id, event_key, kind, title, body, message, link, payload, created_at)
+            SELECT r, %s, %s, '', '', %s::jsonb, %s, %s::jsonb, now() FROM unnest(%s::bigint[]) AS r
             ON CONFLICT (event_key, recipient_id) DO NOTHING
             RETURNING id, recipient_id, created_at
             """,
-            [event_key[:200], kind[:32], title[:200], body, link[:500], json.dumps(payload or {}, default=str), user_ids],
+            [event_key[:200], kind[:32], json.dumps(stored, default=str), link[:500],
+             json.dumps(payload or {}, default=str), user_ids],
         )
         rows = cursor.fetchall()
     if not rows:
@@ -82,10 +89,10 @@ def notify(
     # Built from RETURNING: the hot path (a lead assigned at intake) saves a SELECT.
     created = [
         Notification(pk=pk, recipient_id=recipient_id, created_at=created_at, event_key=event_key[:200], kind=kind[:32],
-                     title=title[:200], body=body, link=link[:500], payload=payload or {})
+                     title="", body="", message=stored, link=link[:500], payload=payload or {})
         for pk, recipient_id, created_at in sorted(rows)
     ]
-    delivery_ids = _outbox_write(created, event_key=event_key, title=title, body=body, link=link)
+    delivery_ids = _outbox_write(created, event_key=event_key, stored=stored, link=link)
     if delivery_ids:
         transaction.on_commit(lambda: deliveries_queue(delivery_ids))
     return created
@@ -100,7 +107,7 @@ def channels_enabled() -> list[Channel]:
     return memo_get(CHANNELS_MEMO_KEY, lambda: list(Channel.objects.filter(enabled=True).order_by("pk")))
 
 
-def _outbox_write(created: list[Notification], *, event_key: str, title: str, body: str, link: str) -> list[int]:
+def _outbox_write(created: list[Notification], *, event_key: str, stored: dict, link: str) -> list[int]:
     channels = channels_enabled()
     if not channels:
         return []
@@ -112,26 +119,28 @@ def _outbox_write(created: list[Notification], *, event_key: str, title: str, bo
             for notification in created:
                 email = users[notification.recipient_id].email
                 if email:
-                    rows.append((channel.pk, email.lower(), notification.pk, body))
+                    rows.append((channel.pk, email.lower(), notification.pk, stored))
         else:
             # A group robot posts once per event, naming everyone it concerns.
             names = ", ".join(_display_name(users[n.recipient_id]) for n in created)
-            rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, f"{body}\n\n→ {names}"))
+            robot_body = i18n.message("notifications.robot_body", body=i18n.nested(stored["body"]), names=names)
+            rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, {"title": stored["title"], "body": robot_body}))
     if not rows:
         return []
     table = Delivery._meta.db_table
     ids = []
     with connection.cursor() as cursor:
-        for channel_id, target, notification_id, text in rows:
+        for channel_id, target, notification_id, content in rows:
             cursor.execute(
                 f"""
-                INSERT INTO {table} (event_key, channel_id, target, notification_id, subject, text, link,
+                INSERT INTO {table} (event_key, channel_id, target, notification_id, subject, text, message, link,
                                      status, attempts, last_error, created_at, next_attempt_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, 'pending', 0, '', now(), now() + %s)
+                VALUES (%s, %s, %s, %s, '', '', %s::jsonb, %s, 'pending', 0, '', now(), now() + %s)
                 ON CONFLICT (event_key, channel_id, target) DO NOTHING
                 RETURNING id
                 """,
-                [event_key[:200], channel_id, target[:254], notification_id, title[:200], text, full_link[:500], KICK_GRACE],
+                [event_key[:200], channel_id, target[:254], notification_id, json.dumps(content, default=str),
+                 full_link[:500], KICK_GRACE],
             )
             row = cursor.fetchone()
             if row:

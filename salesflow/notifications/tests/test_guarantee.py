@@ -20,6 +20,7 @@ from salesflow.notifications.services import (
 )
 
 from .sinks import RobotServer
+from salesflow.i18n import verbatim
 
 
 @pytest.fixture
@@ -32,7 +33,7 @@ def robot():
 def _delivery(alpha, robot, key="sla:golden48:1:2026-11-30T00:00:00+00:00") -> Delivery:
     Channel.objects.get_or_create(name="group", kind=Channel.Kind.WECOM, webhook_url=robot.url("/cgi-bin/webhook/send?key=k"))
     with transaction.atomic():
-        notify(recipients=[alpha.rep], event_key=key, title="48 小时未跟进", body="华东医院", link="/o/1/", kind="alert")
+        notify(recipients=[alpha.rep], event_key=key, title=verbatim("48 小时未跟进"), body=verbatim("华东医院"), link="/o/1/", kind="alert")
     return Delivery.objects.get(event_key=key)
 
 

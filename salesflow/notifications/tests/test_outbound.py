@@ -11,6 +11,7 @@ from salesflow.notifications.outbound import EndpointRefused, endpoint_check
 from salesflow.notifications.services import channel_test_send, delivery_send, notify
 
 from .sinks import RobotServer
+from salesflow.i18n import verbatim
 
 PRODUCTION = {"SALESFLOW_OUTBOUND_HTTPS_ONLY": True, "SALESFLOW_OUTBOUND_TRUSTED_HOSTS": []}
 
@@ -57,7 +58,7 @@ def test_send_test_and_deliveries_to_a_stored_internal_address_send_nothing(alph
     outcome = channel_test_send(actor=alpha.admin, channel=channel)
     assert outcome.status == "failed" and "qyapi.weixin.qq.com" in outcome.error
     with transaction.atomic():
-        notify(recipients=[alpha.rep], event_key="e1", title="t", body="b")
+        notify(recipients=[alpha.rep], event_key="e1", title=verbatim("t"), body=verbatim("b"))
     delivery = Delivery.objects.get()
     assert delivery_send(delivery_id=delivery.pk).status == "failed"
     assert robot.received == []

@@ -22,6 +22,7 @@ from salesflow.notifications.services import LEASE, deliveries_sweep, notify
 from salesflow.org.tests.factories import UserFactory
 
 from .sinks import RobotServer
+from salesflow.i18n import verbatim
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -67,7 +68,7 @@ def test_a_worker_killed_mid_send_leaves_the_alert_to_be_sent_again_after_its_le
             rep = UserFactory(username="killrep")
             first = _worker()
             with transaction.atomic():  # commits: the kick goes to the queue the worker reads
-                notify(recipients=[rep], event_key="sla:golden48:7:x", title="48 小时未跟进", body="b", kind="alert")
+                notify(recipients=[rep], event_key="sla:golden48:7:x", title=verbatim("48 小时未跟进"), body=verbatim("b"), kind="alert")
             delivery = Delivery.objects.get()
             _until(lambda: robot.received, 90)
             _kill(first)
