@@ -235,6 +235,7 @@ def bench_scan(options, redis, robot) -> bool:
 
 def bench_kill(options, robot) -> bool:
     from salesflow.notifications.models import Delivery
+    from salesflow.i18n import verbatim
     from salesflow.notifications.services import notify
     from salesflow.org.tests.factories import UserFactory
 
@@ -248,7 +249,8 @@ def bench_kill(options, robot) -> bool:
             _robot_channel(robot)
             user = UserFactory(username="bench-kill")
             with transaction.atomic():
-                notify(recipients=[user], event_key="bench:kill:1", title="48 小时未跟进", body="bench", kind="alert")
+                notify(recipients=[user], event_key="bench:kill:1", title=verbatim("48 小时未跟进"), body=verbatim("bench"),
+                       kind="alert")
             delivery = Delivery.objects.get()
         if not _wait(lambda: robot.received, 120):
             raise RuntimeError("the worker never sent")
