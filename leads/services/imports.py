@@ -9,12 +9,14 @@ import io
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from salesflow.broker import kick, kick_many
 from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
 
 from ..models import Channel, ImportJob
+from ..messages import import_error_text, import_row_problems
 from .intake import lead_intake
 from .validation import FIELDS, lead_payload_validate
 
@@ -123,7 +125,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
         clean, problems = lead_payload_validate(data, coerce_strings=True)
         if problems:
             if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append({"line": line, "reason": "; ".join(f"{k}: {' '.join(v)}" for k, v in problems.items())})
+                errors.append({"line": line, "problems": import_row_problems(problems)})
         else:
             clean["channel"] = clean["channel"] or Channel.CSV
             result = lead_intake(clean=clean, actor=actor, via=f"csv import #{job.pk}")
@@ -153,7 +155,7 @@ def _job_refuse(job: ImportJob, *, actor, message: str) -> ImportJob:
 def import_error_report(job: ImportJob) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["line", "reason"])
+    writer.writerow([_("line"), _("reason")])
     for error in job.errors:
-        writer.writerow([error["line"], error["reason"]])
+        writer.writerow([error["line"], import_error_text(error)])
     return out.getvalue()
