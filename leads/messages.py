@@ -2,6 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from salesflow.csvtext import UNDECODABLE
 from salesflow.i18n import define, param_kind, render
 from salesflow.org.vocabularies import vocabulary_label
 
@@ -37,6 +38,22 @@ define({
     "routing.why.other_first": _("another rep came first by the strategy"),
     "routing.why.cooling": _("cooling %(duration)s"),
     "import.row_problem": _("%(field)s: %(problem)s"),
+    "import.undecodable": UNDECODABLE,
+    # What the one lead validator finds wrong (leads/services/validation.py).
+    "lead.invalid.whole_number": _("Must be a whole number."),
+    "lead.invalid.between": _("Must be between %(low)s and %(high)s."),
+    "lead.invalid.string": _("Must be a string."),
+    "lead.invalid.nul": _("Must not contain NUL characters."),
+    "lead.invalid.unicode": _("Must be valid Unicode text (lone surrogates such as \\ud800 are not allowed)."),
+    "lead.invalid.vocabulary": _("%(list)s “%(value)s” is not in the list; allowed: %(allowed)s."),
+    "lead.invalid.one_of": _("Must be one of: %(values)s."),
+    "lead.invalid.max_length": _("At most %(n)s characters."),
+    "lead.invalid.json_object": _("Send a JSON object."),
+    "lead.invalid.unknown_field": _("Unknown field."),
+    "lead.invalid.required": _("This field is required."),
+    "lead.invalid.phone": _("Not a phone number (mainland numbers may omit +86)."),
+    "lead.invalid.email": _("Not an e-mail address."),
+    "lead.invalid.contact": _("Give a phone number or an e-mail address (phone or email must not be blank)."),
 })
 
 VERDICTS = {
@@ -95,6 +112,28 @@ def candidate_why(candidate: dict) -> str:
     return render(candidate.get("why"))
 
 
+def _vocab_kind_param(raw) -> str:
+    from salesflow.org.models import VocabularyKind
+
+    return str(VocabularyKind(raw).label) if raw in VocabularyKind.values else str(raw)
+
+
+def import_row_reason(error: dict) -> str:
+    """One bad CSV row's problems in the reader's language (a row stored before messages keeps its text)."""
+    from .models import Lead
+
+    parts = []
+    for field, problems in (error.get("problems") or {}).items():
+        try:
+            label = str(Lead._meta.get_field(field).verbose_name)
+        except Exception:  # a column that is no lead field
+            label = field
+        for problem in problems:
+            parts.append(render({"key": "import.row_problem", "params": {"field": label, "problem": {"$": "msg", "v": problem}}}))
+    return "; ".join(parts) or render(error.get("message"), fallback=error.get("reason", ""))
+
+
 def register_param_kinds() -> None:
+    param_kind("vocab_kind", _vocab_kind_param)
     param_kind("vocab", _vocab_param)
     param_kind("availability", _availability_param)

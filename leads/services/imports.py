@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from salesflow import i18n
 from salesflow.broker import kick, kick_many
 from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
 
 from ..models import Channel, ImportJob
 from .intake import lead_intake
-from .validation import FIELDS, lead_payload_validate
+from .validation import FIELDS, lead_payload_problems
 
 IMPORT_KICK_GRACE = dt.timedelta(minutes=1)
 
@@ -94,8 +95,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
         return job  # already run, running, or never started: running twice would import twice
     try:
         reader = _decoded(job).reader()
-    except CsvEncodingError as exc:
-        return _job_refuse(job, actor=job.created_by or "csv import", message=str(exc))
+    except CsvEncodingError:
+        return _job_refuse(job, actor=job.created_by or "csv import")
     next(reader, None)
     rows = list(reader)
     job.total_rows = len(rows)
@@ -105,10 +106,10 @@ def import_job_run(*, job_id: int) -> ImportJob:
     for offset, row in enumerate(rows):
         line = offset + 2  # the header is line 1
         data = {field: row[int(col)] for col, field in job.mapping.items() if int(col) < len(row)}
-        clean, problems = lead_payload_validate(data, coerce_strings=True)
+        clean, problems = lead_payload_problems(data, coerce_strings=True)
         if problems:
-            if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append({"line": line, "reason": "; ".join(f"{k}: {' '.join(v)}" for k, v in problems.items())})
+            if len(errors) < MAX_REPORTED_ERRORS:  # messages, read in the reader's language (import_row_reason)
+                errors.append({"line": line, "problems": problems})
         else:
             clean["channel"] = clean["channel"] or Channel.CSV
             result = lead_intake(clean=clean, actor=actor, via=f"csv import #{job.pk}")
@@ -125,8 +126,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
     return job
 
 
-def _job_refuse(job: ImportJob, *, actor, message: str) -> ImportJob:
-    job.status, job.finished_at, job.errors = ImportJob.Status.FAILED, timezone.now(), [{"line": 1, "reason": message}]
+def _job_refuse(job: ImportJob, *, actor) -> ImportJob:
+    job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
+    job.errors = [{"line": 1, "message": i18n.message("import.undecodable")}]
     with transaction.atomic():
         job.save(update_fields=["status", "finished_at", "errors"])
         audit_record(actor=actor, verb="lead_import.finished", target=job, payload={"refused": "encoding"})
@@ -137,6 +139,6 @@ def import_error_report(job: ImportJob) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["line", "reason"])
-    for error in job.errors:
-        writer.writerow([error["line"], error["reason"]])
+    for line, reason in job.error_lines():
+        writer.writerow([line, reason])
     return out.getvalue()

@@ -157,4 +157,5 @@ def test_a_csv_import_keeps_good_rows_and_reports_bad_ones_by_line(alpha, client
     assert [e["line"] for e in job.errors] == [3, 4]
     assert import_job_run(job_id=job.pk).created_leads == 1  # a second run imports nothing
     report = client_for(alpha, alpha.admin).get(f"/admin/leads/importjob/{job.pk}/errors.csv")
-    assert report.status_code == 200 and "contact_name" in report.content.decode()
+    # The reader's language (the tenant's default here): the field's label and the problem in Chinese.
+    assert report.status_code == 200 and "3,联系人姓名：此字段为必填项。" in report.content.decode()

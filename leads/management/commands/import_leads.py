@@ -28,7 +28,7 @@ class Command(BaseCommand):
                 raise CommandError("no column of the header matches a lead field")
             import_job_start(actor="import_leads command", job=job, mapping=mapping, queue=False)
             job = import_job_run(job_id=job.pk)
-            for error in job.errors[:50]:
-                self.stderr.write(f"line {error['line']}: {error['reason']}")
+            for line, reason in job.error_lines(50):
+                self.stderr.write(f"line {line}: {reason}")
             self.stdout.write(f"encoding: {job.encoding}")
             self.stdout.write(f"rows={job.processed_rows} created={job.created_leads} duplicates={job.duplicate_rows} bad={len(job.errors)}")
