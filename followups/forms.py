@@ -3,7 +3,10 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.fields import DateTimeField, LongTextField
+
 from .models import ContactRole, FollowUpKind, LocationStatus, Stage
+from .services.records import SUMMARY_MAX_LENGTH
 
 
 class LocationForm(forms.Form):
@@ -50,13 +53,11 @@ class MultipleFileField(forms.FileField):
 
 class FollowUpForm(LocationForm):
     kind = forms.ChoiceField(label=_("kind"), choices=FollowUpKind.choices)
-    summary = forms.CharField(label=_("summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    summary = LongTextField(label=_("summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=SUMMARY_MAX_LENGTH)
     contacts = forms.ModelMultipleChoiceField(label=_("contacts touched"), queryset=None, required=False,
                                               widget=forms.CheckboxSelectMultiple)
     next_step = forms.CharField(label=_("next step"), max_length=200, required=False)
-    next_step_due_at = forms.DateTimeField(
-        label=_("next step due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    next_step_due_at = DateTimeField(label=_("next step due"), required=False)
     files = MultipleFileField(label=_("evidence"), required=False)
 
     def __init__(self, *args, account, **kwargs):

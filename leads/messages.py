@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from salesflow.csvtext import UNDECODABLE
-from salesflow.i18n import define, param_kind, render
+from salesflow.i18n import define, message, param_kind, render, typed
 from salesflow.org.vocabularies import vocabulary_label
 
 define({
@@ -118,22 +118,31 @@ def _vocab_kind_param(raw) -> str:
     return str(VocabularyKind(raw).label) if raw in VocabularyKind.values else str(raw)
 
 
-def import_row_reason(error: dict) -> str:
-    """One bad CSV row's problems in the reader's language (a row stored before messages keeps its text)."""
-    from .models import Lead
-
-    parts = []
-    for field, problems in (error.get("problems") or {}).items():
-        try:
-            label = str(Lead._meta.get_field(field).verbose_name)
-        except Exception:  # a column that is no lead field
-            label = field
-        for problem in problems:
-            parts.append(render({"key": "import.row_problem", "params": {"field": label, "problem": {"$": "msg", "v": problem}}}))
-    return "; ".join(parts) or render(error.get("message"), fallback=error.get("reason", ""))
-
-
 def register_param_kinds() -> None:
     param_kind("vocab_kind", _vocab_kind_param)
     param_kind("vocab", _vocab_param)
     param_kind("availability", _availability_param)
+    param_kind("lead_field", lead_field_label)
+
+
+def import_row_problems(problems: dict[str, list]) -> list[dict]:
+    """A bad CSV row's problems (the validator's stored messages), the field named by its label,
+    all read in the reader's language."""
+    return [message("import.row_problem", field=typed("lead_field", name), problem=typed("msg", problem))
+            for name, found in problems.items() for problem in found]
+
+
+def lead_field_label(name) -> str:
+    from .models import Lead
+
+    try:
+        return str(Lead._meta.get_field(name).verbose_name)
+    except Exception:  # an unknown column name from the file: shown as it was written
+        return str(name)
+
+
+def import_error_text(error: dict) -> str:
+    """One reported row's problems in the reader's language (rows stored before messages: their text)."""
+    if "problems" in error:
+        return "; ".join(render(problem) for problem in error["problems"])
+    return render(error.get("message"), fallback=str(error.get("reason", "")))

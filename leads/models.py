@@ -356,15 +356,6 @@ class ImportJob(models.Model):
     def percent(self) -> int:
         return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
 
-    def error_lines(self, limit: int | None = None) -> list[tuple[int, str]]:
-        """(line, what is wrong) of each bad row, in the reader's language."""
-        from .messages import import_row_reason
-
-        return [(error["line"], import_row_reason(error)) for error in self.errors[:limit]]
-
-    def error_lines_shown(self) -> list[tuple[int, str]]:
-        return self.error_lines(20)
-
 
 class RepLoad(models.Model):
     """Open leads per rep, kept by the lead services so capacity is checked with one guarded UPDATE.

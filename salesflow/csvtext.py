@@ -30,11 +30,12 @@ class CsvText:
     encoding: str  # "UTF-8", "UTF-8 (BOM)", "GBK", "GB18030", "UTF-16LE (BOM)", "UTF-16BE (BOM)"
     delimiter: str  # "," or "\t"
 
+    # newline="": the csv module reads line ends itself, so a lone \r inside a field is data, not an error.
     def reader(self):
-        return csv.reader(io.StringIO(self.text), delimiter=self.delimiter)
+        return csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
 
     def dict_reader(self):
-        return csv.DictReader(io.StringIO(self.text), delimiter=self.delimiter)
+        return csv.DictReader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
 
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8 (BOM)"), (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16LE (BOM)"),

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from leads.messages import import_error_text
 from leads.models import ImportJob, Lead
 from salesflow.csvtext import CsvEncodingError, csv_decode
 
@@ -66,7 +67,7 @@ def test_the_import_command_names_the_encoding_and_keeps_the_chinese(alpha, name
     job = ImportJob.objects.get()
     assert job.encoding == encoding
     with translation.override("en"):
-        errors = dict(job.error_lines())
+        errors = {e["line"]: import_error_text(e) for e in job.errors}
     assert "火星区" in errors[5] and "allowed: 华东区, 华北区" in errors[5] and "星际贸易" in errors[5]
     assert "phone" in errors[6] and not Lead.objects.filter(contact_name="钱空白").exists()
 
@@ -102,11 +103,11 @@ def test_row_problems_are_stored_as_messages_and_read_in_each_readers_language(a
                  stderr=io.StringIO())
     job = ImportJob.objects.get()
     stored = {e["line"]: e["problems"] for e in job.errors}
-    assert stored[6]["phone"] == [{"key": "lead.invalid.contact", "params": {}}]
+    assert stored[6][0]["params"]["problem"]["v"] == {"key": "lead.invalid.contact", "params": {}}
     with translation.override("zh-hans"):
-        zh = dict(job.error_lines())
+        zh = {e["line"]: import_error_text(e) for e in job.errors}
     with translation.override("en"):
-        en = dict(job.error_lines())
+        en = {e["line"]: import_error_text(e) for e in job.errors}
     assert "区域“火星区”不在列表中；可选值：华东区" in zh[5] and "行业“星际贸易”不在列表中" in zh[5]
     assert en[5].startswith("region: Region “火星区” is not in the list; allowed: 华东区")
     assert "电话或邮箱" in zh[6] and "phone number or an e-mail" in en[6]
@@ -122,4 +123,4 @@ def test_an_import_refused_for_its_encoding_says_why_in_the_readers_language(alp
     job = import_job_run(job_id=job.pk)
     assert job.status == ImportJob.Status.FAILED and job.errors == [{"line": 1, "message": {"key": "import.undecodable", "params": {}}}]
     with translation.override("zh-hans"):
-        assert "GBK/GB18030" in job.error_lines()[0][1] and "无法" in job.error_lines()[0][1]
+        assert "GBK/GB18030" in import_error_text(job.errors[0]) and "无法" in import_error_text(job.errors[0])
