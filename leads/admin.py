@@ -15,6 +15,7 @@ from salesflow.csvtext import CsvEncodingError, csv_decode
 from salesflow.org.vocabularies import vocabulary_labels
 
 from .admin_forms import CONDITION_FIELDS, LeadPolicyForm, RoutingRuleForm, vocabulary_list_filter
+from .messages import lead_field_label
 from .models import ImportJob, IntakeKey, Lead, LeadPolicy, RoutingDecision, RoutingRule
 from .services import intake_key_create, intake_key_revoke, intake_key_rotate, lead_merge, routing_plan
 from .services.routing import rules_forget
@@ -210,7 +211,7 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
 class MappingForm(forms.Form):
     def __init__(self, *args, header, guess, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "—")] + [(name, name) for name in FIELDS]
+        choices = [("", "—")] + [(name, lead_field_label(name)) for name in FIELDS]  # in the reader's language
         for index, name in enumerate(header):
             self.fields[str(index)] = forms.ChoiceField(label=name or f"#{index + 1}", choices=choices, required=False, initial=guess.get(str(index), ""))
 

@@ -86,6 +86,7 @@ def test_an_admin_upload_in_gbk_shows_its_encoding_and_chinese_preview(alpha, cl
     response = client.post("/admin/leads/importjob/add/", {"file": upload})
     page = client.get(response["Location"]).content.decode()
     assert "GBK" in page and "杭州市第一人民医院" in page
+    assert '<option value="contact_name" selected>联系人姓名</option>' in page  # the mapping in the reader's language
     assert ImportJob.objects.get().encoding == "GBK"
 
 
