@@ -38,6 +38,7 @@ define({
     "routing.why.other_first": _("another rep came first by the strategy"),
     "routing.why.cooling": _("cooling %(duration)s"),
     "import.row_problem": _("%(field)s: %(problem)s"),
+    "import.unreadable": _("the file cannot be read as CSV from here on (%(detail)s)"),
     "import.undecodable": UNDECODABLE,
     # What the one lead validator finds wrong (leads/services/validation.py).
     "lead.invalid.whole_number": _("Must be a whole number."),
