@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
@@ -32,7 +33,7 @@ class RoutingRuleForm(forms.ModelForm):
     channels = VocabularyMultipleChoiceField("channel", label=_("channels"))
     tiers = VocabularyMultipleChoiceField("tier", label=_("tiers"))
     pool_users = RepChoiceField(label=_("explicit reps"), required=False, queryset=get_user_model().objects.none(),
-                                widget=forms.CheckboxSelectMultiple)
+                                widget=FilteredSelectMultiple(_("explicit reps"), is_stacked=False))
 
     class Meta:
         model = RoutingRule

@@ -2,7 +2,8 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from salesflow.i18n import define, param_kind, render
+from salesflow.i18n import define, message, param_kind, render, typed
+from salesflow.org.vocabularies import vocabulary_label
 
 define({
     "lead.assigned.title": _("New lead: %(name)s"),
@@ -60,26 +61,10 @@ def verdict_label(code) -> str:
 
 
 def vocabulary_text(kind: str, code) -> str:
-    """A vocabulary code in the reader's language.
-
-    Regions, industries and product lines become tenant vocabularies
-    (salesflow.org.vocabularies); until then the built-in choices name what they know and
-    free text reads as typed.
-    """
+    """A vocabulary code in the reader's language (salesflow.org.vocabularies)."""
     if code in (None, ""):
         return "—"
-    try:
-        from salesflow.org.vocabularies import vocabulary_label
-    except ImportError:
-        vocabulary_label = None
-    if vocabulary_label is not None:
-        return str(vocabulary_label(kind, code))
-    from .models import Channel, Tier
-
-    builtin = {"channel": Channel, "tier": Tier}.get(kind)
-    if builtin is not None and code in builtin.values:
-        return str(builtin(code).label)
-    return str(code)
+    return vocabulary_label(kind, str(code))
 
 
 def _vocab_param(raw) -> str:
@@ -113,3 +98,27 @@ def candidate_why(candidate: dict) -> str:
 def register_param_kinds() -> None:
     param_kind("vocab", _vocab_param)
     param_kind("availability", _availability_param)
+    param_kind("lead_field", lead_field_label)
+
+
+def import_row_problems(problems: dict[str, list]) -> list[dict]:
+    """A bad CSV row's problems: the field named by its label when read (the validator's own
+    words are already in the language active at import time)."""
+    return [message("import.row_problem", field=typed("lead_field", name), problem=typed("msg", problem))
+            for name, found in problems.items() for problem in found]
+
+
+def lead_field_label(name) -> str:
+    from .models import Lead
+
+    try:
+        return str(Lead._meta.get_field(name).verbose_name)
+    except Exception:  # an unknown column name from the file: shown as it was written
+        return str(name)
+
+
+def import_error_text(error: dict) -> str:
+    """One reported row's problems in the reader's language (rows stored before messages: their text)."""
+    if "problems" in error:
+        return "; ".join(render(problem) for problem in error["problems"])
+    return str(error.get("reason", ""))

@@ -90,6 +90,7 @@ def test_an_admin_upload_in_gbk_shows_its_encoding_and_chinese_preview(alpha, cl
 def test_an_admin_upload_that_cannot_be_decoded_is_refused_with_a_clear_message(alpha, client_for):
     client = client_for(alpha, alpha.admin)
     upload = SimpleUploadedFile("x.csv", "company,contact_name\nSociété,Zoé\n".encode("latin-1"), content_type="text/csv")
-    response = client.post("/admin/leads/importjob/add/", {"file": upload}, HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    response = client.post("/admin/leads/importjob/add/", {"file": upload})
     assert response.status_code == 200 and not ImportJob.objects.exists()
     assert "UTF-8, GBK/GB18030 or UTF-16" in response.content.decode()

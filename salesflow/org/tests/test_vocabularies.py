@@ -95,7 +95,7 @@ def test_the_form_fields_offer_labels_in_the_readers_language(alpha):
 
 def test_ensure_adds_only_what_no_entry_spells_yet_and_audits_it(alpha):
     codes = vocabulary_ensure(actor="test", kind="region", values=["East China", "火星区", "火星区 "])
-    assert codes == {"East China": "华东区", "火星区": "火星区"}
+    assert codes == {"East China": "华东区", "火星区": "火星区", "火星区 ": "火星区"}
     assert VocabularyEntry.objects.filter(kind="region", code="火星区").count() == 1
     assert vocabulary_resolve("region", "火星区") == "火星区"
     assert AuditEntry.objects.filter(verb="vocabulary.values_added").exists()
