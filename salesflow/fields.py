@@ -23,6 +23,14 @@ class _NamesWhatItReads:
         kwargs.setdefault("widget", self.widget_class(attrs=self.widget_attrs_, format=self.widget_format))
         super().__init__(**kwargs)
 
+    def bound_data(self, data, initial):
+        # A typed "2026年11月20日" that was read is shown back in the picker's own (ISO) form:
+        # a date input shows nothing for a value it cannot parse, hiding an active filter.
+        try:
+            return self.to_python(data) or data
+        except ValidationError:
+            return data
+
     def to_python(self, value):
         try:
             return super().to_python(value.strip() if isinstance(value, str) else value)

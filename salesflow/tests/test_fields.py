@@ -40,3 +40,9 @@ def test_a_long_text_is_refused_once_with_both_lengths_and_never_cut_by_the_brow
     with translation.override("zh-hans"):
         assert not form.is_valid()
         assert form.errors["note"] == ["这段文字有 12,000 个字符，最多只能保存 10 个。请删减，或把其余内容作为附件上传。"]
+
+
+def test_a_date_typed_the_chinese_way_is_shown_back_in_the_pickers_form():
+    form = When({"day": "2026年11月20日", "at": "2026/11/20 14:30"})
+    assert 'value="2026-11-20"' in str(form["day"]) and 'value="2026-11-20T14:30"' in str(form["at"])
+    assert 'value="11/20/2026"' in str(When({"day": "11/20/2026"})["day"])  # unreadable: kept as typed, with its error
