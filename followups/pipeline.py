@@ -1,0 +1,80 @@
+"""The pipeline view's reads: per-stage count and amount in one grouped query, and the
+first cards of every column in one UNION ALL of per-stage LIMIT queries.
+
+Both are served by partial indexes on open opportunities (followups_opp_pipeline_sums
+and _cards): the sums without visiting the table when no filter needs other columns,
+each column's biggest deals by walking its index range and stopping at the limit.
+"""
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, QuerySet, Sum
+
+from .models import Opportunity, Outcome, Stage
+
+CARDS_PER_COLUMN = 12
+
+
+@dataclass
+class Column:
+    stage: Stage
+    count: int = 0
+    amount: Decimal = Decimal("0")
+    cards: list = field(default_factory=list)
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - len(self.cards))
+
+
+def open_stages() -> list[Stage]:
+    return list(Stage.objects.filter(outcome=Outcome.OPEN).order_by("position", "id"))
+
+
+def pipeline_columns(*, opportunities: QuerySet[Opportunity], stages: list[Stage], cards: int = CARDS_PER_COLUMN) -> list[Column]:
+    """`opportunities` is already scoped and filtered; only its open rows count."""
+    open_qs = opportunities.filter(is_open=True).order_by()
+    columns = {stage.pk: Column(stage=stage) for stage in stages}
+    for stage_id, count, amount in open_qs.values_list("stage_id").annotate(n=Count("*"), total=Sum("amount")):
+        if stage_id in columns:
+            columns[stage_id].count, columns[stage_id].amount = count, amount or Decimal("0")
+    wanted = [stage.pk for stage in stages if columns[stage.pk].count]
+    if wanted:
+        per_stage = [column_cards(opportunities=opportunities, stage_id=stage_id, limit=cards) for stage_id in wanted]
+        combined = per_stage[0].union(*per_stage[1:], all=True) if len(per_stage) > 1 else per_stage[0]
+        rows = list(combined)
+        _attach_names(rows)
+        for opportunity in rows:
+            columns[opportunity.stage_id].cards.append(opportunity)
+    return list(columns.values())
+
+
+def column_cards(*, opportunities: QuerySet[Opportunity], stage_id: int, limit: int, offset: int = 0) -> QuerySet:
+    return (
+        opportunities.filter(is_open=True, stage_id=stage_id).select_related(None)
+        .only("id", "name", "amount", "expected_close", "stage_id", "owner_id", "account_id", "light", "product_line")
+        .order_by("-amount", "id")[offset:offset + limit]
+    )
+
+
+def _attach_names(rows: list[Opportunity]) -> None:
+    """Account and owner names for the cards, two small queries instead of joins under a UNION."""
+    from django.contrib.auth import get_user_model
+
+    from .models import Account
+
+    accounts = dict(Account.objects.filter(pk__in={r.account_id for r in rows}).values_list("id", "name"))
+    users = {
+        pk: full_name or username
+        for pk, username, full_name in get_user_model().objects.filter(pk__in={r.owner_id for r in rows})
+        .values_list("id", "username", "member__full_name")
+    }
+    for row in rows:
+        row.account_name = accounts.get(row.account_id, "")
+        row.owner_name = users.get(row.owner_id, "")
+
+
+def column_page(*, opportunities: QuerySet[Opportunity], stage_id: int, offset: int, limit: int = CARDS_PER_COLUMN) -> list:
+    rows = list(column_cards(opportunities=opportunities, stage_id=stage_id, limit=limit, offset=offset))
+    _attach_names(rows)
+    return rows
