@@ -16,7 +16,7 @@ from salesflow.org.scoping import is_manager, member_for
 
 from . import selectors
 from .filters import BoardFilter
-from .forms import ConvertForm, FollowUpForm, LocationForm, StageForm, VisitForm
+from .forms import AccountReassignForm, ConvertForm, FollowUpForm, LocationForm, ReassignForm, StageForm, VisitForm
 from .models import ActionTemplate
 from .services import (
     followup_from_template,
@@ -89,6 +89,8 @@ def opportunity_detail(request, opportunity_id: int):
     context["followup_form"] = FollowUpForm(account=opportunity.account)
     context["stage_form"] = StageForm(initial={"stage": opportunity.stage_id})
     context["can_log"] = opportunity.owner_id == request.user.pk
+    context["can_edit"] = context["can_log"] or is_manager(request.user)
+    context["reassign_form"] = ReassignForm(user=request.user) if is_manager(request.user) else None
     return render(request, "followups/opportunity.html", context)
 
 
@@ -237,6 +239,9 @@ def account_detail(request, account_id: int):
     if account is None:
         raise Http404
     context = selectors.account_drilldown(account=account, user=request.user)
+    context["can_edit"] = account.owner_id == request.user.pk or is_manager(request.user)
+    if not request.htmx and is_manager(request.user):
+        context["reassign_form"] = AccountReassignForm(user=request.user)
     template = "followups/_account_recent.html" if request.htmx else "followups/account.html"
     return render(request, template, context)
 

@@ -15,6 +15,7 @@ from salesflow.org.scoping import is_manager
 from . import selectors
 from .filters import PipelineFilter
 from .forms import BulkReassignForm, PipelineMoveForm
+from .models import Outcome, Stage
 from .pipeline import CARDS_PER_COLUMN, column_page, open_stages, pipeline_columns
 from .services import opportunities_bulk_reassign, opportunity_stage_change
 from .views import _client_ip, _member_or_404, _opportunity_or_404, _via
@@ -32,7 +33,7 @@ def _filtered(request):
 
 def _query(request, *drop) -> str:
     query = request.GET.copy()
-    for name in ("page", "stage", "offset", "partial", *drop):
+    for name in ("page", "offset", "partial", *drop):
         query.pop(name, None)
     return query.urlencode()
 
@@ -45,15 +46,17 @@ def pipeline(request):
     pipeline_filter, qs = _filtered(request)
     stages = open_stages()
     stage_id, offset = _int_or_none(request.GET.get("stage")), _int_or_none(request.GET.get("offset"))
+    won_stages = list(Stage.objects.filter(outcome=Outcome.WON).order_by("position"))
     if request.htmx and stage_id is not None and offset is not None:
         cards = column_page(opportunities=qs, stage_id=stage_id, offset=offset)
         context = {"cards": cards, "stage_id": stage_id, "next_offset": offset + CARDS_PER_COLUMN,
-                   "has_more": len(cards) == CARDS_PER_COLUMN, "stages": stages, "query": _query(request)}
+                   "has_more": len(cards) == CARDS_PER_COLUMN, "stages": stages, "won_stages": won_stages,
+                   "query": _query(request, "stage")}
         return render(request, "followups/_pipeline_cards.html", context)
     columns = pipeline_columns(opportunities=qs, stages=stages)
     context = {
-        "filter": pipeline_filter, "columns": columns, "stages": stages, "query": _query(request),
-        "won_stages": [s for s in PipelineMoveForm.base_fields["stage"].queryset if s.outcome == "won"],
+        "filter": pipeline_filter, "columns": columns, "stages": stages, "query": _query(request, "stage"),
+        "won_stages": won_stages,
         "total_count": sum(c.count for c in columns), "total_amount": sum(c.amount for c in columns),
         "page_size": CARDS_PER_COLUMN,
     }
@@ -100,6 +103,9 @@ def opportunity_index(request):
     _member_or_404(request.user)
     pipeline_filter, qs = _filtered(request)
     qs = qs.select_related("account", "stage", "owner__member").filter(is_open=True).order_by("-amount", "id")
+    stage_id = _int_or_none(request.GET.get("stage"))
+    if stage_id is not None:
+        qs = qs.filter(stage_id=stage_id)
     page = Paginator(qs, OPPORTUNITIES_PAGE_SIZE).get_page(request.GET.get("page"))
     manager = is_manager(request.user)
     context = {"filter": pipeline_filter, "page": page, "query": _query(request),
