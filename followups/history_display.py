@@ -4,7 +4,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_date
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import Account, Contact, ContactRole, Opportunity, RecordChange, RecordKind
@@ -47,7 +47,7 @@ def _value(field: str, value, users: dict, accounts: dict) -> str:
         return accounts.get(value, f"#{value}")
     if field == "amount":
         try:
-            return "¥" + number_format(Decimal(value), decimal_pos=0, force_grouping=True)
+            return f"¥{Decimal(value):,.0f}"
         except InvalidOperation:
             return str(value)
     if field == "expected_close":
