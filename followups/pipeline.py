@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
-from .models import Opportunity, Outcome, Stage
+from .models import Opportunity, Stage
 
 CARDS_PER_COLUMN = 12
 
@@ -25,10 +25,6 @@ class Column:
     @property
     def more(self) -> int:
         return max(0, self.count - len(self.cards))
-
-
-def open_stages() -> list[Stage]:
-    return list(Stage.objects.filter(outcome=Outcome.OPEN).order_by("position", "id"))
 
 
 def pipeline_columns(*, opportunities: QuerySet[Opportunity], stages: list[Stage], cards: int = CARDS_PER_COLUMN) -> list[Column]:

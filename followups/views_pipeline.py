@@ -16,7 +16,7 @@ from . import selectors
 from .filters import PipelineFilter
 from .forms import BulkReassignForm, PipelineMoveForm
 from .models import Outcome, Stage
-from .pipeline import CARDS_PER_COLUMN, column_page, open_stages, pipeline_columns
+from .pipeline import CARDS_PER_COLUMN, column_page, pipeline_columns
 from .services import opportunities_bulk_reassign, opportunity_stage_change
 from .views import _client_ip, _member_or_404, _opportunity_or_404, _via
 from .views_records import _int_or_none
@@ -44,9 +44,10 @@ def pipeline(request):
     """Columns per open stage with count and amount; htmx asks for the board region or one column's next cards."""
     _member_or_404(request.user)
     pipeline_filter, qs = _filtered(request)
-    stages = open_stages()
+    all_stages = list(Stage.objects.order_by("position", "id"))
+    stages = [s for s in all_stages if s.outcome == Outcome.OPEN]
+    won_stages = [s for s in all_stages if s.outcome == Outcome.WON]
     stage_id, offset = _int_or_none(request.GET.get("stage")), _int_or_none(request.GET.get("offset"))
-    won_stages = list(Stage.objects.filter(outcome=Outcome.WON).order_by("position"))
     if request.htmx and stage_id is not None and offset is not None:
         cards = column_page(opportunities=qs, stage_id=stage_id, offset=offset)
         context = {"cards": cards, "stage_id": stage_id, "next_offset": offset + CARDS_PER_COLUMN,
