@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from salesflow.org.models import Member, Role, Team
 
+from .forms import QuickSelect
 from .models import Light, Opportunity, Stage
 from .selectors import visible_user_ids
 
@@ -37,7 +38,7 @@ class PipelineFilter(django_filters.FilterSet):
 
     owner = django_filters.ModelChoiceFilter(
         field_name="owner__member", label=_("rep"), queryset=Member.objects.none(), to_field_name="user_id",
-        empty_label=_("everyone"),
+        empty_label=_("everyone"), widget=QuickSelect,
     )
     team = django_filters.ModelChoiceFilter(
         field_name="owner__member__team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),

@@ -1,6 +1,8 @@
 from decimal import Decimal
 
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from .models import ContactRole, FollowUpKind, LocationStatus, Stage
@@ -81,6 +83,20 @@ class ConvertForm(forms.Form):
     contact_role = forms.ChoiceField(label=_("the contact's role"), choices=ContactRole.choices, initial=ContactRole.OTHER)
 
 
+class QuickSelect(forms.Select):
+    """A select rendered in Python: Django renders each option through a template, which
+    for a director's 200 reps cost more than the rest of the pipeline page together."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        selected = "" if value is None else str(value)
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (option_value, " selected" if str(option_value) == selected else "", label)
+            for option_value, label in self.choices
+        ))
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
+
+
 def _people_in_scope(user):
     from django.contrib.auth import get_user_model
 
@@ -93,6 +109,8 @@ def _people_in_scope(user):
 
 
 class OwnerChoiceField(forms.ModelChoiceField):
+    widget = QuickSelect
+
     def label_from_instance(self, obj):
         return obj.member.full_name
 

@@ -54,10 +54,15 @@ def column_cards(*, opportunities: QuerySet[Opportunity], stage_id: int, limit: 
 
 
 def _attach_names(rows: list[Opportunity]) -> None:
-    """Account and owner names for the cards, two small queries instead of joins under a UNION."""
+    """Account and owner names for the cards, two small queries instead of joins under a UNION;
+    and the cards' links, built from one reverse() each instead of three per card."""
     from django.contrib.auth import get_user_model
+    from django.urls import reverse
 
     from .models import Account
+
+    page = reverse("followups:opportunity", args=[0]).removesuffix("0/")
+    move = reverse("followups:pipeline-move", args=[0]).removesuffix("0/move/")
 
     accounts = dict(Account.objects.filter(pk__in={r.account_id for r in rows}).values_list("id", "name"))
     users = {
@@ -68,9 +73,24 @@ def _attach_names(rows: list[Opportunity]) -> None:
     for row in rows:
         row.account_name = accounts.get(row.account_id, "")
         row.owner_name = users.get(row.owner_id, "")
+        row.url, row.move_url = f"{page}{row.pk}/", f"{move}{row.pk}/move/"
 
 
 def column_page(*, opportunities: QuerySet[Opportunity], stage_id: int, offset: int, limit: int = CARDS_PER_COLUMN) -> list:
     rows = list(column_cards(opportunities=opportunities, stage_id=stage_id, limit=limit, offset=offset))
     _attach_names(rows)
     return rows
+
+
+def stage_options(stages: list[Stage]) -> dict[int, str]:
+    """The move select's options for a card in each stage (that stage selected), rendered once per page."""
+    from django.utils.html import format_html, format_html_join
+    from django.utils.safestring import mark_safe
+
+    options = {}
+    for current in stages:
+        options[current.pk] = mark_safe(format_html_join("", "{}", (
+            (format_html('<option value="{}"{}>{}</option>', stage.pk, " selected" if stage.pk == current.pk else "", stage.name),)
+            for stage in stages
+        )))
+    return options

@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from leads.selectors import lead_list
 from salesflow.org.scoping import visible_user_ids
-from salesflow.search import normalise_query, search_filter
+from salesflow.search import custom_plans, normalise_query, search_filter
 
 from .models import Account, Contact, Opportunity
 
@@ -50,6 +50,12 @@ def global_search(*, user, text: str) -> SearchResults:
     results = SearchResults(query=query)
     if not query:
         return results
+    with custom_plans():
+        _fill(results, user=user, query=query)
+    return results
+
+
+def _fill(results: SearchResults, *, user, query: str) -> None:
     accounts = search_filter(_scoped_accounts(user), query).only("id", "name", "region", "industry")
     results.accounts = _best(list(accounts[:CANDIDATES]), query, lambda a: a.name)
     contacts = Contact.objects.all()
@@ -61,4 +67,3 @@ def global_search(*, user, text: str) -> SearchResults:
     leads = search_filter(lead_list(user=user), query).only(
         "id", "company", "contact_name", "phone", "status", "owner_id", "created_at")
     results.leads = _best(list(leads.select_related(None)[:CANDIDATES]), query, lambda l: l.company or l.contact_name)
-    return results

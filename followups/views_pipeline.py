@@ -16,7 +16,7 @@ from . import selectors
 from .filters import PipelineFilter
 from .forms import BulkReassignForm, PipelineMoveForm
 from .models import Outcome, Stage
-from .pipeline import CARDS_PER_COLUMN, column_page, pipeline_columns
+from .pipeline import CARDS_PER_COLUMN, column_page, pipeline_columns, stage_options
 from .services import opportunities_bulk_reassign, opportunity_stage_change
 from .views import _client_ip, _member_or_404, _opportunity_or_404, _via
 from .views_records import _int_or_none
@@ -47,17 +47,16 @@ def pipeline(request):
     all_stages = list(Stage.objects.order_by("position", "id"))
     stages = [s for s in all_stages if s.outcome == Outcome.OPEN]
     won_stages = [s for s in all_stages if s.outcome == Outcome.WON]
+    card_context = {"stage_options": stage_options(stages + won_stages), "move_label": _("move to"), "move_button": _("Move")}
     stage_id, offset = _int_or_none(request.GET.get("stage")), _int_or_none(request.GET.get("offset"))
     if request.htmx and stage_id is not None and offset is not None:
         cards = column_page(opportunities=qs, stage_id=stage_id, offset=offset)
         context = {"cards": cards, "stage_id": stage_id, "next_offset": offset + CARDS_PER_COLUMN,
-                   "has_more": len(cards) == CARDS_PER_COLUMN, "stages": stages, "won_stages": won_stages,
-                   "query": _query(request, "stage")}
+                   "has_more": len(cards) == CARDS_PER_COLUMN, "query": _query(request, "stage"), **card_context}
         return render(request, "followups/_pipeline_cards.html", context)
     columns = pipeline_columns(opportunities=qs, stages=stages)
     context = {
-        "filter": pipeline_filter, "columns": columns, "stages": stages, "query": _query(request, "stage"),
-        "won_stages": won_stages,
+        "filter": pipeline_filter, "columns": columns, "query": _query(request, "stage"), **card_context,
         "total_count": sum(c.count for c in columns), "total_amount": sum(c.amount for c in columns),
         "page_size": CARDS_PER_COLUMN,
     }

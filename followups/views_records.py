@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from salesflow.org.scoping import is_manager
-from salesflow.search import normalise_query, search_filter
+from salesflow.search import custom_plans, normalise_query, search_filter
 
 from . import selectors
 from .forms import (
@@ -69,9 +69,12 @@ def account_index(request):
     _member_or_404(request.user)
     accounts = selectors.account_list(user=request.user).order_by("-created_at", "-id")
     query = normalise_query(request.GET.get("q", ""))
-    if query:
-        accounts = search_filter(accounts, query)
-    page = Paginator(accounts, ACCOUNTS_PAGE_SIZE).get_page(request.GET.get("page"))
+    if not query:
+        page = Paginator(accounts, ACCOUNTS_PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(request, "followups/accounts.html", {"page": page, "q": query})
+    with custom_plans():
+        page = Paginator(search_filter(accounts, query), ACCOUNTS_PAGE_SIZE).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
     return render(request, "followups/accounts.html", {"page": page, "q": query})
 
 

@@ -12,3 +12,8 @@ def money(value) -> str:
         return f"¥{Decimal(value):,.0f}"
     except (InvalidOperation, TypeError, ValueError):
         return "—"
+
+
+@register.filter
+def get_item(mapping: dict, key):
+    return mapping.get(key, "")

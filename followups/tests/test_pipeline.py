@@ -28,8 +28,8 @@ def _column(response, code):
 
 def test_each_stage_shows_the_count_and_amount_the_viewer_may_see(alpha, client_for, deals, django_assert_max_num_queries):
     client = client_for(alpha, alpha.manager)
-    # Fixed whatever the data: tenant, session, user, scope (4), stages, sums, cards, names (2), filter choices (2).
-    with django_assert_max_num_queries(16):
+    # Fixed whatever the data: tenant (3), settings, session, user, scope (4), stages, sums, cards, names (2), filter choices (2).
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("followups:pipeline"))
     trial = _column(response, "trial")
     assert (trial.count, trial.amount) == (2, Decimal("300000"))
