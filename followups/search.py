@@ -7,13 +7,12 @@ the query first, then shorter names.
 """
 from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q
-
 from leads.selectors import lead_list
 from salesflow.org.scoping import visible_user_ids
 from salesflow.search import custom_plans, normalise_query, search_filter
 
-from .models import Account, Contact, Opportunity
+from .models import Contact
+from .selectors import account_list
 
 CANDIDATES = 60
 SHOWN = 8
@@ -37,12 +36,7 @@ def _best(rows: list, query: str, name) -> list:
 
 
 def _scoped_accounts(user):
-    visible = visible_user_ids(user)
-    qs = Account.objects.all()
-    if visible is None:
-        return qs
-    held = Opportunity.objects.filter(account_id=OuterRef("pk"), owner_id__in=visible)
-    return qs.filter(Q(owner_id__in=visible) | Exists(held))
+    return account_list(user=user).select_related(None)
 
 
 def global_search(*, user, text: str) -> SearchResults:

@@ -2,7 +2,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from salesflow.org.scoping import visible_user_ids
@@ -236,8 +236,10 @@ def account_list(*, user) -> QuerySet[Account]:
     visible = visible_user_ids(user)
     if visible is None:
         return qs
-    held = Opportunity.objects.filter(account_id=OuterRef("pk"), owner_id__in=visible)
-    return qs.filter(Q(owner_id__in=visible) | Exists(held))
+    # IN (subquery), not a correlated EXISTS: PostgreSQL hashes the visible people's
+    # customers once instead of probing opportunities for every account.
+    held = Opportunity.objects.filter(owner_id__in=visible).values("account_id")
+    return qs.filter(Q(owner_id__in=visible) | Q(pk__in=held))
 
 
 def contact_get_for_user(*, user, contact_id: int) -> Contact | None:
