@@ -11,8 +11,8 @@ from leads.selectors import lead_list
 from salesflow.org.scoping import visible_user_ids
 from salesflow.search import custom_plans, normalise_query, search_filter
 
-from .models import Contact
-from .selectors import account_list
+from .models import Account, Contact
+from .selectors import account_in_scope_condition
 
 CANDIDATES = 60
 SHOWN = 8
@@ -35,10 +35,6 @@ def _best(rows: list, query: str, name) -> list:
     return sorted(rows, key=lambda row: (not name(row).lower().startswith(needle), len(name(row)), name(row)))[:SHOWN]
 
 
-def _scoped_accounts(user):
-    return account_list(user=user).select_related(None)
-
-
 def global_search(*, user, text: str) -> SearchResults:
     query = normalise_query(text)
     results = SearchResults(query=query)
@@ -50,14 +46,19 @@ def global_search(*, user, text: str) -> SearchResults:
 
 
 def _fill(results: SearchResults, *, user, query: str) -> None:
-    accounts = search_filter(_scoped_accounts(user), query).only("id", "name", "region", "industry")
-    results.accounts = _best(list(accounts[:CANDIDATES]), query, lambda a: a.name)
+    # .order_by(): no model ordering, or every match would be fetched and sorted before the LIMIT.
+    visible = visible_user_ids(user)
+    accounts = Account.objects.all()
     contacts = Contact.objects.all()
-    if visible_user_ids(user) is not None:
-        contacts = contacts.filter(account__in=_scoped_accounts(user))
+    if visible is not None:
+        accounts = accounts.filter(account_in_scope_condition(visible))
+        contacts = contacts.filter(account_in_scope_condition(visible, account_ref="account_id"))
+    accounts = search_filter(accounts, query).only("id", "name", "region", "industry").order_by()
+    results.accounts = _best(list(accounts[:CANDIDATES]), query, lambda a: a.name)
     contacts = search_filter(contacts, query).select_related(
         "account").only("id", "name", "phone", "title", "role", "account_id", "account__name")
-    results.contacts = _best(list(contacts[:CANDIDATES]), query, lambda c: c.name)
+    results.contacts = _best(list(contacts.order_by()[:CANDIDATES]), query, lambda c: c.name)
     leads = search_filter(lead_list(user=user), query).only(
         "id", "company", "contact_name", "phone", "status", "owner_id", "created_at")
-    results.leads = _best(list(leads.select_related(None)[:CANDIDATES]), query, lambda l: l.company or l.contact_name)
+    results.leads = _best(list(leads.select_related(None).order_by()[:CANDIDATES]), query,
+                          lambda l: l.company or l.contact_name)

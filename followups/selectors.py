@@ -2,7 +2,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from salesflow.org.scoping import visible_user_ids
@@ -236,10 +236,29 @@ def account_list(*, user) -> QuerySet[Account]:
     visible = visible_user_ids(user)
     if visible is None:
         return qs
-    # IN (subquery), not a correlated EXISTS: PostgreSQL hashes the visible people's
-    # customers once instead of probing opportunities for every account.
-    held = Opportunity.objects.filter(owner_id__in=visible).values("account_id")
-    return qs.filter(Q(owner_id__in=visible) | Q(pk__in=held))
+    return qs.filter(pk__in=account_ids_in_scope(visible))
+
+
+def account_ids_in_scope(visible: set[int]) -> QuerySet:
+    """Ids of the customers people in `visible` own or hold an opportunity of, as a subquery.
+
+    A UNION of two index scans: an OR of the two conditions made PostgreSQL read every
+    account of the tenant to decide, 100,000 rows for a search that matches 200 contacts.
+    """
+    owned = Account.objects.filter(owner_id__in=visible).order_by().values("id")
+    held = Opportunity.objects.filter(owner_id__in=visible).order_by().values("account_id")
+    return owned.union(held, all=True)
+
+
+def account_in_scope_condition(visible: set[int], *, account_ref: str = "pk") -> Q:
+    """The same scope checked per row (two index probes), for queries another index already narrows.
+
+    A search matching a few hundred rows checks them one by one instead of first building
+    a director's whole customer set (tens of thousands of ids) to join against.
+    """
+    owned = Account.objects.filter(pk=OuterRef(account_ref), owner_id__in=visible)
+    held = Opportunity.objects.filter(account_id=OuterRef(account_ref), owner_id__in=visible)
+    return Q(Exists(owned)) | Q(Exists(held))
 
 
 def contact_get_for_user(*, user, contact_id: int) -> Contact | None:
