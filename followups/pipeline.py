@@ -1,16 +1,17 @@
-"""The pipeline view's reads: per-stage count and amount in one grouped query, and the
-first cards of every column in one UNION ALL of per-stage LIMIT queries.
-
-Both are served by partial indexes on open opportunities (followups_opp_pipeline_sums
-and _cards): the sums without visiting the table when no filter needs other columns,
-each column's biggest deals by walking its index range and stopping at the limit.
+"""The pipeline view's reads: per-stage count and amount from the trigger-kept totals
+(PipelineTotal: one row per stage, owner and product line), and the first cards of every
+column in one UNION ALL of per-stage LIMIT queries, each walking the partial index
+followups_opp_pipeline_cards and stopping at the limit.
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
-from .models import Opportunity, Stage
+from salesflow.org.models import Member
+from salesflow.org.scoping import visible_user_ids
+
+from .models import Opportunity, PipelineTotal, Stage
 
 CARDS_PER_COLUMN = 12
 
@@ -27,11 +28,26 @@ class Column:
         return max(0, self.count - len(self.cards))
 
 
-def pipeline_columns(*, opportunities: QuerySet[Opportunity], stages: list[Stage], cards: int = CARDS_PER_COLUMN) -> list[Column]:
-    """`opportunities` is already scoped and filtered; only its open rows count."""
-    open_qs = opportunities.filter(is_open=True).order_by()
+def pipeline_totals(*, user, owner_id: int | None = None, team=None, product_line: str = "") -> QuerySet[PipelineTotal]:
+    """The totals rows `user` may see, narrowed like the pipeline filter narrows opportunities."""
+    qs = PipelineTotal.objects.all()
+    visible = visible_user_ids(user)
+    if visible is not None:
+        qs = qs.filter(owner_id__in=visible)
+    if owner_id is not None:
+        qs = qs.filter(owner_id=owner_id)
+    if team is not None:
+        qs = qs.filter(owner_id__in=Member.objects.filter(team=team).values("user_id"))
+    if product_line:
+        qs = qs.filter(product_line=product_line)
+    return qs
+
+
+def pipeline_columns(*, totals: QuerySet[PipelineTotal], opportunities: QuerySet[Opportunity], stages: list[Stage],
+                     cards: int = CARDS_PER_COLUMN) -> list[Column]:
+    """`totals` and `opportunities` are scoped and filtered alike; cards come from the open ones."""
     columns = {stage.pk: Column(stage=stage) for stage in stages}
-    for stage_id, count, amount in open_qs.values_list("stage_id").annotate(n=Count("*"), total=Sum("amount")):
+    for stage_id, count, amount in totals.order_by().values_list("stage_id").annotate(n=Sum("count"), total=Sum("amount")):
         if stage_id in columns:
             columns[stage_id].count, columns[stage_id].amount = count, amount or Decimal("0")
     wanted = [stage.pk for stage in stages if columns[stage.pk].count]

