@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import get_public_schema_name, schema_context
 
+from salesflow.broker import breaker_reset
 from salesflow.memo import memo_clear
 from salesflow.org.models import Role
 from salesflow.org.tests.factories import PASSWORD, MemberFactory, RegionFactory, TeamFactory, UserFactory
@@ -33,7 +34,11 @@ class Cast:
 
 
 def _make_cast(schema: str) -> None:
+    from salesflow.org.vocabularies import vocabulary_ensure
+
     with schema_context(schema):
+        # The provisioned lists know the big regions; the cast's sub-region joins the region list.
+        vocabulary_ensure(actor="test setup", kind="region", values=["上海"])
         region = RegionFactory(name="华东区")
         sub_region = RegionFactory(name="上海", parent=region)
         director = MemberFactory(user=UserFactory(username="director"), role=Role.MANAGER, team=None, region=region)
@@ -93,11 +98,47 @@ def _cast_for(schema: str) -> Cast:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Rate-limit and sign-in counters live in Redis beyond a test's rollback: every test starts without any."""
+    from salesflow.ratelimit import rate_limit_forget_all
+
+    rate_limit_forget_all()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _fresh_process_memo():
-    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback."""
+    """Configuration remembered in this process (salesflow.memo) never outlives a test's rollback,
+    nor does a broker circuit breaker one test tripped."""
     memo_clear()
+    breaker_reset()
     yield
     memo_clear()
+    breaker_reset()
+
+
+@pytest.fixture(autouse=True)
+def _forget_shared_configuration():
+    """Configuration cached per tenant in Redis (vocabularies, tenant settings, routing rules,
+    scoring policy) is out of a test's rollback's reach: a test that switched the tenant to
+    English or Berlin time must not leave the next test on this worker reading English or Berlin."""
+    from django.core.cache import cache
+
+    from leads.services.routing import RULES_CACHE_KEY
+    from leads.services.scoring import POLICY_CACHE_KEY
+    from salesflow.org.selectors import SETTINGS_CACHE_KEY
+    from salesflow.org.vocabularies.selectors import VOCABULARY_MEMO_KEY
+
+    keys = [VOCABULARY_MEMO_KEY, SETTINGS_CACHE_KEY, RULES_CACHE_KEY, POLICY_CACHE_KEY]
+
+    def forget():
+        for schema in TENANTS:
+            with schema_context(schema):
+                cache.delete_many(keys)
+
+    forget()
+    yield
+    forget()
 
 
 @pytest.fixture
@@ -178,6 +219,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 
 
 def _ensure_chromium():
+    import fcntl
     import os
     import shutil
     import subprocess
@@ -186,9 +228,14 @@ def _ensure_chromium():
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
         pytest.fail(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True, env=env)
+    # Every xdist worker may get here at once; dpkg allows one installer, so the others wait.
+    with open("/tmp/salesflow-chromium-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(CHROMIUM):
+            return
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True, env=env)
 
 
 @pytest.fixture(scope="session")

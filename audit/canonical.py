@@ -2,7 +2,13 @@
 
 Sorted keys, no whitespace, UTF-8, aware datetimes in UTC ISO-8601 with microseconds,
 decimals and UUIDs as strings. The same value always yields the same bytes.
+
+Numbers are written as PostgreSQL's jsonb gives them back, so an entry re-read from its
+payload column hashes the same: jsonb keeps a number's decimal value but writes 1e+23 as
+100000000000000000000000 (an integer to Python) and has no negative zero. Such floats are
+written as the integer they equal, -0.0 as 0.0; NaN and infinities are not JSON and refused.
 """
+import math
 import datetime as dt
 import hashlib
 import json
@@ -24,8 +30,30 @@ def _encode(value):
     raise TypeError(f"{type(value).__name__} cannot go into an audit entry")
 
 
+def _jsonb_number(value: float):
+    if not math.isfinite(value):
+        raise ValueError(f"{value} cannot go into an audit entry (not a JSON number)")
+    if value == 0:
+        return 0.0
+    if value.is_integer() and "e" in repr(value):
+        return int(value)
+    return value
+
+
+def _numbers_as_jsonb(value):
+    """The value with every float as jsonb will return it (see the module docstring)."""
+    if isinstance(value, float):
+        return _jsonb_number(value)
+    if isinstance(value, dict):
+        return {key: _numbers_as_jsonb(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_numbers_as_jsonb(item) for item in value]
+    return value
+
+
 def canonical_json(value) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_encode)
+    return json.dumps(_numbers_as_jsonb(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      default=_encode, allow_nan=False)
 
 
 def normalise(value):

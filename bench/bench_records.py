@@ -29,7 +29,7 @@ import time
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
@@ -127,6 +127,7 @@ def _time(client, requests: list[tuple], *, expect: int = 200) -> dict:
     """Run (method, url, data, headers) requests; milliseconds per request and queries of the last."""
     samples, queries = [], 0
     for method, url, data, headers in requests:
+        reset_queries()
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
             response = getattr(client, method)(url, data or {}, **headers)

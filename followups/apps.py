@@ -9,7 +9,10 @@ class FollowupsConfig(AppConfig):
     def ready(self):
         from audit.labels import register
 
+        from .messages import register_param_kinds
         from .models import AlertKind
+
+        register_param_kinds()
 
         register({f"sla.{kind.value}": kind.label for kind in AlertKind})
         register({

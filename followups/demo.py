@@ -34,14 +34,16 @@ from .models import (
 )
 from .rules import light_for, next_due, policy_get
 from .services.defaults import defaults_install
+from .services.sla import account_lights_refresh
 from .workdays import tenant_calendar
 
 BATCH = 5000
 INDUSTRIES = {
-    "医疗器械": (["三甲医院", "二级医院", "乡镇卫生院"], ["影像设备", "检验试剂", "手术耗材"], "医院"),
-    "工业零部件": (["重点客户", "普通客户"], ["液压件", "传动件", "密封件"], "机械有限公司"),
-    "SaaS软件": (["集团客户", "中型企业"], ["CRM套件", "数据平台"], "科技有限公司"),
-    "快消分销": (["KA 渠道", "经销商"], ["饮料", "日化"], "商贸有限公司"),
+    # Tiers are codes of the tier vocabulary (salesflow.org.vocabularies).
+    "医疗器械": (["tertiary_hospital", "secondary_hospital", "township_clinic"], ["影像设备", "检验试剂", "手术耗材"], "医院"),
+    "工业零部件": (["key_account", "sme"], ["液压件", "传动件", "密封件"], "机械有限公司"),
+    "SaaS软件": (["key_account", "sme"], ["CRM套件", "数据平台"], "科技有限公司"),
+    "快消分销": (["key_account", "sme"], ["饮料", "日化"], "商贸有限公司"),
 }
 REGIONS = ["华东区", "华北区", "华南区", "西南区"]
 CHAIN = [
@@ -178,6 +180,7 @@ def seed_followups(*, rng, options) -> str:
         Task.objects.bulk_create(tasks, batch_size=BATCH)
 
         followup_count = _seed_followups(rng, opportunities, plans, templates)
+        account_lights_refresh()  # customers show their deals' lights from the start, not after the first scan
         audit_record(
             actor="seed_demo", verb="demo.followups_seeded", target_type="followups.opportunity",
             payload={"accounts": len(accounts), "contacts": len(contacts), "opportunities": len(opportunities),

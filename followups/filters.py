@@ -2,6 +2,7 @@ import django_filters
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.org.models import Member, Role, Team
+from salesflow.org.vocabularies import vocabulary_choices
 
 from .forms import QuickSelect
 from .models import Light, Opportunity, Stage
@@ -43,7 +44,8 @@ class PipelineFilter(django_filters.FilterSet):
     team = django_filters.ModelChoiceFilter(
         field_name="owner__member__team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
     )
-    product_line = django_filters.CharFilter(lookup_expr="exact", label=_("product line"))
+    product_line = django_filters.ChoiceFilter(label=_("product line"), choices=lambda: vocabulary_choices("product_line"),
+                                               empty_label=_("all product lines"))
 
     class Meta:
         model = Opportunity

@@ -5,7 +5,12 @@ from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.fields import DateTimeField, LongTextField
+
+from salesflow.org.vocabularies.fields import VocabularyChoiceField
+
 from .models import ContactRole, FollowUpKind, LocationStatus, Stage
+from .services.records import SUMMARY_MAX_LENGTH
 
 
 class LocationForm(forms.Form):
@@ -52,13 +57,11 @@ class MultipleFileField(forms.FileField):
 
 class FollowUpForm(LocationForm):
     kind = forms.ChoiceField(label=_("kind"), choices=FollowUpKind.choices)
-    summary = forms.CharField(label=_("summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+    summary = LongTextField(label=_("summary"), widget=forms.Textarea(attrs={"rows": 3}), max_length=SUMMARY_MAX_LENGTH)
     contacts = forms.ModelMultipleChoiceField(label=_("contacts touched"), queryset=None, required=False,
                                               widget=forms.CheckboxSelectMultiple)
     next_step = forms.CharField(label=_("next step"), max_length=200, required=False)
-    next_step_due_at = forms.DateTimeField(
-        label=_("next step due"), required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
-    )
+    next_step_due_at = DateTimeField(label=_("next step due"), required=False)
     files = MultipleFileField(label=_("evidence"), required=False)
 
     def __init__(self, *args, account, **kwargs):
@@ -117,9 +120,14 @@ class OwnerChoiceField(forms.ModelChoiceField):
 
 class AccountForm(forms.Form):
     name = forms.CharField(label=_("customer name"), max_length=200)
-    industry = forms.CharField(label=_("industry"), max_length=64, required=False)
-    region = forms.CharField(label=_("region"), max_length=64, required=False)
-    tier = forms.CharField(label=_("customer tier"), max_length=64, required=False)
+    industry = VocabularyChoiceField("industry", required=False)
+    region = VocabularyChoiceField("region", required=False)
+    tier = VocabularyChoiceField("tier", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("industry", "region", "tier"):  # a value the customer holds stays offered
+            self.fields[name].keep([self.initial.get(name)] if self.initial.get(name) else [])
 
 
 class ContactForm(forms.Form):
@@ -140,7 +148,12 @@ class OpportunityEditForm(forms.Form):
                                 widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}))
     expected_close = forms.DateField(label=_("expected close"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    product_line = forms.CharField(label=_("product line"), max_length=64, required=False)
+    product_line = VocabularyChoiceField("product_line", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.initial.get("product_line"):
+            self.fields["product_line"].keep([self.initial["product_line"]])
 
 
 class OpportunityNewForm(OpportunityEditForm):

@@ -7,8 +7,11 @@ from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from salesflow.org.vocabularies import vocabulary_label
+
 from .models import Account, Contact, ContactRole, Opportunity, RecordChange, RecordKind
 
+VOCABULARY_FIELDS = ("industry", "region", "tier", "product_line")
 MODELS = {RecordKind.ACCOUNT: Account, RecordKind.CONTACT: Contact, RecordKind.OPPORTUNITY: Opportunity}
 
 
@@ -53,6 +56,8 @@ def _value(field: str, value, users: dict, accounts: dict) -> str:
     if field == "expected_close":
         parsed = parse_date(str(value))
         return date_format(parsed, "SHORT_DATE_FORMAT") if parsed else str(value)
+    if field in VOCABULARY_FIELDS:
+        return vocabulary_label(field, str(value))
     if field == "role":
         return str(ContactRole(value).label) if value in ContactRole.values else str(value)
     if isinstance(value, bool):

@@ -164,6 +164,36 @@ def rep_today(*, user, now: dt.datetime | None = None, tz=None, limit: int = 200
     return items
 
 
+@dataclass
+class TeamAttention:
+    """What needs a manager today: their people's red lights, stagnations and unaccepted leads."""
+
+    red_count: int
+    stagnant_count: int
+    unaccepted_count: int
+    reds: list[Opportunity]
+    stagnant: list[Opportunity]
+    unaccepted: list
+
+
+def team_attention(*, user, limit: int = 8) -> TeamAttention:
+    """The manager's team work needing them, scoped like every list (their own records excluded:
+    those are on their own today list)."""
+    from leads.selectors import leads_awaiting_acceptance
+
+    team_open = opportunity_list(user=user).filter(is_open=True).exclude(owner=user)
+    counts = board_counts(team_open)
+    unaccepted = leads_awaiting_acceptance(user=user)
+    return TeamAttention(
+        red_count=counts["red"],
+        stagnant_count=counts["stagnant"],
+        unaccepted_count=unaccepted.count(),
+        reds=list(team_open.filter(light=Light.RED).order_by("next_due_at", "id")[:limit]),
+        stagnant=list(team_open.filter(is_stagnant=True).order_by("stage_entered_at", "id")[:limit]),
+        unaccepted=list(unaccepted[:limit]),
+    )
+
+
 def board_counts(qs: QuerySet[Opportunity]) -> dict[str, int]:
     """Open opportunities by light, and how many are stagnant, in one grouped query.
 

@@ -12,7 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from salesflow.clientip import client_ip
+from salesflow.htmx import wants_partial
 from salesflow.org.scoping import is_manager, member_for
+from salesflow.redirects import redirect_next
 
 from . import selectors
 from .filters import BoardFilter
@@ -67,7 +70,7 @@ def _location(form: LocationForm) -> Location:
 
 
 def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(request) if request.META.get("REMOTE_ADDR") else None
 
 
 def _via(request) -> str:
@@ -79,7 +82,8 @@ def _via(request) -> str:
 def today(request):
     _member_or_404(request.user)
     items = selectors.rep_today(user=request.user)
-    return render(request, "followups/today.html", {"items": items, "links": _link_prefixes()})
+    team = selectors.team_attention(user=request.user) if is_manager(request.user) else None
+    return render(request, "followups/today.html", {"items": items, "team": team, "links": _link_prefixes()})
 
 
 @login_required
@@ -192,7 +196,7 @@ def task_done(request, task_id: int):
     if task is None:
         raise Http404
     task_complete(actor=request.user, task=task)
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else reverse("followups:today"))
+    return redirect_next(request, "followups:today")
 
 
 @login_required
@@ -224,11 +228,10 @@ def board(request):
     paginator = Paginator(rows_qs.order_by("-light", "next_due_at", "id"), BOARD_PAGE_SIZE)
     paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filter": board_filter, "page": page, "counts": counts, "total": total, "query": query.urlencode(),
-               "links": _link_prefixes()}
-    if request.htmx and request.GET.get("partial") == "rows":
+    context = {"filter": board_filter, "page": page, "counts": counts, "total": total, "links": _link_prefixes()}
+    # The filters live in the query string (htmx pushes it), so a reload or a bookmark
+    # draws the same rows; only an htmx swap of the rows region gets the partial.
+    if wants_partial(request, "board-rows"):
         return render(request, "followups/_board_rows.html", context)
     return render(request, "followups/board.html", context)
 

@@ -10,7 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdminMixin
 from audit.services import audit_record
+from salesflow.csvtext import CsvEncodingError, csv_decode
 
+from salesflow.org.vocabularies import vocabulary_labels
+
+from .admin_forms import CONDITION_FIELDS, LeadPolicyForm, RoutingRuleForm
 from .models import ImportJob, IntakeKey, Lead, LeadPolicy, RoutingDecision, RoutingRule
 from .services import intake_key_create, intake_key_revoke, intake_key_rotate, lead_merge, routing_plan
 from .services.routing import rules_forget
@@ -51,10 +55,11 @@ class IntakeKeyAdmin(admin.ModelAdmin):
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
     audit_verb_prefix = "routing_rule"
+    form = RoutingRuleForm
     list_display = ("position", "name", "enabled", "strategy", "pool_label", "conditions")
     list_display_links = ("name",)
     list_editable = ("position", "enabled")
-    filter_horizontal = ("pool_teams", "pool_regions", "pool_users")
+    filter_horizontal = ("pool_teams", "pool_regions")
     actions = ["dry_run_selected"]
     fieldsets = (
         (None, {"fields": ("name", "position", "enabled")}),
@@ -66,11 +71,14 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("conditions"))
     def conditions(self, rule):
-        parts = [f"{label}={','.join(values)}" for label, values in (
-            ("grade", rule.budget_grades), ("industry", rule.industries), ("region", rule.regions),
-            ("product", rule.product_lines), ("channel", rule.channels), ("tier", rule.tiers)) if values]
+        parts = [f"{_('budget grades')}: {'、'.join(rule.budget_grades)}"] if rule.budget_grades else []
+        for name, kind in CONDITION_FIELDS.items():
+            if getattr(rule, name):
+                parts.append(f"{RoutingRule._meta.get_field(name).verbose_name}: {'、'.join(vocabulary_labels(kind, getattr(rule, name)))}")
         if rule.score_min is not None or rule.score_max is not None:
-            parts.append(f"score {rule.score_min if rule.score_min is not None else ''}…{rule.score_max if rule.score_max is not None else ''}")
+            low = rule.score_min if rule.score_min is not None else ""
+            high = rule.score_max if rule.score_max is not None else ""
+            parts.append(f"{_('score')} {low}…{high}")
         return "; ".join(parts) or "—"
 
     # Routing reads a cached copy of the rules: every change made here drops it after commit.
@@ -116,8 +124,24 @@ class RoutingRuleAdmin(AuditedAdminMixin, admin.ModelAdmin):
 @admin.register(LeadPolicy)
 class LeadPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
     audit_verb_prefix = "lead_policy"
+    form = LeadPolicyForm
     list_display = ("__str__", "industry_match_weight", "pool_hold_hours", "pool_cooling_hours")
     readonly_fields = ("web_form_embed",)
+    POINT_GROUPS = (("grade_points", _("Points per budget grade")), ("channel_points", _("Points per channel")),
+                    ("tier_points", _("Points per customer tier")))
+
+    def get_fieldsets(self, request, obj=None):
+        form = self.get_form(request, obj)(instance=obj)
+        return [
+            (None, {"fields": ("industry_match_weight",)}),
+            *[(title, {"fields": form.groups.get(column, []), "classes": ("points",)}) for column, title in self.POINT_GROUPS],
+            (_("Public pool"), {"fields": ("pool_hold_hours", "pool_cooling_hours")}),
+            (_("Web form"), {"fields": ("web_form_embed",)}),
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The point fields depend on the tenant's lists: the admin must not drop them as unknown.
+        return super().get_form(request, obj, change=change, **{**kwargs, "fields": LeadPolicyForm.Meta.fields})
 
     def has_add_permission(self, request):
         return not LeadPolicy.objects.exists()
@@ -126,6 +150,8 @@ class LeadPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
+        for column, _title in self.POINT_GROUPS:
+            setattr(obj, column, form.points(column))
         super().save_model(request, obj, form, change)
         transaction.on_commit(lead_policy_forget)
 
@@ -197,9 +223,31 @@ class MappingForm(forms.Form):
         return data
 
 
+class ImportUploadForm(forms.ModelForm):
+    class Meta:
+        model = ImportJob
+        fields = ("file",)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(_("The file is larger than 50 MB."))
+        try:
+            csv_decode(upload.read())
+        except CsvEncodingError as exc:
+            raise forms.ValidationError(str(exc)) from None
+        finally:
+            upload.seek(0)
+        return upload
+
+
+MAX_IMPORT_BYTES = 50 * 1024 * 1024
+
+
 @admin.register(ImportJob)
 class ImportJobAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "file", "status", "progress", "created_leads", "duplicate_rows", "bad_rows")
+    list_display = ("created_at", "file", "encoding", "status", "progress", "created_leads", "duplicate_rows", "bad_rows")
+    form = ImportUploadForm
     fields = ("file",)
 
     @admin.display(description=_("progress"))
@@ -229,7 +277,12 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = get_object_or_404(ImportJob, pk=object_id)
-        header, sample, guess = import_preview(job)
+        try:
+            header, sample, guess = import_preview(job)
+        except CsvEncodingError as exc:
+            context = {**self.admin_site.each_context(request), "title": str(job), "job": job, "refused": str(exc),
+                       "opts": self.model._meta}
+            return TemplateResponse(request, "admin/leads/importjob/job.html", context, status=400)
         form = MappingForm(request.POST or None, header=header, guess=guess)
         if request.method == "POST" and job.status == ImportJob.Status.PREVIEW and form.is_valid():
             import_job_start(actor=request.user, job=job, mapping={k: v for k, v in form.cleaned_data.items() if v})

@@ -1,15 +1,18 @@
 """The intake API (SPEC §8): POST /api/v1/leads and its OpenAPI description."""
-import json
-
 from django.http import JsonResponse
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from salesflow.inputs import BodyRefused, canonical_hash, json_body, text_problem
+from salesflow.org.models import VocabularyKind
 from salesflow.org.selectors import tenant_settings_get
+from salesflow.org.vocabularies import vocabulary_codes
 
 from .models import Channel, IntakeKey
-from .ratelimit import rate_limit_hit
-from .services import IdempotencyMismatch, IntakeResult, body_hash, intake_key_authenticate, lead_intake, lead_payload_validate
+from salesflow.ratelimit import rate_limit_hit
+from .services import IdempotencyMismatch, IntakeResult, intake_key_authenticate, lead_intake, lead_payload_validate
 from .services.validation import FIELDS
 
 MAX_BODY_BYTES = 64 * 1024
@@ -28,11 +31,21 @@ def lead_representation(result: IntakeResult) -> dict:
         "id": lead.pk,
         "status": lead.status,
         "owner": result.owner_username,
-        "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason},
+        "routing": {"rule": lead.routing_rule.name if lead.routing_rule_id else None, "reason": lead.routing_reason_text},
     }
     if not result.created:
         body["duplicate"] = True
     return body
+
+
+def _api_language(request) -> str:
+    """Machines rarely say which language they read: English unless Accept-Language names one we speak."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return "en"
 
 
 def _key_from(request) -> IntakeKey | None:
@@ -56,29 +69,23 @@ def leads_intake(request):
     if retry_after is not None:
         return _errors(429, {"rate_limit": ["Too many requests for this key; slow down."]}, Retry_After=str(retry_after))
     try:
-        declared = int(request.headers.get("Content-Length") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY_BYTES:
-        return _errors(413, {"body": [f"The body may be at most {MAX_BODY_BYTES} bytes."]})
-    raw = request.body
-    if len(raw) > MAX_BODY_BYTES:
-        return _errors(413, {"body": [f"The body may be at most {MAX_BODY_BYTES} bytes."]})
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return _errors(400, {"body": ["Malformed JSON (UTF-8 expected)."]})
-    clean, errors = lead_payload_validate(data)
+        data = json_body(request, max_bytes=MAX_BODY_BYTES)
+    except BodyRefused as refused:
+        return _errors(refused.status, refused.errors)
+    with translation.override(_api_language(request)):
+        clean, errors = lead_payload_validate(data)
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 200:
         errors["Idempotency-Key"] = ["At most 200 characters."]
+    elif text_problem(idempotency_key):
+        errors["Idempotency-Key"] = [text_problem(idempotency_key)]
     if errors:
         return _errors(400, errors)
     clean["channel"] = clean["channel"] or Channel.API
     try:
         result = lead_intake(
             clean=clean, actor=f"intake key {key.prefix}", via="api", intake_key=key,
-            idempotency_key=idempotency_key, request_hash=body_hash(raw),
+            idempotency_key=idempotency_key, request_hash=canonical_hash(data),
         )
     except IdempotencyMismatch:
         return _errors(422, {"Idempotency-Key": ["This key was used before with a different body."]})
@@ -92,6 +99,18 @@ def _property(name, spec) -> dict:
     prop = {"type": ["string", "null"]}
     if spec.choices:
         prop["enum"] = [*spec.choices, "", None]
+    if spec.vocabulary:
+        # The tenant's list as it stands: its codes; a label or synonym of a value is accepted too
+        # and stored as the code, anything else answers 400 naming these codes.
+        with translation.override("en"):
+            kind = str(VocabularyKind(spec.vocabulary).label)
+        prop["enum"] = [*vocabulary_codes(spec.vocabulary), "", None]
+        prop["description"] = (f"A value of the tenant's {kind.lower()} list: its code (listed), or its Chinese or "
+                               "English label or a synonym, matched ignoring case, width and surrounding spaces; "
+                               "stored as the code.")
+        if name == "channel":
+            prop["description"] += " Omitted or blank: api."
+        return prop
     if spec.max_length:
         prop["maxLength"] = spec.max_length
     if name == "contact_name":
@@ -124,7 +143,9 @@ def openapi_document() -> dict:
             "schemas": {
                 "LeadIn": {
                     "type": "object", "additionalProperties": False, "required": ["contact_name"],
-                    "anyOf": [{"required": ["phone"]}, {"required": ["email"]}],
+                    # A phone or an e-mail that is not blank (whitespace alone counts as blank).
+                    "anyOf": [{"required": [field], "properties": {field: {"type": "string", "pattern": r"\S"}}}
+                              for field in ("phone", "email")],
                     "properties": {name: _property(name, spec) for name, spec in FIELDS.items()},
                 },
                 "LeadOut": lead_out, "Errors": error,
@@ -143,6 +164,7 @@ def openapi_document() -> dict:
                 "400": {"description": "Invalid: every bad field named.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
                 "401": {"description": "Missing, unknown or revoked key.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
                 "413": {"description": f"Body over {MAX_BODY_BYTES} bytes.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
+                "415": {"description": "The body is not application/json.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
                 "422": {"description": "Idempotency-Key reused with another body.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},
                 "429": {"description": "Over the per-key rate limit.", "headers": {"Retry-After": {"schema": {"type": "integer"}}},
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}},

@@ -9,6 +9,10 @@ class LeadsConfig(AppConfig):
     def ready(self):
         from audit.labels import register
 
+        from .messages import register_param_kinds
+
+        register_param_kinds()
+
         register({
             "lead.created": _("lead received and routed"),
             "lead.resubmitted": _("lead submitted again"),

@@ -8,7 +8,9 @@ from django.utils import timezone
 from salesflow.org.demo import INDUSTRY_PRODUCTS
 from salesflow.org.models import Region
 
-from .models import Channel, LeadStatus, LeadTouch, Tier
+from salesflow.org.vocabularies import vocabulary_codes
+
+from .models import LeadStatus, LeadTouch
 from .services import lead_accept, lead_claim, lead_intake, lead_payload_validate, lead_touch_record
 
 COMPANY_SUFFIX = {"医疗器械": ["人民医院", "中心医院", "卫生院", "妇幼保健院"], "工业零部件": ["机械有限公司", "重工集团"],
@@ -36,6 +38,7 @@ def seed_leads(*, rng, options) -> str:
     now = timezone.now()
     regions = list(Region.objects.filter(parent__isnull=True).values_list("name", flat=True)) or ["华东区"]
     count = max(20, options["reps"] * 8)
+    channels = vocabulary_codes("channel")
     created = touched = pooled = 0
     from salesflow.org.models import Member
 
@@ -47,14 +50,14 @@ def seed_leads(*, rng, options) -> str:
         if profiles and rng.random() < 0.8:  # most enquiries fit somebody's territory; some fit nobody's
             industries, products, region_name = rng.choice(profiles)
             industry, product, region = industries[0], rng.choice(products), region_name or region
-        tier = rng.choices(["", Tier.TERTIARY_HOSPITAL, Tier.TOWNSHIP_CLINIC, Tier.SECONDARY_HOSPITAL, Tier.SME],
-                           weights=[50, 10, 10, 15, 15])[0] if industry == "医疗器械" else rng.choice(["", Tier.SME, Tier.KEY_ACCOUNT])
+        tier = rng.choices(["", "tertiary_hospital", "township_clinic", "secondary_hospital", "sme"],
+                           weights=[50, 10, 10, 15, 15])[0] if industry == "医疗器械" else rng.choice(["", "sme", "key_account"])
         data = {
             "company": rng.choice(CITIES) + fake.last_name() + rng.choice(COMPANY_SUFFIX[industry]),
             "contact_name": fake.name(),
             "phone": f"1{rng.choice('3578')}{rng.randrange(10**9):09d}",
             "email": fake.email() if rng.random() < 0.4 else "",
-            "channel": rng.choice([c for c in Channel.values]),
+            "channel": rng.choice(channels),
             "industry": industry,
             "region": region,
             "product_line": product,

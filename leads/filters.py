@@ -2,9 +2,11 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.fields import DateFilter
 from salesflow.org.scoping import visible_user_ids
+from salesflow.org.vocabularies import vocabulary_choices
 
-from .models import BudgetGrade, Channel, Lead, LeadStatus, RoutingDecision, RoutingRule
+from .models import BudgetGrade, Lead, LeadStatus, RoutingDecision, RoutingRule
 
 
 def _people(request):
@@ -13,14 +15,18 @@ def _people(request):
     return users if visible is None else users.filter(pk__in=visible)
 
 
+def _channels():
+    return vocabulary_choices("channel")
+
+
 class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     status = django_filters.ChoiceFilter(choices=LeadStatus.choices, label=_("Status"))
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, label=_("Channel"))
+    channel = django_filters.ChoiceFilter(choices=_channels, label=_("Channel"))
     budget_grade = django_filters.ChoiceFilter(choices=BudgetGrade.choices, label=_("Budget grade"))
     owner = django_filters.ModelChoiceFilter(queryset=_people, label=_("Owner"))
-    received_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Received from"))
-    received_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Received until"))
+    received_after = DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Received from"))
+    received_before = DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Received until"))
 
     class Meta:
         model = Lead
@@ -31,11 +37,11 @@ class LeadFilter(django_filters.FilterSet):
 
 
 class RoutingLogFilter(django_filters.FilterSet):
-    decided_after = django_filters.DateFilter(field_name="decided_at", lookup_expr="date__gte", label=_("From"))
-    decided_before = django_filters.DateFilter(field_name="decided_at", lookup_expr="date__lte", label=_("Until"))
+    decided_after = DateFilter(field_name="decided_at", lookup_expr="date__gte", label=_("From"))
+    decided_before = DateFilter(field_name="decided_at", lookup_expr="date__lte", label=_("Until"))
     rule = django_filters.ModelChoiceFilter(queryset=RoutingRule.objects.order_by("position"), label=_("Rule"))
     assignee = django_filters.ModelChoiceFilter(queryset=_people, label=_("Rep"))
-    channel = django_filters.ChoiceFilter(field_name="lead__channel", choices=Channel.choices, label=_("Channel"))
+    channel = django_filters.ChoiceFilter(field_name="lead__channel", choices=_channels, label=_("Channel"))
     outcome = django_filters.ChoiceFilter(choices=RoutingDecision.Outcome.choices, label=_("Outcome"))
 
     class Meta:

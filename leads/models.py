@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.i18n import render
 from salesflow.search import search_document_field
 
 
@@ -34,30 +35,20 @@ class IntakeKey(models.Model):
         return self.revoked_at is None
 
 
-class Channel(models.TextChoices):
-    WEB_FORM = "web_form", _("Web form")
-    API = "api", _("API")
-    AD_PLATFORM = "ad_platform", _("Ad platform")
-    PHONE_400 = "phone_400", _("400 phone line")
-    WECOM = "wecom", _("WeCom")
-    CSV = "csv", _("CSV import")
-    MANUAL = "manual", _("Manual entry")
-    REFERRAL = "referral", _("Referral")
-    EXHIBITION = "exhibition", _("Exhibition")
+class Channel:
+    """Codes of the channels the software assigns by itself. Channels are the tenant's channel
+    vocabulary (salesflow.org.vocabularies); these four are always in it."""
+
+    WEB_FORM = "web_form"
+    API = "api"
+    CSV = "csv"
+    MANUAL = "manual"
 
 
 class BudgetGrade(models.TextChoices):
     A = "A", "A"
     B = "B", "B"
     C = "C", "C"
-
-
-class Tier(models.TextChoices):
-    TERTIARY_HOSPITAL = "tertiary_hospital", _("Tertiary hospital")
-    SECONDARY_HOSPITAL = "secondary_hospital", _("Secondary hospital")
-    TOWNSHIP_CLINIC = "township_clinic", _("Township clinic")
-    KEY_ACCOUNT = "key_account", _("Key account enterprise")
-    SME = "sme", _("Small or mid-size business")
 
 
 class LeadStatus(models.TextChoices):
@@ -80,13 +71,13 @@ class Lead(models.Model):
     phone_normalized = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
     email = models.CharField(_("e-mail"), max_length=254, blank=True)
     email_normalized = models.CharField(max_length=254, blank=True)
-    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=20)  # a code of the channel vocabulary
     industry = models.CharField(_("industry"), max_length=64, blank=True)
     region = models.CharField(_("region"), max_length=100, blank=True)
     product_line = models.CharField(_("product line"), max_length=64, blank=True)
     budget_grade = models.CharField(_("budget grade"), max_length=1, choices=BudgetGrade.choices, blank=True)
     industry_match = models.PositiveSmallIntegerField(_("industry match (0–100)"), null=True, blank=True)
-    tier = models.CharField(_("customer tier"), max_length=32, choices=Tier.choices, blank=True)
+    tier = models.CharField(_("customer tier"), max_length=32, blank=True)  # a code of the tier vocabulary
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
     note = models.TextField(_("note"), blank=True)
     score = models.IntegerField(_("score"), default=0)
@@ -100,7 +91,9 @@ class Lead(models.Model):
     routing_rule = models.ForeignKey(
         "RoutingRule", verbose_name=_("routing rule"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Leads routed before stored messages keep their sentence in routing_reason; new ones keep the message.
     routing_reason = models.TextField(_("routing reason"), blank=True)
+    routing_reason_message = models.JSONField(_("routing reason"), default=dict, blank=True)
     merged_into = models.ForeignKey(  # indexed only where set (leads_merged_into_idx): almost every lead has none
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads", db_index=False
     )
@@ -156,6 +149,10 @@ class Lead(models.Model):
         return self.status in OPEN_STATUSES
 
     @property
+    def routing_reason_text(self) -> str:
+        return render(self.routing_reason_message, fallback=self.routing_reason)
+
+    @property
     def seconds_to_first_touch(self) -> float | None:
         if self.first_touch_at is None or self.assigned_at is None:
             return None
@@ -203,13 +200,13 @@ class RoutingRule(models.Model):
     name = models.CharField(_("name"), max_length=100)
     position = models.PositiveIntegerField(_("order"), default=100, db_index=True)
     enabled = models.BooleanField(_("enabled"), default=True)
-    # Conditions: an empty list or blank bound means "any".
+    # Conditions: an empty list or blank bound means "any"; values are vocabulary codes.
     budget_grades = ArrayField(models.CharField(max_length=1, choices=BudgetGrade.choices), verbose_name=_("budget grades"), default=list, blank=True)
     industries = ArrayField(models.CharField(max_length=64), verbose_name=_("industries"), default=list, blank=True)
     regions = ArrayField(models.CharField(max_length=100), verbose_name=_("regions"), default=list, blank=True)
     product_lines = ArrayField(models.CharField(max_length=64), verbose_name=_("product lines"), default=list, blank=True)
-    channels = ArrayField(models.CharField(max_length=20, choices=Channel.choices), verbose_name=_("channels"), default=list, blank=True)
-    tiers = ArrayField(models.CharField(max_length=32, choices=Tier.choices), verbose_name=_("tiers"), default=list, blank=True)
+    channels = ArrayField(models.CharField(max_length=20), verbose_name=_("channels"), default=list, blank=True)
+    tiers = ArrayField(models.CharField(max_length=32), verbose_name=_("tiers"), default=list, blank=True)
     score_min = models.IntegerField(_("score at least"), null=True, blank=True)
     score_max = models.IntegerField(_("score at most"), null=True, blank=True)
     # The rep pool the action draws from.
@@ -289,6 +286,7 @@ class RoutingDecision(models.Model):
     candidates = models.JSONField(_("candidates"), default=list, blank=True)
     score_breakdown = models.JSONField(default=dict, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    reason_message = models.JSONField(_("reason"), default=dict, blank=True)
     actor_label = models.CharField(max_length=150, blank=True)
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
 
@@ -297,6 +295,13 @@ class RoutingDecision(models.Model):
         verbose_name_plural = _("routing log")
         ordering = ["-decided_at", "-id"]
         indexes = [models.Index(fields=["-decided_at"], name="leads_decision_at_idx")]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} · {self.lead_id} · {self.decided_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def reason_text(self) -> str:
+        return render(self.reason_message, fallback=self.reason)
 
 
 class PoolClaim(models.Model):
@@ -332,6 +337,7 @@ class ImportJob(models.Model):
 
     file = models.FileField(_("CSV file"), upload_to="lead-imports/")
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=32, blank=True, help_text=_("As detected when the file was read."))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEW)
     total_rows = models.PositiveIntegerField(default=0)
     processed_rows = models.PositiveIntegerField(default=0)

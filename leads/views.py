@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -5,17 +6,20 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_POST
 
+from salesflow.clientip import client_ip
+from salesflow.csp import frame_ancestors_from_tenant
+from salesflow.htmx import wants_partial
 from salesflow.org.models import Role
 from salesflow.org.scoping import is_manager, member_for
 from salesflow.org.selectors import tenant_settings_get
+from salesflow.ratelimit import rate_limit_hit
+from salesflow.redirects import redirect_next
 
 from .filters import LeadFilter, RoutingLogFilter
 from .forms import LeadForm, ReassignForm, TouchForm, WebForm
 from .models import LeadStatus, LeadTouch
-from .ratelimit import rate_limit_hit
 from .selectors import lead_get_for_user, lead_list, my_leads_by_urgency, pool_list, routing_log, speed_to_lead
 from .services import (
     ClaimRefused, LeadStateConflict, lead_accept, lead_claim, lead_intake, lead_reassign, lead_touch_record,
@@ -51,9 +55,9 @@ def lead_index(request):
                                                        "pool_count": pool_list().count()})
     leads_filter = LeadFilter(request.GET, queryset=lead_list(user=request.user), request=request)
     page = Paginator(leads_filter.qs, 50).get_page(request.GET.get("page"))
-    template = "leads/_lead_table.html" if request.htmx else "leads/lead_list.html"
+    template = "leads/_lead_table.html" if wants_partial(request, "lead-table") else "leads/lead_list.html"
     # Managers only reach this list: its rows can always be selected for a bulk reassignment.
-    bulk_form = ReassignForm(user=request.user) if not request.htmx else None
+    bulk_form = ReassignForm(user=request.user) if template == "leads/lead_list.html" else None
     response = render(request, template, {"filter": leads_filter, "page": page, "bulk_form": bulk_form, "selectable": True})
     response["Vary"] = "HX-Request"
     return response
@@ -102,10 +106,7 @@ def lead_touch_view(request, lead_id: int):
 
 
 def _back(request, lead_id):
-    target = request.POST.get("next", "")
-    if target.startswith("/leads/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect("leads:detail", lead_id)
+    return redirect_next(request, "leads:detail", lead_id)
 
 
 @login_required
@@ -156,7 +157,7 @@ def lead_create(request):
     if request.method == "POST" and form.is_valid():
         result = lead_intake(clean=form.payload, actor=request.user, via="manual")
         if result.created:
-            messages.success(request, _("Lead saved and routed: %(reason)s") % {"reason": result.lead.routing_reason})
+            messages.success(request, _("Lead saved and routed: %(reason)s") % {"reason": result.lead.routing_reason_text})
         else:
             messages.warning(request, _("This customer is already a lead; your entry was attached to it."))
         return redirect("leads:detail", result.lead.pk) if lead_get_for_user(user=request.user, lead_id=result.lead.pk) else redirect("leads:index")
@@ -177,13 +178,24 @@ def speed_view(request):
     return render(request, "leads/speed.html", {"speed": speed_to_lead(user=request.user)})
 
 
-@xframe_options_exempt
+def _web_form_wait(request) -> int | None:
+    """One visitor's burst waits alone; the tenant's ceiling is counted only for posts that pass their own."""
+    wait = rate_limit_hit(bucket=f"web-form:address:{client_ip(request)}", limit=settings.WEB_FORM_POSTS_PER_ADDRESS)
+    if wait is None:
+        wait = rate_limit_hit(bucket="web-form", limit=tenant_settings_get().intake_rate_limit)
+    return wait
+
+
+@frame_ancestors_from_tenant
 def web_form(request):
     """Public and embeddable: a honeypot and the intake rate limit keep robots out."""
     form = WebForm(request.POST or None)
     if request.method == "POST":
-        if rate_limit_hit(bucket="web-form", limit=tenant_settings_get().intake_rate_limit) is not None:
-            return render(request, "leads/web_form.html", {"form": form, "limited": True}, status=429)
+        retry_after = _web_form_wait(request)
+        if retry_after is not None:
+            response = render(request, "leads/web_form.html", {"form": form, "limited": True}, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
         if form.data.get("website"):
             return redirect("leads:web-form-thanks")  # a robot filled the hidden field: say thanks, store nothing
         if form.is_valid():
@@ -193,6 +205,6 @@ def web_form(request):
     return render(request, "leads/web_form.html", {"form": form})
 
 
-@xframe_options_exempt
+@frame_ancestors_from_tenant
 def web_form_thanks(request):
     return render(request, "leads/web_form_thanks.html")

@@ -36,7 +36,7 @@ def lead_convert(
         if account is None:
             account = account_create(
                 actor=actor, name=lead.company or lead.contact_name, owner=owner, industry=lead.industry,
-                region=lead.region, tier=lead.get_tier_display() if lead.tier else "", source_lead_id=lead.pk,
+                region=lead.region, tier=lead.tier, source_lead_id=lead.pk,
                 via="conversion",
             )
         contact_create(

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from salesflow.fields import too_long_message
 
 from ..models import (
     Account,
@@ -32,8 +33,10 @@ from ..models import (
 )
 from ..rules import light_for, next_due, policy_get
 from .history import creation_changes, history_write
+from .sla import account_lights_refresh
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+SUMMARY_MAX_LENGTH = 4000
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ def opportunity_create(
                                       "product_line": product_line, "owner": owner, "account": account}),
             via=via, at=now, at_creation=True,
         )
+        account_lights_refresh(account_ids=[account.pk])
         audit_record(
             actor=actor, verb="opportunity.created", target=opportunity,
             payload={"account": account.pk, "stage": stage.code, "amount": amount, "owner": owner.pk, "via": via,
@@ -200,6 +204,7 @@ def opportunity_stage_change(
             _tasks_for_entry(opportunity=opportunity, change=change)
         else:
             Task.objects.filter(opportunity=opportunity, done_at__isnull=True).update(done_at=now)
+        account_lights_refresh(account_ids=[opportunity.account_id])
         audit_record(
             actor=actor, verb="opportunity.stage_changed", target=opportunity,
             payload={"from": from_stage_id, "to": to_stage.code, "via": via, "ip": ip, "lost_reason": lost_reason},
@@ -236,6 +241,8 @@ def followup_log(
         raise ValidationError({"kind": _("Unknown kind of follow-up.")})
     if not summary.strip():
         raise ValidationError({"summary": _("Write what happened.")})
+    if len(summary.strip()) > SUMMARY_MAX_LENGTH:
+        raise ValidationError({"summary": too_long_message(len(summary.strip()), SUMMARY_MAX_LENGTH)})
     if occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("A follow-up cannot happen in the future.")})
     contacts = list(contacts)
@@ -275,6 +282,8 @@ def followup_log(
         if opp.first_touch_at is None:
             fields["first_touch_at"] = occurred_at
         Opportunity.objects.filter(pk=opp.pk).update(**fields)
+        if "light" in fields:
+            account_lights_refresh(account_ids=[opp.account_id])
         audit_record(
             actor=actor, verb="followup.logged", target=followup,
             payload={

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from audit.services import audit_record
 from leads.models import Lead
 from leads.services import pool_release_expired
+from salesflow import i18n
 from salesflow.notifications.services import notify
 from salesflow.org.models import Member
 
@@ -75,17 +74,30 @@ def _refresh_lights(cursor, *, now, policy) -> list[tuple[int, int, int]]:
         {"now": now, "yellow": dt.timedelta(days=policy.yellow_after_days), "red": dt.timedelta(days=policy.red_after_days)},
     )
     changed = cursor.fetchall()
-    # Customers take the worst light of their open opportunities (closed-only customers: none).
+    account_lights_refresh(cursor=cursor)
+    return changed
+
+
+def account_lights_refresh(*, cursor=None, account_ids=None) -> None:
+    """A customer's light is the worst light of its open opportunities; "closed" only when none is open.
+
+    The scan refreshes every customer; the services that change an opportunity's light or
+    openness (follow-up, stage move, creation) refresh its customer at once, so a customer
+    never reads "closed" while an open deal of theirs is late until the next scan."""
+    if cursor is None:
+        with connection.cursor() as own_cursor:
+            return account_lights_refresh(cursor=own_cursor, account_ids=account_ids)
+    only = "" if account_ids is None else "WHERE a.id = ANY(%(ids)s)"
     cursor.execute(
         f"""
         WITH worst AS (
             SELECT a.id, COALESCE(MAX(o.light) FILTER (WHERE o.is_open), {Light.NONE}) AS light
-            FROM {ACC} a LEFT JOIN {OPP} o ON o.account_id = a.id GROUP BY a.id
+            FROM {ACC} a LEFT JOIN {OPP} o ON o.account_id = a.id {only} GROUP BY a.id
         )
         UPDATE {ACC} a SET light = worst.light FROM worst WHERE a.id = worst.id AND a.light <> worst.light
-        """
+        """,
+        {"ids": list(account_ids or [])},
     )
-    return changed
 
 
 def _refresh_stagnation(cursor, *, cutoff) -> None:
@@ -160,31 +172,23 @@ def _last_summaries(opportunity_ids: list[int], *, limit: int = 3) -> dict[int, 
     return found
 
 
-def _alert_text(kind: str, opp: Opportunity, *, lapse, now, summaries, tz) -> tuple[str, str]:
+def _alert_text(kind: str, opp: Opportunity, *, lapse, now, summaries) -> tuple[dict, dict]:
+    """Title and body of an opportunity's alert, as stored messages (rendered in each reader's language)."""
+    when = i18n.instant(lapse)
     if kind == AlertKind.GOLDEN:
-        hours = int((now - lapse).total_seconds() // 3600)
-        title = _("No update for %(hours)s h: %(opp)s") % {"hours": hours, "opp": opp.name}
-        lines = [
-            f"{at.astimezone(tz):%m-%d %H:%M} [{kind_}] {text[:140]}" for at, kind_, text in summaries.get(opp.pk, [])
-        ] or [_("No follow-up logged yet.")]
-        body = _("%(account)s · last update %(when)s. Last follow-ups:") % {
-            "account": opp.account.name, "when": f"{lapse.astimezone(tz):%Y-%m-%d %H:%M}"
-        } + "\n" + "\n".join(lines)
-    elif kind == AlertKind.RED:
-        title = _("Red: %(opp)s is more than late") % {"opp": opp.name}
-        body = _("%(account)s · the next touch was due %(when)s.") % {
-            "account": opp.account.name, "when": f"{lapse.astimezone(tz):%Y-%m-%d %H:%M}"
-        }
+        title = i18n.message("sla.golden.title", duration=i18n.seconds((now - lapse).total_seconds()), opp=opp.name)
+        found = [
+            i18n.nested(i18n.message("sla.golden.line", when=i18n.instant(at), kind=i18n.typed("followup_kind", kind_),
+                                     summary=text[:140]))
+            for at, kind_, text in summaries.get(opp.pk, [])
+        ] or [i18n.nested(i18n.message("sla.golden.none"))]
+        body = i18n.message("sla.golden.body", account=opp.account.name, when=when, lines=i18n.lines(*found))
     elif kind == AlertKind.STAGNANT:
-        title = _("Stagnant in %(stage)s: %(opp)s") % {"stage": opp.stage.name, "opp": opp.name}
-        body = _("%(account)s · no movement and no update since %(when)s.") % {
-            "account": opp.account.name, "when": f"{lapse.astimezone(tz):%Y-%m-%d %H:%M}"
-        }
-    else:
-        title = _("Reminder due: %(opp)s") % {"opp": opp.name}
-        body = _("%(account)s · a stage reminder fell due at %(when)s.") % {
-            "account": opp.account.name, "when": f"{lapse.astimezone(tz):%Y-%m-%d %H:%M}"
-        }
+        title = i18n.message("sla.stagnant.title", stage=i18n.typed("stage", opp.stage.code), opp=opp.name)
+        body = i18n.message("sla.stagnant.body", account=opp.account.name, when=when)
+    else:  # red, reminder
+        title = i18n.message(f"sla.{kind}.title", opp=opp.name)
+        body = i18n.message(f"sla.{kind}.body", account=opp.account.name, when=when)
     return title, body
 
 
@@ -196,7 +200,7 @@ def _recipients(kind: str, owner_id: int, manager_id: int | None) -> list[int]:
     return [owner_id] + ([manager_id] if manager_id and manager_id != owner_id else [])
 
 
-def _announce(claimed: list[tuple], *, now, tz) -> None:
+def _announce(claimed: list[tuple], *, now) -> None:
     """Notify and audit each newly claimed alert (inside the scan's transaction)."""
     if not claimed:
         return
@@ -207,31 +211,29 @@ def _announce(claimed: list[tuple], *, now, tz) -> None:
         Member.objects.filter(user_id__in={row[5] for row in claimed}).values_list("user_id", "team__manager_id")
     )
     summaries = _last_summaries([row[4] for row in claimed if row[1] == AlertKind.GOLDEN])
-    with override(None):
-        for alert_id, kind, object_id, lapse, opp_id, owner_id in claimed:
-            key = f"sla:{kind}:{object_id}:{lapse.isoformat()}"
-            recipients = _recipients(kind, owner_id, managers.get(owner_id))
-            if kind == AlertKind.FIRST_TOUCH:
-                lead = leads[object_id]
-                title = _("High-value lead not touched within %(hours)s h: %(name)s") % {
-                    "hours": int((now - lapse).total_seconds() // 3600), "name": lead.company or lead.contact_name}
-                body = _("Assigned %(when)s; every hour of silence costs the deal.") % {
-                    "when": f"{lapse.astimezone(tz):%Y-%m-%d %H:%M}"}
-                link, target_type, target_id, extra = reverse("leads:detail", args=[lead.pk]), "leads.lead", lead.pk, {}
-            else:
-                opp = opps[opp_id]
-                title, body = _alert_text(kind, opp, lapse=lapse, now=now, summaries=summaries, tz=tz)
-                link, target_type, target_id = reverse("followups:opportunity", args=[opp_id]), "followups.opportunity", opp_id
-                extra = {"light": opp.light}
-            notify(
-                recipients=recipients, event_key=key, title=title, body=body, link=link, kind="alert",
-                payload={"sla": kind, "object": object_id, "lapse": lapse.isoformat()},
-            )
-            audit_record(
-                actor="sla_scan", verb=f"sla.{kind}", target_type=target_type, target_id=target_id,
-                payload={"alert": alert_id, "key": key, "recipients": recipients, "scan_clock": now, "lapse": lapse,
-                         **extra},
-            )
+    for alert_id, kind, object_id, lapse, opp_id, owner_id in claimed:
+        key = f"sla:{kind}:{object_id}:{lapse.isoformat()}"
+        recipients = _recipients(kind, owner_id, managers.get(owner_id))
+        if kind == AlertKind.FIRST_TOUCH:
+            lead = leads[object_id]
+            title = i18n.message("sla.first_touch.title", duration=i18n.seconds((now - lapse).total_seconds()),
+                                 name=lead.company or lead.contact_name)
+            body = i18n.message("sla.first_touch.body", when=i18n.instant(lapse))
+            link, target_type, target_id, extra = reverse("leads:detail", args=[lead.pk]), "leads.lead", lead.pk, {}
+        else:
+            opp = opps[opp_id]
+            title, body = _alert_text(kind, opp, lapse=lapse, now=now, summaries=summaries)
+            link, target_type, target_id = reverse("followups:opportunity", args=[opp_id]), "followups.opportunity", opp_id
+            extra = {"light": opp.light}
+        notify(
+            recipients=recipients, event_key=key, title=title, body=body, link=link, kind="alert",
+            payload={"sla": kind, "object": object_id, "lapse": lapse.isoformat()},
+        )
+        audit_record(
+            actor="sla_scan", verb=f"sla.{kind}", target_type=target_type, target_id=target_id,
+            payload={"alert": alert_id, "key": key, "recipients": recipients, "scan_clock": now, "lapse": lapse,
+                     **extra},
+        )
 
 
 def sla_scan(*, now: dt.datetime | None = None) -> ScanResult:
@@ -246,7 +248,7 @@ def sla_scan(*, now: dt.datetime | None = None) -> ScanResult:
             _refresh_stagnation(cursor, cutoff=cutoff)
             claimed = _claim_alerts(cursor, now=now, policy=policy)
             green, yellow, red, stagnant = _counts(cursor)
-        _announce(claimed, now=now, tz=calendar.tz)
+        _announce(claimed, now=now)
     # The leads area's 72-hour pool release (its own set-based UPDATE) runs in the same scan.
     released = pool_release_expired(now=now)
     return ScanResult(

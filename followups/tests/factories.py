@@ -15,7 +15,7 @@ class AccountFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"华东第{n}人民医院")
     industry = "医疗器械"
     region = "华东区"
-    tier = "三甲医院"
+    tier = "tertiary_hospital"
 
 
 class ContactFactory(factory.django.DjangoModelFactory):

@@ -1,7 +1,5 @@
 """Exactly once across failures: a broker that is down at commit time, a redelivered send."""
-import contextlib
 import datetime as dt
-import socket
 
 import pytest
 from django.db import connection
@@ -9,9 +7,10 @@ from django.utils import timezone
 
 from followups.models import AlertKind, SlaAlert
 from followups.services import sla_scan
-from salesflow.celery import app as celery_app
+from salesflow.broker import breaker_reset
 from salesflow.notifications.models import Channel, Delivery
 from salesflow.notifications.services import deliveries_sweep, delivery_send
+from salesflow.notifications.tests.brokers import broker_down
 from salesflow.notifications.tests.sinks import RobotServer
 
 from .factories import opportunity_make
@@ -22,31 +21,6 @@ def robot():
     server = RobotServer().start()
     yield server
     server.stop()
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]  # nobody listens once the probe is closed
-
-
-@contextlib.contextmanager
-def broker_down():
-    """Point Celery's broker at a closed port for the block, then back at the real Redis."""
-    saved = celery_app.conf.broker_url
-    _point_broker_at(f"redis://127.0.0.1:{_closed_port()}/0")
-    try:
-        yield
-    finally:
-        _point_broker_at(saved)
-
-
-def _point_broker_at(url: str) -> None:
-    # Celery caches a connection pool and a producer pool bound to the old URL: drop our
-    # references (not close them: other code may still hold the old pool) so both rebuild.
-    celery_app.conf.broker_url = url
-    celery_app._pool = None
-    celery_app.amqp._producer_pool = None
 
 
 def _silent_opportunity(alpha, now):
@@ -68,7 +42,9 @@ def test_an_alert_raised_while_redis_is_down_goes_out_once_redis_is_back(alpha, 
     assert [d.status for d in pending] == ["pending"]
     assert robot.received == []
 
-    # Redis is back: the minute sweep picks the row up, the worker sends it once.
+    # Redis is back (and this process's broker breaker has closed again): the minute sweep
+    # picks the row up, the worker sends it once.
+    breaker_reset()
     swept = deliveries_sweep(now=now + dt.timedelta(minutes=2))
     assert swept["due"] == 1 and swept["queued"] == 1
     delivery = pending.get()
@@ -76,7 +52,7 @@ def test_an_alert_raised_while_redis_is_down_goes_out_once_redis_is_back(alpha, 
     # The broker redelivers the message (worker died after sending, before ack): nothing goes twice.
     assert delivery_send(delivery_id=delivery.pk).status == "skipped"
     assert len(robot.received) == 1
-    assert "No update for 60 h" in str(robot.received[0].body)
+    assert "2 天 12 小时没有更新" in str(robot.received[0].body)  # the tenant's language, a duration as people say it
     # And a scan repeated at the same clock claims nothing new.
     assert sla_scan(now=now).alerts == 0
     assert SlaAlert.objects.filter(kind=AlertKind.GOLDEN, opportunity=opp).get() == alert

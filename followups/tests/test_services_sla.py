@@ -39,7 +39,7 @@ def test_a_silent_opportunity_alerts_the_rep_and_their_manager_with_the_last_thr
     golden = SlaAlert.objects.get(kind=AlertKind.GOLDEN, opportunity=opp)
     notes = Notification.objects.filter(event_key=f"sla:golden48:{opp.pk}:{golden.lapse.isoformat()}")
     assert {n.recipient_id for n in notes} == {alpha.rep.pk, alpha.manager.pk}
-    body = notes.first().body
+    body = notes.first().body_text
     assert "第四次跟进" in body and "第三次报价" in body and "第二次拜访" in body and "第一次电话" not in body
     assert result.alerts >= 1
     assert AuditEntry.objects.filter(verb="sla.golden48", target_id=str(opp.pk)).count() == 1
@@ -189,5 +189,5 @@ def test_a_high_value_lead_untouched_for_24_hours_alerts_its_owner_and_manager_o
     assert list(alerts.values_list("object_id", flat=True)) == [lead.pk]
     notes = Notification.objects.filter(event_key=f"sla:first_touch:{lead.pk}:{assigned.isoformat()}")
     assert {n.recipient_id for n in notes} == {alpha.rep.pk, alpha.manager.pk}
-    assert "华山医院" in notes.first().title
+    assert "华山医院" in notes.first().title_text
     assert sla_scan(now=NOW).alerts == 0

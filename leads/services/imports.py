@@ -4,16 +4,23 @@ Good rows are kept and routed, each bad row is reported with its line and reason
 job's counters are saved every batch so the admin's progress bar moves.
 """
 import csv
+import datetime as dt
 import io
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from salesflow.broker import kick, kick_many
+from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
 
 from ..models import Channel, ImportJob
+from ..messages import import_error_text, import_row_problems
 from .intake import lead_intake
 from .validation import FIELDS, lead_payload_validate
+
+IMPORT_KICK_GRACE = dt.timedelta(minutes=1)
 
 PROGRESS_EVERY = 200
 MAX_REPORTED_ERRORS = 10000
@@ -27,19 +34,40 @@ ALIASES = {
 }
 
 
-def _reader(job: ImportJob):
+def _decoded(job: ImportJob) -> CsvText:
+    """The file's text in the encoding detected (UTF-8, GBK/GB18030, UTF-16), which the job then
+    names; CsvEncodingError when none reads it cleanly: nothing is imported as mojibake."""
     job.file.open("rb")
     raw = job.file.read()
     job.file.close()
-    text = raw.decode("utf-8-sig", errors="replace")
-    return csv.reader(io.StringIO(text))
+    decoded = csv_decode(raw)
+    if job.encoding != decoded.encoding:
+        job.encoding = decoded.encoding
+        ImportJob.objects.filter(pk=job.pk).update(encoding=decoded.encoding)
+    return decoded
+
+
+def _rows(reader, limit: int | None = None) -> tuple[list[list[str]], dict | None]:
+    """The rows up to the first one the csv module cannot read (a field over its size limit),
+    and that one as a row error: said, not a server error."""
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    except csv.Error as exc:
+        return rows, {"line": reader.line_num, "reason": f"not readable as CSV: {exc}"}
+    return rows, None
 
 
 def import_preview(job: ImportJob, *, rows: int = 5) -> tuple[list[str], list[list[str]], dict]:
-    """The header, the first rows, and a mapping guessed from the header names."""
-    reader = _reader(job)
-    header = next(reader, [])
-    sample = [row for _, row in zip(range(rows), reader)]
+    """The header, the first rows, and a mapping guessed from the header names (CsvEncodingError
+    when the file cannot be decoded cleanly)."""
+    reader = _decoded(job).reader()
+    head, _ = _rows(reader, limit=1)
+    header = head[0] if head else []
+    sample, _ = _rows(reader, limit=rows)
     guess = {}
     for index, name in enumerate(header):
         key = name.strip().lower()
@@ -61,9 +89,19 @@ def import_job_start(*, actor, job: ImportJob, mapping: dict[str, str], queue: b
         if changed:
             audit_record(actor=actor, verb="lead_import.started", target=job, payload={"file": job.file.name, "mapping": mapping})
             if queue:
-                transaction.on_commit(lambda: import_job_run_task.delay(job.pk))
+                # A kick that never waits on the broker; `import_jobs_sweep` runs what it missed.
+                transaction.on_commit(lambda: kick(import_job_run_task, job.pk))
     job.refresh_from_db()
     return job
+
+
+def import_jobs_sweep(*, now) -> int:
+    """Queue again the jobs still waiting a minute after they were created (their kick may have
+    found the broker away); running a job twice is harmless, the run claims it first."""
+    from ..tasks import import_job_run_task
+
+    waiting = ImportJob.objects.filter(status=ImportJob.Status.QUEUED, created_at__lt=now - IMPORT_KICK_GRACE)
+    return kick_many(import_job_run_task, [(pk,) for pk in waiting.values_list("pk", flat=True)[:100]])
 
 
 def import_job_run(*, job_id: int) -> ImportJob:
@@ -71,10 +109,13 @@ def import_job_run(*, job_id: int) -> ImportJob:
     job = ImportJob.objects.get(pk=job_id)
     if not claimed:
         return job  # already run, running, or never started: running twice would import twice
-    reader = _reader(job)
-    next(reader, None)
-    rows = list(reader)
-    job.total_rows = len(rows)
+    try:
+        reader = _decoded(job).reader()
+    except CsvEncodingError as exc:
+        return _job_refuse(job, actor=job.created_by or "csv import", message=str(exc))
+    _rows(reader, limit=1)
+    rows, unreadable = _rows(reader)
+    job.total_rows = len(rows) + bool(unreadable)
     job.save(update_fields=["total_rows"])
     errors, created, duplicates = [], 0, 0
     actor = job.created_by or "csv import"
@@ -84,7 +125,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
         clean, problems = lead_payload_validate(data, coerce_strings=True)
         if problems:
             if len(errors) < MAX_REPORTED_ERRORS:
-                errors.append({"line": line, "reason": "; ".join(f"{k}: {' '.join(v)}" for k, v in problems.items())})
+                errors.append({"line": line, "problems": import_row_problems(problems)})
         else:
             clean["channel"] = clean["channel"] or Channel.CSV
             result = lead_intake(clean=clean, actor=actor, via=f"csv import #{job.pk}")
@@ -92,19 +133,29 @@ def import_job_run(*, job_id: int) -> ImportJob:
             duplicates += not result.created
         if (offset + 1) % PROGRESS_EVERY == 0:
             ImportJob.objects.filter(pk=job.pk).update(processed_rows=offset + 1, created_leads=created, duplicate_rows=duplicates)
-    job.processed_rows, job.created_leads, job.duplicate_rows, job.errors = len(rows), created, duplicates, errors
+    if unreadable:
+        errors.append(unreadable)  # the rest of the file cannot be read: said, not dropped in silence
+    job.processed_rows, job.created_leads, job.duplicate_rows, job.errors = job.total_rows, created, duplicates, errors
     job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
     with transaction.atomic():
         job.save(update_fields=["processed_rows", "created_leads", "duplicate_rows", "errors", "status", "finished_at"])
         audit_record(actor=actor, verb="lead_import.finished", target=job,
-                     payload={"rows": len(rows), "created": created, "duplicates": duplicates, "bad_rows": len(errors)})
+                     payload={"rows": job.total_rows, "created": created, "duplicates": duplicates, "bad_rows": len(errors)})
+    return job
+
+
+def _job_refuse(job: ImportJob, *, actor, message: str) -> ImportJob:
+    job.status, job.finished_at, job.errors = ImportJob.Status.FAILED, timezone.now(), [{"line": 1, "reason": message}]
+    with transaction.atomic():
+        job.save(update_fields=["status", "finished_at", "errors"])
+        audit_record(actor=actor, verb="lead_import.finished", target=job, payload={"refused": "encoding"})
     return job
 
 
 def import_error_report(job: ImportJob) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["line", "reason"])
+    writer.writerow([_("line"), _("reason")])
     for error in job.errors:
-        writer.writerow([error["line"], error["reason"]])
+        writer.writerow([error["line"], import_error_text(error)])
     return out.getvalue()

@@ -8,6 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from salesflow import i18n
 from audit.services import audit_record
 from salesflow.memo import memo_forget_tenant
 from salesflow.notifications.services import notify
@@ -84,10 +85,6 @@ def _username(lead: Lead) -> str | None:
     return lead.owner.get_username() if lead.owner_id else None
 
 
-def body_hash(raw: bytes) -> str:
-    return hashlib.sha256(raw).hexdigest()
-
-
 def lead_intake(
     *,
     clean: dict,
@@ -154,7 +151,7 @@ def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request
 def decision_payload(decision: RoutingDecision) -> dict:
     return {
         "decision": decision.pk, "outcome": decision.outcome, "rule": decision.rule_name, "strategy": decision.strategy,
-        "assignee_id": decision.assignee_id, "reason": decision.reason,
+        "assignee_id": decision.assignee_id, "reason": decision.reason_message,
         # Reps passed over only because another came first share one reason: their ids suffice here
         # (the routing log keeps every candidate in full).
         "candidates": [{k: c.get(k) for k in ("user_id", "verdict", "why")} for c in decision.candidates
@@ -184,7 +181,8 @@ def _resubmission_attach(lead: Lead, *, clean: dict, matched_on: str, actor, via
     if lead.owner_id:
         notify(
             recipients=[lead.owner_id], event_key=f"lead.resubmitted:{touch.pk}",
-            title=f"线索再次提交 Lead submitted again: {lead.company or lead.contact_name}"[:200],
-            body=f"{clean.get('contact_name', '')} · {clean['channel']}", link=f"/leads/{lead.pk}/", kind="assignment",
+            title=i18n.message("lead.resubmitted.title", name=(lead.company or lead.contact_name)[:150]),
+            body=i18n.message("lead.resubmitted.body", contact=clean.get("contact_name", ""),
+                              channel=i18n.typed("vocab", ["channel", clean["channel"]])), link=f"/leads/{lead.pk}/", kind="assignment",
         )
     audit_record(actor=actor, verb="lead.resubmitted", target=lead, at=now, payload={"matched_on": matched_on, "channel": clean["channel"], "via": via})

@@ -4,6 +4,7 @@ import datetime as dt
 from django.db import connection, transaction
 from django.utils import timezone
 
+from salesflow import i18n
 from audit.services import audit_record
 from salesflow.org.models import Member, Role
 
@@ -37,7 +38,7 @@ def lead_claim(*, actor, lead: Lead, now: dt.datetime | None = None) -> Lead:
         PoolClaim.objects.create(lead=lead, user=actor, claimed_at=now)
         RoutingDecision.objects.create(
             lead=lead, outcome=RoutingDecision.Outcome.CLAIMED, assignee=actor, decided_at=now, strategy="public_pool",
-            reason=f"claimed from the public pool by {actor.get_username()}", actor_label=actor.get_username(),
+            reason_message=i18n.message("routing.claimed", actor=actor.get_username()), actor_label=actor.get_username(),
             score_breakdown=lead.score_breakdown,
         )
         audit_record(actor=actor, verb="lead.claimed", target=lead, at=now)
@@ -76,8 +77,9 @@ def pool_release_expired(*, now: dt.datetime) -> int:
             )
             RoutingDecision.objects.create(
                 lead_id=lead_id, outcome=RoutingDecision.Outcome.RELEASED, decided_at=now, actor_label="pool scan",
-                reason=f"released: no follow-up within {policy.pool_hold_hours} h of the claim",
-                candidates=[{"user_id": owner_id, "verdict": "former claimer", "why": f"cooling {policy.pool_cooling_hours} h"}],
+                reason_message=i18n.message("routing.released", duration=i18n.seconds(policy.pool_hold_hours * 3600)),
+                candidates=[{"user_id": owner_id, "verdict": "former claimer", "why": i18n.message(
+                    "routing.why.cooling", duration=i18n.seconds(policy.pool_cooling_hours * 3600))}],
             )
         for lead_id, owner_id, claimed_at in released:
             audit_record(actor="pool scan", verb="lead.released", target_type="leads.lead", target_id=lead_id, at=now,

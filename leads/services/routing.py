@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q
 from django.utils import timezone
 
+from salesflow import i18n
 from salesflow.memo import memo_forget, memo_get, remembered, remembered_forget, shared_claim, shared_get, shared_set
 from salesflow.notifications.services import notify
 from salesflow.org.models import Member, Region, Role, Team
@@ -31,7 +32,7 @@ class Plan:
     strategy: str
     order: list[RepProfile] = field(default_factory=list)  # eligible reps, most preferred first
     candidates: list[dict] = field(default_factory=list)
-    reason: str = ""
+    reason: dict = field(default_factory=dict)  # a stored message (salesflow.i18n)
 
     @property
     def first(self) -> RepProfile | None:
@@ -71,7 +72,7 @@ def rule_match(rules: list[RoutingRule], lead: Lead) -> RoutingRule | None:
 
 
 def _pool_reps(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[RepProfile], str]:
-    """The reps of the rule's pool matching the lead, and what the rule asked of them in words."""
+    """The reps of the rule's pool matching the lead, and what the rule asked of them (stored messages)."""
     team_ids = {t.pk for t in rule.pool_teams.all()}
     region_ids = {r.pk for r in rule.pool_regions.all()}
     user_ids = {u.pk for u in rule.pool_users.all()}
@@ -81,20 +82,24 @@ def _pool_reps(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: 
                      or rep.region_id in region_ids or rep.team_region_id in region_ids)
     if rule.match_lead_region:
         tests.append(lambda rep: lead.region in rep.region_names)
-        wanted.append(f"region {lead.region or '—'}")
+        wanted.append(_want("region", ("region", lead.region)))
     if rule.match_lead_product_line:
         tests.append(lambda rep: lead.product_line in rep.product_lines)
-        wanted.append(f"product line {lead.product_line or '—'}")
+        wanted.append(_want("product_line", ("product_line", lead.product_line)))
     if rule.match_lead_industry:
         tests.append(lambda rep: lead.industry in rep.industries)
-        wanted.append(f"industry {lead.industry or '—'}")
+        wanted.append(_want("industry", ("industry", lead.industry)))
     if rule.min_years_experience is not None:
         tests.append(lambda rep: rep.years_experience >= rule.min_years_experience)
-        wanted.append(f"≥ {rule.min_years_experience} years' experience")
+        wanted.append(i18n.nested(i18n.message("routing.want.years", years=rule.min_years_experience)))
     if rule.new_hires_only:
         tests.append(lambda rep: rep.is_new_hire(today=today, new_hire_days=new_hire_days))
-        wanted.append("new hires")
-    return [rep for rep in rep_roster() if all(test(rep) for test in tests)], ", ".join(wanted)
+        wanted.append(i18n.nested(i18n.message("routing.want.new_hires")))
+    return [rep for rep in rep_roster() if all(test(rep) for test in tests)], wanted
+
+
+def _want(what: str, vocab: tuple[str, str]) -> dict:
+    return i18n.nested(i18n.message(f"routing.want.{what}", value=i18n.typed("vocab", list(vocab))))
 
 
 def _open_counts(user_ids: list[int]) -> dict[int, int]:
@@ -143,22 +148,26 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
     today = now.astimezone(settings_.tzinfo).date()
     rule = rule_match(rules if rules is not None else rules_active(), lead)
     if rule is None:
-        return Plan(rule=None, strategy=Strategy.PUBLIC_POOL, reason="no routing rule matched: public pool")
+        return Plan(rule=None, strategy=Strategy.PUBLIC_POOL, reason=i18n.message("routing.no_rule"))
     if rule.strategy == Strategy.PUBLIC_POOL:
-        return Plan(rule=rule, strategy=rule.strategy, reason=f"rule “{rule.name}” sends leads to the public pool")
+        return Plan(rule=rule, strategy=rule.strategy, reason=i18n.message("routing.rule_to_pool", rule=rule.name))
     reps, wanted = _pool_reps(rule, lead, today=today, new_hire_days=settings_.new_hire_days)
     pool_name = rule.pool_label or rule.name
     if not reps:
-        return Plan(rule=rule, strategy=rule.strategy, reason=f"pool “{pool_name}” has no rep matching {wanted or 'the rule'}: public pool")
+        wanted_text = i18n.listing(wanted) if wanted else i18n.nested(i18n.message("routing.want.rule"))
+        return Plan(rule=rule, strategy=rule.strategy,
+                    reason=i18n.message("routing.no_match", pool=pool_name, wanted=wanted_text))
     loads = _open_counts([rep.user_id for rep in reps])
     candidates, eligible = [], []
     for rep in reps:
         load = loads.get(rep.user_id, 0)
         entry = {"user_id": rep.user_id, "name": rep.full_name, "open": load, "capacity": rep.capacity}
         if not rep.is_available_on(today):
-            entry.update(verdict="skipped", why=f"away ({rep.availability}) until {rep.away_until or 'open end'}")
+            until = str(rep.away_until) if rep.away_until else i18n.nested(i18n.message("routing.why.open_end"))
+            entry.update(verdict="skipped", why=i18n.message(
+                "routing.why.away", availability=i18n.typed("availability", rep.availability), until=until))
         elif load >= rep.capacity:
-            entry.update(verdict="skipped", why=f"at capacity ({load}/{rep.capacity})")
+            entry.update(verdict="skipped", why=i18n.message("routing.why.capacity", open=load, capacity=rep.capacity))
         else:
             entry.update(verdict="eligible", why="")
             eligible.append(rep)
@@ -166,7 +175,7 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
     by_id = {c["user_id"]: c for c in candidates}
     if not eligible:
         return Plan(rule=rule, strategy=rule.strategy, candidates=candidates,
-                    reason=f"nobody in pool “{pool_name}” is available with free capacity: public pool")
+                    reason=i18n.message("routing.nobody_free", pool=pool_name))
     if rule.strategy == Strategy.ROUND_ROBIN:
         if lock:
             # Taken as late as possible: the row lock serialises this rule's intakes until commit.
@@ -175,10 +184,10 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
             last = rule.rr_last_user_id  # the rule object may be a shared, remembered copy: read, never written
         after = [m for m in eligible if last is not None and m.user_id > last]
         order = after + [m for m in eligible if m not in after]
-        reason = f"round robin in “{pool_name}”: next in turn"
+        reason = i18n.message("routing.round_robin", pool=pool_name)
     elif rule.strategy == Strategy.LEAST_LOADED:
         order = sorted(eligible, key=lambda m: (loads.get(m.user_id, 0) / max(m.capacity, 1), loads.get(m.user_id, 0), m.user_id))
-        reason = f"least loaded in “{pool_name}”"
+        reason = i18n.message("routing.least_loaded", pool=pool_name)
     else:  # top performer
         threshold = rule.min_close_rate if rule.min_close_rate is not None else DEFAULT_TOP_RATE
         rates = _close_rates([m.user_id for m in eligible], now=now)
@@ -189,10 +198,8 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
             by_id[m.user_id]["close_rate_7d"] = f"{rate(m):.3f}"
         order = sorted(eligible, key=lambda m: (-rate(m), loads.get(m.user_id, 0), m.user_id))
         qualified = [m for m in order if rate(m) > threshold]
-        if qualified:
-            reason = f"top performer in “{pool_name}”: 7-day close rate {rate(order[0]):.0%} > {threshold:.0%}"
-        else:
-            reason = f"top performer in “{pool_name}”: nobody above {threshold:.0%}, best rate available ({rate(order[0]):.0%})"
+        key = "routing.top" if qualified else "routing.top_fallback"
+        reason = i18n.message(key, pool=pool_name, rate=f"{rate(order[0]):.0%}", threshold=f"{threshold:.0%}")
     return Plan(rule=rule, strategy=rule.strategy, order=order, candidates=candidates, reason=reason)
 
 
@@ -249,19 +256,19 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
     chosen = _first_free(plan)
     if chosen is not None:
         lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user_id, now, None
-        reason = f"{plan.reason} → {chosen.full_name}"
+        reason = i18n.message("routing.assigned_to", reason=i18n.nested(plan.reason), rep=chosen.full_name)
         outcome = RoutingDecision.Outcome.ASSIGNED
     else:
-        reason = plan.reason if not plan.order else f"{plan.reason}; everyone filled up while routing: public pool"
+        reason = plan.reason if not plan.order else i18n.message("routing.filled_up", reason=i18n.nested(plan.reason))
         lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
         outcome = RoutingDecision.Outcome.POOL
     lead.routing_rule = plan.rule
-    lead.routing_reason = reason
+    lead.routing_reason, lead.routing_reason_message = "", reason
     lead.save(force_insert=True)
     decision = RoutingDecision.objects.create(
         lead=lead, rule=plan.rule, rule_name=plan.rule.name if plan.rule else "", strategy=plan.strategy,
         outcome=outcome, assignee_id=lead.owner_id, candidates=plan.candidates, score_breakdown=lead.score_breakdown,
-        reason=reason, actor_label=actor_label, decided_at=now,
+        reason_message=reason, actor_label=actor_label, decided_at=now,
     )
     if chosen is None:
         return Routed(decision, None)
@@ -279,20 +286,24 @@ def _first_free(plan: Plan) -> RepProfile | None:
             chosen = rep
             by_id[rep.user_id].update(verdict="chosen", why=plan.reason)
             break
-        by_id[rep.user_id].update(verdict="skipped", why="reached capacity while routing")
+        by_id[rep.user_id].update(verdict="skipped", why=i18n.message("routing.why.filled"))
     for entry in plan.candidates:
         if entry["verdict"] == "eligible":
-            entry.update(verdict="not chosen", why="another rep came first by the strategy")
+            entry.update(verdict="not chosen", why=i18n.message("routing.why.other_first"))
     return chosen
 
 
 def assignment_notify(*, lead: Lead, decision: RoutingDecision, user) -> None:
-    grade = f"{lead.budget_grade} 级 / grade {lead.budget_grade}" if lead.budget_grade else ""
+    grade = i18n.nested(i18n.message("lead.grade", grade=lead.budget_grade)) if lead.budget_grade else ""
+    details = i18n.listing([
+        lead.contact_name, i18n.typed("vocab", ["industry", lead.industry]) if lead.industry else "",
+        i18n.typed("vocab", ["product_line", lead.product_line]) if lead.product_line else "", grade,
+    ])
     notify(
         recipients=[user],
         event_key=f"lead.assigned:{lead.pk}:{decision.pk}",
-        title=f"新线索 New lead: {lead.company or lead.contact_name}"[:200],
-        body="\n".join(filter(None, [lead.contact_name, lead.industry, lead.product_line, grade, decision.reason])),
+        title=i18n.message("lead.assigned.title", name=(lead.company or lead.contact_name)[:150]),
+        body=i18n.message("lead.assigned.body", details=details, reason=i18n.nested(decision.reason_message)),
         link=f"/leads/{lead.pk}/",
         kind="assignment",
         payload={"lead_id": lead.pk, "decision_id": decision.pk},

@@ -38,7 +38,8 @@ def test_a_valid_lead_is_created_and_routed_at_once(alpha, api):
     body = response.json()
     lead = Lead.objects.get(pk=body["id"])
     assert body["status"] == "assigned" and body["owner"] == "rep" and lead.owner == alpha.rep
-    assert body["routing"]["rule"].startswith("B 级") and "round robin" in body["routing"]["reason"]
+    assert body["routing"]["rule"].startswith("B 级") and body["routing"]["reason"] == lead.routing_reason_text
+    assert lead.routing_reason_message["params"]["reason"]["v"]["key"] == "routing.round_robin"
     assert lead.phone_normalized == "+8613800138000" and lead.score_breakdown["total"] == lead.score
     assert Notification.objects.filter(recipient=alpha.rep, payload__lead_id=lead.pk).exists()
     assert "duplicate" not in body
@@ -95,7 +96,7 @@ def test_a_lead_needs_a_phone_or_an_email(alpha, api):
     assert response.status_code == 400 and "phone" in response.json()["errors"]
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b"[1, 2]", b"null", b""])
+@pytest.mark.parametrize("raw", [b"{not json", b"\xff\xfe", b"[1, 2]", b"null", b" "])
 def test_malformed_bodies_are_refused_with_400(alpha, api, raw):
     response = api(raw)
     assert response.status_code == 400 and response.json()["errors"]
@@ -143,7 +144,7 @@ def test_the_openapi_document_describes_the_endpoint(alpha, client_for):
     doc = client_for(alpha).get("/api/v1/openapi.json").json()
     operation = doc["paths"]["/api/v1/leads"]["post"]
     assert doc["openapi"].startswith("3.")
-    assert set(operation["responses"]) == {"200", "201", "400", "401", "413", "422", "429"}
+    assert set(operation["responses"]) == {"200", "201", "400", "401", "413", "415", "422", "429"}
     props = doc["components"]["schemas"]["LeadIn"]["properties"]
     assert set(props) == set(GOOD) and props["industry_match"]["maximum"] == 100
 

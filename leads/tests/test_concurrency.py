@@ -111,5 +111,5 @@ def test_a_rule_deleted_by_another_process_does_not_lose_the_next_lead(django_db
         clean, errors = lead_payload_validate({"contact_name": "李四", "phone": "13700001111", "channel": "api"})
         result = lead_intake(clean=clean, actor="test", via="test")
         assert result.created and Lead.objects.filter(pk=result.lead.pk).exists()
-        assert result.lead.status == LeadStatus.POOL and result.lead.routing_reason.startswith("no routing rule matched")
+        assert result.lead.status == LeadStatus.POOL and result.lead.routing_reason_message["key"] == "routing.no_rule"
     connections.close_all()

@@ -1,10 +1,11 @@
 import datetime as dt
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from leads.models import LeadStatus, RoutingDecision, RoutingRule, Strategy
 from leads.services import routing_plan
+from salesflow.i18n import render
 from salesflow.org.models import Availability, Member
 from salesflow.org.tests.factories import MemberFactory, TeamFactory, UserFactory
 
@@ -31,8 +32,11 @@ def test_an_unavailable_or_full_rep_is_skipped_and_the_reason_logged(alpha):
     result = lead_submit(budget_grade="B", region=team.region.name, product_line="影像设备")
     assert result.lead.owner == alpha.rep
     verdicts = {c["user_id"]: (c["verdict"], c["why"]) for c in result.decision.candidates}
-    assert verdicts[away.user_id][0] == "skipped" and "on_leave" in verdicts[away.user_id][1]
-    assert verdicts[full.user_id] == ("skipped", "at capacity (0/0)")
+    assert verdicts[away.user_id][0] == "skipped" and verdicts[away.user_id][1]["key"] == "routing.why.away"
+    assert verdicts[away.user_id][1]["params"]["availability"]["v"] == "on_leave"
+    assert verdicts[full.user_id] == ("skipped", {"key": "routing.why.capacity", "params": {"open": 0, "capacity": 0}})
+    with translation.override("en"):
+        assert render(verdicts[full.user_id][1]) == "at capacity (0/0)"
     assert verdicts[alpha.rep.pk][0] == "chosen"
 
 
@@ -40,20 +44,21 @@ def test_when_nobody_is_eligible_the_lead_goes_to_the_pool_with_the_reason(alpha
     Member.objects.filter(user=alpha.rep).update(capacity=0)
     result = lead_submit(budget_grade="B", region="上海", product_line="影像设备")
     assert result.lead.status == LeadStatus.POOL and result.lead.owner is None
-    assert "nobody in pool" in result.lead.routing_reason
+    assert result.lead.routing_reason_message["key"] == "routing.nobody_free"
     assert result.decision.outcome == RoutingDecision.Outcome.POOL
 
 
 def test_c_grade_and_unmatched_leads_go_to_the_public_pool(alpha):
     assert lead_submit(budget_grade="C").lead.status == LeadStatus.POOL
     unmatched = lead_submit(budget_grade="")
-    assert unmatched.lead.status == LeadStatus.POOL and unmatched.lead.routing_reason.startswith("no routing rule matched")
+    assert unmatched.lead.status == LeadStatus.POOL and unmatched.lead.routing_reason_message == {"key": "routing.no_rule", "params": {}}
 
 
 def test_a_grade_falls_back_to_the_best_rate_when_nobody_is_above_85_percent(alpha):
     result = lead_submit(budget_grade="A", industry="医疗器械")
     assert result.lead.owner_id is not None
-    assert "nobody above 85%" in result.lead.routing_reason
+    with translation.override("en"):
+        assert "nobody above 85%" in result.lead.routing_reason_text
 
 
 def test_a_grade_prefers_a_rep_whose_7_day_close_rate_is_above_85_percent(alpha):
@@ -62,7 +67,9 @@ def test_a_grade_prefers_a_rep_whose_7_day_close_rate_is_above_85_percent(alpha)
     from leads.models import Lead
     Lead.objects.filter(pk=won.lead.pk).update(owner=star.user, status=LeadStatus.CONVERTED, assigned_at=timezone.now())
     result = lead_submit(budget_grade="A")
-    assert result.lead.owner == star.user and "close rate 100%" in result.lead.routing_reason
+    assert result.lead.owner == star.user
+    with translation.override("en"):
+        assert "close rate 100%" in result.lead.routing_reason_text
 
 
 def test_tertiary_hospitals_go_to_experienced_reps_only(alpha):

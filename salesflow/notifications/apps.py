@@ -10,6 +10,8 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         from audit.labels import register
 
+        from . import messages  # noqa: F401  (registers the layer's message keys)
+
         register({
             "notification_channel.tested": _("notification channel tested"),
             "notification_delivery.retried": _("notification sent again"),

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.i18n import render
+
 
 class Notification(models.Model):
     """One in-app message to one person; (event_key, recipient) is unique so an event notifies once."""
@@ -17,8 +19,13 @@ class Notification(models.Model):
     )
     event_key = models.CharField(_("event key"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, default=Kind.INFO)
-    title = models.CharField(_("title"), max_length=200)
+    # Rows written before stored messages keep their sentence here; new rows leave it empty.
+    title = models.CharField(_("title"), max_length=200, blank=True)
     body = models.TextField(_("body"), blank=True)
+    message = models.JSONField(
+        _("message"), default=dict, blank=True,
+        help_text=_("Title and body as message keys with parameters, rendered in the reader's language."),
+    )
     link = models.CharField(_("link"), max_length=500, blank=True)
     payload = models.JSONField(_("payload"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), db_default=models.functions.Now())
@@ -39,7 +46,15 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return self.title_text
+
+    @property
+    def title_text(self) -> str:
+        return render(self.message.get("title"), fallback=self.title)
+
+    @property
+    def body_text(self) -> str:
+        return render(self.message.get("body"), fallback=self.body)
 
     @property
     def is_read(self) -> bool:
@@ -96,7 +111,9 @@ class Delivery(models.Model):
     """The outbox: one send of one event through one channel to one target.
 
     Written in the transaction that raised the event, so a commit always leaves a row
-    to send; (event_key, channel, target) is unique so an event is never sent twice.
+    to send; (event_key, channel, target) is unique so an event has one row per target.
+    Sent at least once (see services/deliveries.py); a re-send after an attempt of unknown
+    outcome carries the same reference, `SF-<id>`.
     """
 
     class Status(models.TextChoices):
@@ -111,8 +128,11 @@ class Delivery(models.Model):
     notification = models.ForeignKey(
         Notification, verbose_name=_("notification"), null=True, on_delete=models.SET_NULL, related_name="deliveries"
     )
-    subject = models.CharField(_("subject"), max_length=200)
-    text = models.TextField(_("text"))
+    # As for notifications: sentences of rows written before stored messages; new rows keep `message`,
+    # rendered when sent, in the recipient's language (group robots: the tenant's default).
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    text = models.TextField(_("text"), blank=True)
+    message = models.JSONField(_("message"), default=dict, blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -133,7 +153,18 @@ class Delivery(models.Model):
             models.Index(
                 fields=["next_attempt_at"], condition=models.Q(status="pending"), name="notifications_pending_idx"
             ),
+            # The sweep's expired leases and the admins' failure count read only these few rows.
+            models.Index(fields=["claimed_at"], condition=models.Q(status="sending"), name="notifications_sending_idx"),
+            models.Index(fields=["created_at"], condition=models.Q(status="failed"), name="notifications_failed_idx"),
         ]
 
     def __str__(self):
-        return f"{self.event_key} → {self.target}"
+        return f"SF-{self.pk}: {self.event_key} → {self.target}"
+
+    @property
+    def subject_text(self) -> str:
+        return render(self.message.get("title"), fallback=self.subject)
+
+    @property
+    def body_text(self) -> str:
+        return render(self.message.get("body"), fallback=self.text)

@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from .models import Notification
+from .models import Delivery, Notification
 
 
 def notification_list(*, user) -> QuerySet[Notification]:
@@ -10,3 +10,8 @@ def notification_list(*, user) -> QuerySet[Notification]:
 
 def notification_unread_count(*, user) -> int:
     return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def deliveries_failed_count() -> int:
+    """Outside sends that gave up (in the current tenant): shown to admins until re-sent."""
+    return Delivery.objects.filter(status=Delivery.Status.FAILED).count()

@@ -1,22 +1,24 @@
 """Sending one message through one outside channel.
 
 Every transport answers the same way: it returns on success, raises `TemporaryFailure`
-for what a later attempt may fix (network down, 5xx, the robot's rate limit) and
-`PermanentFailure` for what it will not (a bad token, a rejected signature, 4xx).
+for what a later attempt may fix (network down, 5xx, the robot's rate limit),
+`OutcomeUnknown` when the message went out and no answer came, and `PermanentFailure` for
+what a later attempt will not fix (a bad token, a rejected signature, 4xx, a refused
+endpoint). HTTP goes through `outbound` (allowed hosts and addresses only).
 """
 import base64
 import hashlib
 import hmac
 import json
 import smtplib
-import socket
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection
+
+from . import outbound
+from .errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 
 HTTP_TIMEOUT = 5.0
 WECOM_MARKDOWN_MAX_BYTES = 4096
@@ -27,19 +29,18 @@ DINGTALK_TEMPORARY_ERRCODES = {-1, 130101, 410100}
 WECOM_TEMPORARY_ERRCODES = {-1, 45009, 45033}
 
 
-class TemporaryFailure(Exception):
-    pass
-
-
-class PermanentFailure(Exception):
-    pass
-
-
 @dataclass(frozen=True)
 class Message:
     subject: str
     text: str
     link: str = ""
+    # The delivery's reference (SF-<id>), the same on every attempt: a reader who gets a
+    # message twice (a re-send after an attempt of unknown outcome) sees it is one alert.
+    ref: str = ""
+
+    @property
+    def tail(self) -> str:
+        return (f"\n{self.link}" if self.link else "") + (f"\n[{self.ref}]" if self.ref else "")
 
 
 def truncate_utf8(value: str, max_bytes: int, *, ellipsis: str = "…") -> str:
@@ -65,19 +66,21 @@ def dingtalk_signed_url(webhook_url: str, secret: str, *, timestamp_ms: int | No
 
 def dingtalk_payload(message: Message, *, message_format: str) -> dict:
     if message_format == "text":
-        content = message.subject + "\n" + message.text + (f"\n{message.link}" if message.link else "")
+        content = message.subject + "\n" + message.text + message.tail
         return {"msgtype": "text", "text": {"content": truncate_utf8(content, DINGTALK_MAX_BYTES)}}
     text = f"### {_md_escape(message.subject)}\n\n{message.text}"
     if message.link:
         text += f"\n\n[{message.link}]({message.link})"
+    if message.ref:
+        text += f"\n\n`{message.ref}`"
     return {"msgtype": "markdown", "markdown": {"title": message.subject[:64], "text": truncate_utf8(text, DINGTALK_MAX_BYTES)}}
 
 
 def wecom_payload(message: Message, *, message_format: str) -> dict:
     if message_format == "text":
-        content = message.subject + "\n" + message.text + (f"\n{message.link}" if message.link else "")
+        content = message.subject + "\n" + message.text + message.tail
         return {"msgtype": "text", "text": {"content": truncate_utf8(content, WECOM_TEXT_MAX_BYTES)}}
-    tail = f"\n[{message.link}]({message.link})" if message.link else ""
+    tail = (f"\n[{message.link}]({message.link})" if message.link else "") + (f"\n`{message.ref}`" if message.ref else "")
     head = f"**{_md_escape(message.subject)}**\n"
     # The link survives truncation: it is the part the reader needs to act.
     body_room = WECOM_MARKDOWN_MAX_BYTES - len(head.encode()) - len(tail.encode())
@@ -89,53 +92,68 @@ def _md_escape(value: str) -> str:
     return value.replace("\n", " ").replace("*", "\\*").replace("#", "\\#")
 
 
-def post_json(url: str, payload: dict, *, temporary_errcodes: set[int]) -> dict:
-    """POST `payload`; a 200 whose JSON carries errcode ≠ 0 is a failure like any other."""
+def post_json(url: str, payload: dict, *, kind: str, temporary_errcodes: set[int]) -> dict:
+    """POST `payload`; a 200 whose JSON carries errcode ≠ 0 is a failure like any other.
+
+    Errors name the HTTP status and the robot's error code only: the answer's text is never
+    repeated (an endpoint's answer is not ours to show).
+    """
     body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json; charset=utf-8"})
+    answer = outbound.post(url, body, kind=kind, timeout=HTTP_TIMEOUT)
+    if answer.status >= 500 or answer.status == 429:
+        raise TemporaryFailure(f"HTTP {answer.status}")
+    if 300 <= answer.status < 400:
+        raise PermanentFailure(f"HTTP {answer.status}: redirect not followed")
+    if answer.status >= 400 or answer.status < 200:
+        raise PermanentFailure(f"HTTP {answer.status}")
     try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
-            raw = response.read(65536)
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500 or exc.code == 429:
-            raise TemporaryFailure(f"HTTP {exc.code}") from exc
-        raise PermanentFailure(f"HTTP {exc.code}") from exc
-    except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
-        raise TemporaryFailure(f"network: {getattr(exc, 'reason', exc)}") from exc
-    try:
-        answer = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise TemporaryFailure(f"unreadable answer: {raw[:200]!r}") from exc
-    errcode = answer.get("errcode", 0) if isinstance(answer, dict) else None
+        parsed = json.loads(answer.body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise PermanentFailure(f"HTTP {answer.status}: the answer is not a robot's JSON") from None
+    errcode = parsed.get("errcode", 0) if isinstance(parsed, dict) else None
     if errcode is None or not isinstance(errcode, int):
-        raise PermanentFailure(f"unexpected answer: {raw[:200]!r}")
+        raise PermanentFailure(f"HTTP {answer.status}: the answer carries no errcode")
     if errcode != 0:
         failure = TemporaryFailure if errcode in temporary_errcodes else PermanentFailure
-        raise failure(f"errcode {errcode}: {answer.get('errmsg', '')}")
-    return answer
+        raise failure(f"errcode {errcode}")
+    return parsed
 
 
 def send_dingtalk(*, webhook_url: str, secret: str, message_format: str, message: Message) -> None:
     post_json(
         dingtalk_signed_url(webhook_url, secret),
         dingtalk_payload(message, message_format=message_format),
+        kind="dingtalk",
         temporary_errcodes=DINGTALK_TEMPORARY_ERRCODES,
     )
 
 
 def send_wecom(*, webhook_url: str, message_format: str, message: Message) -> None:
-    post_json(webhook_url, wecom_payload(message, message_format=message_format), temporary_errcodes=WECOM_TEMPORARY_ERRCODES)
+    post_json(
+        webhook_url, wecom_payload(message, message_format=message_format),
+        kind="wecom", temporary_errcodes=WECOM_TEMPORARY_ERRCODES,
+    )
 
 
-def send_email(*, address: str, message: Message) -> None:
-    text = message.text + (f"\n\n{message.link}" if message.link else "")
+def send_email(*, address: str, message: Message, message_id: str = "") -> None:
+    """Send one e-mail. Failing to connect is a temporary failure (nothing went out); failing
+    after the connection is up is an unknown outcome; a 5xx reply is permanent."""
+    mail = EmailMessage(message.subject, message.text + message.tail.replace("\n", "\n\n", 1), None, [address],
+                        headers={"Message-ID": message_id} if message_id else None)
+    mailer = get_connection(fail_silently=False)
     try:
-        send_mail(message.subject, text, None, [address], fail_silently=False)
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise PermanentFailure(f"SMTP refused the recipient: {exc}") from exc
-    except smtplib.SMTPResponseException as exc:
-        # 4xx replies are "try later", 5xx are final (RFC 5321 §4.2.1).
-        failure = PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure
-        raise failure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+        mailer.open()
     except (smtplib.SMTPException, OSError) as exc:
-        raise TemporaryFailure(f"SMTP: {exc}") from exc
+        raise TemporaryFailure(f"SMTP: not connected ({type(exc).__name__})") from exc
+    try:
+        mailer.send_messages([mail])
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise PermanentFailure("SMTP refused the recipient") from exc
+    except smtplib.SMTPResponseException as exc:
+        # 4xx replies are "try later", 5xx are final (RFC 5321 §4.2.1); either way nothing was accepted.
+        failure = PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure
+        raise failure(f"SMTP {exc.smtp_code}") from exc
+    except (smtplib.SMTPException, OSError) as exc:
+        raise OutcomeUnknown(f"SMTP: no answer after sending ({type(exc).__name__})") from exc
+    finally:
+        mailer.close()

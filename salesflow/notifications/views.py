@@ -1,7 +1,9 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_POST
+
+from salesflow.redirects import redirect_next
 
 from .selectors import notification_list, notification_unread_count
 from .services import notification_mark_read
@@ -25,8 +27,4 @@ def badge(request):
 def mark_read(request):
     ids = [int(value) for value in request.POST.getlist("id") if value.isdigit()]
     notification_mark_read(user=request.user, notification_ids=ids or None)
-    target = request.POST.get("next", "")
-    # Only paths inside this site: a notification link is never an open redirect.
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect("notifications:inbox")
+    return redirect_next(request, "notifications:inbox")

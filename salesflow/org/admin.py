@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.shortcuts import redirect
@@ -10,10 +12,11 @@ from audit.admin_mixins import AuditedAdminMixin
 from salesflow.memo import MemoForgettingAdminMixin
 
 from .forms import RosterUploadForm
-from .models import Holiday, Member, Region, Team, TenantSettings
+from .models import Holiday, Member, Region, Team, TenantSettings, VocabularyEntry
 from .roster import COLUMNS, roster_import
 from .selectors import ROSTER_MEMO_KEY
 from .services import tenant_settings_update
+from .vocabularies import VocabularyChoiceField, VocabularyMultipleChoiceField, vocabulary_entry_problems, vocabulary_forget
 
 
 admin.site.unregister(get_user_model())
@@ -46,9 +49,25 @@ class HolidayAdmin(AuditedAdminMixin, admin.ModelAdmin):
     date_hierarchy = "date"
 
 
+class RegionForm(forms.ModelForm):
+    """An organisation region is a value of the region list, so reps' regions and leads' regions match."""
+
+    name = VocabularyChoiceField("region", label=_("name"))
+
+    class Meta:
+        model = Region
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["name"].keep([self.instance.name])
+
+
 @admin.register(Region)
 class RegionAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     memo_keys = (ROSTER_MEMO_KEY,)
+    form = RegionForm
     list_display = ("name", "parent", "director")
     autocomplete_fields = ("director",)
     search_fields = ("name",)
@@ -63,9 +82,26 @@ class TeamAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)
 
 
+class MemberForm(forms.ModelForm):
+    """A rep's industries and product lines are picked from the tenant's lists."""
+
+    industries = VocabularyMultipleChoiceField("industry", label=_("industries"))
+    product_lines = VocabularyMultipleChoiceField("product_line", label=_("product lines"))
+
+    class Meta:
+        model = Member
+        fields = "__all__"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["industries"].keep(self.instance.industries or [])
+        self.fields["product_lines"].keep(self.instance.product_lines or [])
+
+
 @admin.register(Member)
 class MemberAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     memo_keys = (ROSTER_MEMO_KEY,)
+    form = MemberForm
     list_display = ("full_name", "user", "role", "team", "region", "years_experience", "capacity", "availability")
     list_filter = ("role", "availability", "region", "team")
     search_fields = ("full_name", "user__username", "user__email")
@@ -81,9 +117,11 @@ class MemberAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin)
         form = RosterUploadForm(request.POST or None, request.FILES or None)
         errors: list[str] = []
         if request.method == "POST" and form.is_valid():
-            result = roster_import(actor=request.user, text=form.cleaned_data["file"], source="admin upload")
+            decoded = form.cleaned_data["file"]
+            result = roster_import(actor=request.user, text=decoded.text, source="admin upload", encoding=decoded.encoding)
             if result.ok:
-                messages.success(request, _("Roster imported: %(c)d created, %(u)d updated.") % {"c": result.created, "u": result.updated})
+                messages.success(request, _("Roster imported (read as %(encoding)s): %(c)d created, %(u)d updated.") % {
+                    "encoding": result.encoding, "c": result.created, "u": result.updated})
                 return redirect("admin:org_member_changelist")
             errors = result.errors
         context = {
@@ -95,3 +133,45 @@ class MemberAdmin(MemoForgettingAdminMixin, AuditedAdminMixin, admin.ModelAdmin)
             "columns": ",".join(COLUMNS),
         }
         return TemplateResponse(request, "admin/org/member/import.html", context, status=400 if errors else 200)
+
+
+class VocabularyEntryForm(forms.ModelForm):
+    class Meta:
+        model = VocabularyEntry
+        fields = ("kind", "code", "label_zh", "label_en", "synonyms", "position", "active")
+
+    def _post_clean(self):
+        super()._post_clean()
+        if not self.errors:
+            for name, problems in vocabulary_entry_problems(self.instance).items():
+                for problem in problems:
+                    self.add_error(name if name in self.fields else None, problem)
+
+
+@admin.register(VocabularyEntry)
+class VocabularyEntryAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """The tenant's lists. Codes stay once saved (records hold them): relabel, add synonyms or
+    deactivate instead; nothing is deleted."""
+
+    audit_verb_prefix = "vocabulary"
+    form = VocabularyEntryForm
+    list_display = ("code", "label_zh", "label_en", "synonym_list", "kind", "position", "active")
+    list_display_links = ("code",)
+    list_editable = ("position", "active")
+    list_filter = ("kind", "active")
+    search_fields = ("code", "label_zh", "label_en")
+    ordering = ("kind", "position", "code")
+
+    @admin.display(description=_("synonyms"))
+    def synonym_list(self, entry):
+        return "、".join(entry.synonyms) or "—"
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("kind", "code") if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(vocabulary_forget)

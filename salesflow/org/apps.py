@@ -15,6 +15,7 @@ class OrgConfig(AppConfig):
             "roster.imported": _("roster imported"),
             "settings.changed": _("settings changed"),
             "member.availability_changed": _("availability changed"),
+            "member.language_changed": _("language changed"),
             "member.created": _("member added"),
             "member.changed": _("member changed"),
             "member.deleted": _("member removed"),
@@ -27,4 +28,8 @@ class OrgConfig(AppConfig):
             "user.created": _("user created"),
             "user.changed": _("user changed"),
             "demo.org_seeded": _("demo organisation seeded"),
+            "vocabulary.created": _("vocabulary value added"),
+            "vocabulary.changed": _("vocabulary value changed"),
+            "vocabulary.defaults_installed": _("default vocabularies installed"),
+            "vocabulary.values_added": _("vocabulary values added"),
         })

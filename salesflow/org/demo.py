@@ -10,6 +10,7 @@ from faker import Faker
 from audit.services import audit_record
 
 from .models import Availability, Holiday, Member, Region, Role, Team, TenantSettings
+from .vocabularies import vocabulary_defaults_install
 
 DEMO_PASSWORD = "salesflow-demo"
 REGIONS = [
@@ -80,6 +81,7 @@ def seed_org(*, rng, options) -> str:
     today = timezone.localdate()
     password_hash = make_password(DEMO_PASSWORD)  # hashed once: 200 hashes would take a minute
     with transaction.atomic():
+        vocabulary_defaults_install(actor="seed_demo")
         _seed_calendar()
         director = _user("director", "director@demo.example.com", password_hash)
         Member.objects.update_or_create(user=director, defaults={"full_name": "周建国", "role": Role.MANAGER})

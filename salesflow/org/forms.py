@@ -1,13 +1,16 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.csvtext import CsvEncodingError, csv_decode
+from salesflow.fields import DateField
+
 from .models import Availability
 
 
 class AvailabilityForm(forms.Form):
     availability = forms.ChoiceField(label=_("Availability"), choices=Availability.choices)
-    away_from = forms.DateField(label=_("Away from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    away_until = forms.DateField(label=_("Away until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    away_from = DateField(label=_("Away from"), required=False)
+    away_until = DateField(label=_("Away until"), required=False)
     reason = forms.CharField(label=_("Note"), required=False, max_length=200)
 
     def clean(self):
@@ -28,6 +31,6 @@ class RosterUploadForm(forms.Form):
         if upload.size > 5 * 1024 * 1024:
             raise forms.ValidationError(_("The file is larger than 5 MB."))
         try:
-            return upload.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise forms.ValidationError(_("The file must be UTF-8 encoded CSV.")) from None
+            return csv_decode(upload.read())  # UTF-8 (BOM or not), GBK/GB18030 or UTF-16 as Excel writes them
+        except CsvEncodingError as exc:
+            raise forms.ValidationError(str(exc)) from None

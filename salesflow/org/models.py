@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import zoneinfo
 
 from django.conf import settings
@@ -17,6 +18,22 @@ WEEKDAY_CHOICES = [
 def validate_time_zone(value: str):
     if value not in zoneinfo.available_timezones():
         raise ValidationError(_("%(value)s is not a known time zone."), params={"value": value})
+
+
+# A CSP source naming one site: scheme, host (a leading "*." for its subdomains), optional port.
+_ORIGIN = re.compile(r"^https?://(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:\d{1,5})?$")
+
+
+def origin_lines(value: str) -> list[str]:
+    return [line.strip().lower().rstrip("/") for line in value.splitlines() if line.strip()]
+
+
+def validate_origins(value: str):
+    bad = [line for line in origin_lines(value) if not _ORIGIN.match(line)]
+    if bad:
+        raise ValidationError(
+            _("Not a site origin (like https://www.example.com): %(lines)s"), params={"lines": ", ".join(bad)}
+        )
 
 
 class TenantSettings(models.Model):
@@ -38,6 +55,10 @@ class TenantSettings(models.Model):
     intake_rate_limit = models.PositiveIntegerField(
         _("intake rate limit (requests per minute per key)"), default=6000
     )
+    web_form_embed_origins = models.TextField(
+        _("sites that may embed the web form"), blank=True, default="", validators=[validate_origins],
+        help_text=_("One origin per line, e.g. https://www.example.com or https://*.example.com. Empty: no other site may show the form in a frame."),  # noqa: E501
+    )
 
     class Meta:
         verbose_name = _("tenant settings")
@@ -49,6 +70,10 @@ class TenantSettings(models.Model):
     @property
     def tzinfo(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    @property
+    def embed_origins(self) -> list[str]:
+        return origin_lines(self.web_form_embed_origins)
 
 
 class Holiday(models.Model):
@@ -148,6 +173,10 @@ class Member(models.Model):
     )
     away_from = models.DateField(_("away from"), null=True, blank=True)
     away_until = models.DateField(_("away until"), null=True, blank=True)
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, blank=True,
+        help_text=_("The language of this person's pages, e-mails and messages; empty: the tenant's default."),
+    )
 
     class Meta:
         verbose_name = _("member")
@@ -186,3 +215,54 @@ def available_on(day: dt.date, *, availability: str, away_from: dt.date | None, 
     if availability == Availability.AVAILABLE:
         return True
     return not ((away_from or dt.date.min) <= day <= (away_until or dt.date.max))
+
+
+class VocabularyKind(models.TextChoices):
+    REGION = "region", _("Region")
+    INDUSTRY = "industry", _("Industry")
+    PRODUCT_LINE = "product_line", _("Product line")
+    TIER = "tier", _("Customer tier")
+    CHANNEL = "channel", _("Channel")
+
+
+# The longest code each kind may have: the column the value ends up in (leads, rules, reps).
+VOCABULARY_CODE_LENGTH = {
+    VocabularyKind.REGION: 100, VocabularyKind.INDUSTRY: 64, VocabularyKind.PRODUCT_LINE: 64,
+    VocabularyKind.TIER: 32, VocabularyKind.CHANNEL: 20,
+}
+
+
+class VocabularyEntry(models.Model):
+    """One value of a tenant-managed list (a region, an industry, …): the code records store,
+    its label in each language and the other spellings people and machines send for it."""
+
+    kind = models.CharField(_("list"), max_length=16, choices=VocabularyKind.choices)
+    code = models.CharField(
+        _("code"), max_length=100, help_text=_("What records store; keep it once records use it.")
+    )
+    label_zh = models.CharField(_("Chinese label"), max_length=100)
+    label_en = models.CharField(_("English label"), max_length=100)
+    synonyms = ArrayField(
+        models.CharField(max_length=100), verbose_name=_("synonyms"), default=list, blank=True,
+        help_text=_("Other spellings that mean this value, separated by commas (e.g. 华东, East China)."),
+    )
+    position = models.PositiveIntegerField(_("order"), default=100)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive values are no longer offered or accepted; records keep them.")
+    )
+
+    class Meta:
+        verbose_name = _("vocabulary value")
+        verbose_name_plural = _("vocabularies")
+        ordering = ["kind", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "code"], name="org_vocabulary_kind_code_unique"),
+            models.CheckConstraint(condition=~models.Q(code=""), name="org_vocabulary_code_not_blank"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.code}"
+
+    def spellings(self) -> list[str]:
+        """Every text that resolves to this value."""
+        return [self.code, self.label_zh, self.label_en, *self.synonyms]

@@ -1,7 +1,5 @@
 """Roster import: validate every row first, then write all of it in one transaction."""
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -10,9 +8,13 @@ from django.core.validators import validate_email
 from django.db import transaction
 
 from audit.services import audit_record
+from salesflow.inputs import text_problem
+
+from salesflow.csvtext import CsvText, csv_delimiter
 
 from .models import Member, Region, Role, Team
 from .selectors import rep_roster_forget
+from .vocabularies import vocabulary_ensure
 
 COLUMNS = [
     "username", "email", "full_name", "role", "region", "team", "manager_username",
@@ -44,6 +46,7 @@ class RosterResult:
     created: int = 0
     updated: int = 0
     errors: list[str] = field(default_factory=list)
+    encoding: str = ""
 
     @property
     def ok(self) -> bool:
@@ -54,9 +57,34 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.split(";") if part.strip()]
 
 
+def _limits() -> dict[str, int]:
+    """The longest value each column's database field holds (items, for the `;` lists)."""
+    user_field = get_user_model()._meta.get_field
+    return {
+        "username": user_field("username").max_length, "manager_username": user_field("username").max_length,
+        "email": user_field("email").max_length, "full_name": Member._meta.get_field("full_name").max_length,
+        "region": Region._meta.get_field("name").max_length, "team": Team._meta.get_field("name").max_length,
+        "industries": Member._meta.get_field("industries").base_field.max_length,
+        "product_lines": Member._meta.get_field("product_lines").base_field.max_length,
+    }
+
+
+def _text_problems(line: int, values: dict[str, str]) -> list[str]:
+    problems = []
+    for name, limit in _limits().items():
+        problem = text_problem(values[name])
+        parts = _split(values[name]) if name in ("industries", "product_lines") else [values[name]]
+        if problem:
+            problems.append(f"line {line}: {name}: {problem}")
+        elif any(len(part) > limit for part in parts):
+            problems.append(f"line {line}: {name} is longer than {limit} characters")
+    return problems
+
+
 def _parse_row(line: int, raw: dict[str, str]) -> tuple[RosterRow | None, list[str]]:
-    values = {name: (raw.get(name) or "").strip() for name in COLUMNS}
+    values = {name: str(raw.get(name) or "").strip() for name in COLUMNS}
     problems = [f"line {line}: {name} is required" for name in REQUIRED if not values[name]]
+    problems += _text_problems(line, values)
     if values["role"] and values["role"] not in Role.values:
         problems.append(f"line {line}: role {values['role']!r} must be one of admin, manager, rep")
     if values["email"]:
@@ -128,7 +156,8 @@ def _cross_check(rows: list[RosterRow]) -> list[str]:
 
 
 def roster_parse(text: str) -> tuple[list[RosterRow], list[str]]:
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    text = text.lstrip("\ufeff")
+    reader = CsvText(text=text, encoding="", delimiter=csv_delimiter(text)).dict_reader()
     header = [name.strip() for name in (reader.fieldnames or [])]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
@@ -190,13 +219,27 @@ def _assign_managers(rows: list[RosterRow], teams: dict[str, Team], regions: dic
         region.save(update_fields=["director"])
 
 
-def roster_import(*, actor, text: str, source: str = "upload") -> RosterResult:
+def _vocabularies_apply(rows: list[RosterRow], *, actor, source: str) -> None:
+    """Regions, industries and product lines of the roster in their canonical spelling; those the
+    tenant's lists do not know yet are added to them."""
+    reason = f"roster import ({source})"
+    regions = vocabulary_ensure(actor=actor, kind="region", values=[r.region for r in rows], reason=reason)
+    industries = vocabulary_ensure(actor=actor, kind="industry", values=[v for r in rows for v in r.industries], reason=reason)
+    products = vocabulary_ensure(actor=actor, kind="product_line", values=[v for r in rows for v in r.product_lines], reason=reason)
+    for row in rows:
+        row.region = regions.get(row.region, row.region)
+        row.industries = list(dict.fromkeys(industries.get(v, v) for v in row.industries))
+        row.product_lines = list(dict.fromkeys(products.get(v, v) for v in row.product_lines))
+
+
+def roster_import(*, actor, text: str, source: str = "upload", encoding: str = "") -> RosterResult:
     """Import the roster CSV; on any bad row nothing is written and every problem is returned."""
     rows, problems = roster_parse(text)
     if problems:
-        return RosterResult(errors=problems)
-    result = RosterResult()
+        return RosterResult(errors=problems, encoding=encoding)
+    result = RosterResult(encoding=encoding)
     with transaction.atomic():
+        _vocabularies_apply(rows, actor=actor, source=source)
         regions = {name: Region.objects.get_or_create(name=name)[0] for name in {r.region for r in rows if r.region}}
         teams = {}
         for row in rows:

@@ -1,6 +1,9 @@
 import datetime as dt
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from salesflow.memo import remembered_forget
@@ -58,4 +61,16 @@ def member_availability_set(
             payload={"before": before, "after": {"availability": availability, "away_from": away_from, "away_until": away_until}},
             reason=reason,
         )
+    return member
+
+
+def member_language_set(*, actor, member: Member, language: str) -> Member:
+    """The language a person reads the app, e-mails and messages in ("" = the tenant's default)."""
+    if language not in {"", *dict(settings.LANGUAGES)}:
+        raise ValidationError({"language": _("Unknown language.")})
+    with transaction.atomic():
+        updated = Member.objects.filter(pk=member.pk).exclude(language=language).update(language=language)
+        if updated:
+            audit_record(actor=actor, verb="member.language_changed", target=member, payload={"language": language})
+    member.language = language
     return member

@@ -3,7 +3,7 @@ from pathlib import Path
 import dj_database_url
 from celery.schedules import crontab
 
-from salesflow.env import env_bool, env_int, env_list, env_str
+from salesflow.env import env_bool, env_float, env_int, env_list, env_networks, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -52,6 +52,7 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 TENANT_LIMIT_SET_CALLS = True
 
 MIDDLEWARE = [
+    "salesflow.csp.ContentSecurityPolicyMiddleware",  # outermost: every response carries the policy
     "salesflow.health.HealthCheckMiddleware",
     "salesflow.tenancy.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "salesflow.middleware.MemberLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -107,7 +109,9 @@ CACHES = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
-        "KEY_PREFIX": "sf",
+        # Per database: two installations sharing one Redis (developers' checkouts) never read
+        # each other's remembered configuration for a tenant schema of the same name.
+        "KEY_PREFIX": f"sf-{DATABASES['default']['NAME']}",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
 }
@@ -115,12 +119,25 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_FAILURE_VIEW = "salesflow.views.csrf_failure"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+# Only these hosts' X-Forwarded-For is believed (salesflow.clientip): the reverse proxy in
+# front of the app, e.g. TRUSTED_PROXIES=10.0.0.0/8. Empty: REMOTE_ADDR is the client.
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES", [])
+# Abuse limits (salesflow.ratelimit). The public web form: per client address per minute; the
+# tenant's whole form is also held to its intake rate limit. Sign-in: failed attempts per
+# account and per address within a window; once reached, even the right password waits.
+WEB_FORM_POSTS_PER_ADDRESS = env_int("WEB_FORM_POSTS_PER_ADDRESS", 10)
+SIGNIN_FAILURES_PER_ACCOUNT = env_int("SIGNIN_FAILURES_PER_ACCOUNT", 10)
+SIGNIN_FAILURES_PER_ADDRESS = env_int("SIGNIN_FAILURES_PER_ADDRESS", 50)
+SIGNIN_WINDOW_SECONDS = env_int("SIGNIN_WINDOW_SECONDS", 900)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -149,8 +166,24 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A message not acknowledged within this time goes to another worker (a worker killed with
+# kill -9 loses its unacknowledged messages until then). It must exceed the longest task plus
+# any countdown a message waits: deliveries are hard-limited to 60 s, per-tenant fan-out
+# countdowns stay under a few minutes, and every task is idempotent, so a redelivery of a
+# still-running scan or import is harmless. No task retries itself with a countdown.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 900),
+    "socket_connect_timeout": 2,
+    "socket_timeout": 10,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Workers keep reconnecting while Redis is away (the default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# What a request or a scan queues goes through salesflow.broker (short timeout, breaker),
+# never through a publish that waits; its record stays in the database for the sweeps.
+SALESFLOW_BROKER_KICK_TIMEOUT = env_float("SALESFLOW_BROKER_KICK_TIMEOUT", 0.1)
+SALESFLOW_BROKER_BREAKER_SECONDS = env_float("SALESFLOW_BROKER_BREAKER_SECONDS", 30.0)
 CELERY_TIMEZONE = "UTC"
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "salesflow")
 CELERY_TASK_ALWAYS_EAGER = False
@@ -172,6 +205,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "args": ("salesflow.notifications.tasks.deliveries_sweep_task", 0.1),
     },
+    "leads-import-jobs-sweep": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": 120.0,
+        "args": ("leads.tasks.import_jobs_sweep_task", 0.1),
+    },
     "leads-pool-release": {
         "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
         "schedule": crontab(minute="*/10"),
@@ -183,13 +221,19 @@ EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBa
 EMAIL_HOST = env_str("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SalesFlow <noreply@salesflow.localhost>")
+# Without a timeout a stalled SMTP relay holds a worker forever (Django's default is none).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Requests to endpoints tenants configure (salesflow/notifications/outbound.py).
+SALESFLOW_OUTBOUND_HTTPS_ONLY = env_bool("SALESFLOW_OUTBOUND_HTTPS_ONLY", True)
+# Exempt from the host and address checks: only for local test sinks, never in production.
+SALESFLOW_OUTBOUND_TRUSTED_HOSTS = env_list("SALESFLOW_OUTBOUND_TRUSTED_HOSTS", [])
 
 # Dotted paths called when a tenant is provisioned; each installs its app's defaults and
 # may return {"label": "value"} lines to announce (the intake key, for one).
 # The role the application connects as in production, when migrations run as the owner:
 # new tenant schemas grant it rights at provisioning time (see `grant_app_role`).
 SALESFLOW_APP_DB_ROLE = env_str("SALESFLOW_APP_DB_ROLE", "")
-SALESFLOW_TENANT_DEFAULTS: list[str] = ["leads.services.defaults_install", "followups.services.defaults_install"]
+SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_defaults_install", "leads.services.defaults_install", "followups.services.defaults_install"]
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
 SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups"]
 

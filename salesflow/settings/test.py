@@ -17,3 +17,8 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 _RUN = f'{DATABASES["default"]["NAME"]}-{os.environ.get("PYTEST_XDIST_WORKER", "main")}'  # noqa: F405
 CACHES["default"]["KEY_PREFIX"] = f"sf-test-{_RUN}"  # noqa: F405
 CELERY_TASK_DEFAULT_QUEUE = f"salesflow-test-{_RUN}"
+
+# The suite's robot sinks listen on 127.0.0.1 over plain http; tests of the outbound checks
+# override these two back to the production values.
+SALESFLOW_OUTBOUND_HTTPS_ONLY = False
+SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_exists, tenant_context
 
 from audit.services import audit_record
@@ -31,23 +32,23 @@ class ProvisionResult:
 def _validate_request(*, schema: str, domain: str, admin_email: str, admin_password: str, intake_rate_limit: int):
     errors: dict[str, list[str]] = {}
     if not SCHEMA_PATTERN.match(schema) or schema in RESERVED_SCHEMAS or schema.startswith("pg_"):
-        errors["schema"] = ["Use 2–41 lowercase letters, digits or underscores, starting with a letter (not a reserved name)."]
+        errors["schema"] = [_("Use 2–41 lowercase letters, digits or underscores, starting with a letter (not a reserved name).")]
     elif Tenant.objects.filter(schema_name=schema).exists() or schema_exists(schema):
-        errors["schema"] = [f"A tenant with schema {schema!r} already exists."]
+        errors["schema"] = [_("A tenant with schema “%(schema)s” already exists.") % {"schema": schema}]
     if not DOMAIN_PATTERN.match(domain):
-        errors["domain"] = [f"{domain!r} is not a valid host name."]
+        errors["domain"] = [_("“%(domain)s” is not a valid host name.") % {"domain": domain}]
     elif Domain.objects.filter(domain=domain).exists():
-        errors["domain"] = [f"{domain!r} already belongs to a tenant."]
+        errors["domain"] = [_("“%(domain)s” already belongs to a tenant.") % {"domain": domain}]
     try:
         validate_email(admin_email)
     except ValidationError:
-        errors["admin_email"] = [f"{admin_email!r} is not a valid e-mail address."]
+        errors["admin_email"] = [_("“%(email)s” is not a valid e-mail address.") % {"email": admin_email}]
     try:
         validate_password(admin_password)
     except ValidationError as exc:
         errors["admin_password"] = list(exc.messages)
     if intake_rate_limit < 1:
-        errors["intake_rate_limit"] = ["The intake rate limit must be at least 1 request per minute."]
+        errors["intake_rate_limit"] = [_("The intake rate limit must be at least 1 request per minute.")]
     if errors:
         raise ValidationError(errors)
 

@@ -4,6 +4,7 @@ from django_tenants.utils import schema_context
 
 from leads.models import ImportJob
 from leads.services.imports import import_job_run, import_job_start, import_preview
+from salesflow.csvtext import CsvEncodingError
 from salesflow.tenancy.selectors import tenant_get_by_schema
 
 
@@ -19,11 +20,15 @@ class Command(BaseCommand):
             raise CommandError(f"no tenant with schema {opts['schema']!r}")
         with schema_context(opts["schema"]), open(opts["csv_path"], "rb") as handle:
             job = ImportJob.objects.create(file=File(handle, name=opts["csv_path"].rsplit("/", 1)[-1]))
-            _, _, mapping = import_preview(job)
+            try:
+                _, _, mapping = import_preview(job)
+            except CsvEncodingError as exc:
+                raise CommandError(str(exc)) from None
             if not mapping:
                 raise CommandError("no column of the header matches a lead field")
             import_job_start(actor="import_leads command", job=job, mapping=mapping, queue=False)
             job = import_job_run(job_id=job.pk)
             for error in job.errors[:50]:
                 self.stderr.write(f"line {error['line']}: {error['reason']}")
+            self.stdout.write(f"encoding: {job.encoding}")
             self.stdout.write(f"rows={job.processed_rows} created={job.created_leads} duplicates={job.duplicate_rows} bad={len(job.errors)}")

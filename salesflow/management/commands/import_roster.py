@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
+from salesflow.csvtext import CsvEncodingError, csv_decode
 from salesflow.org.roster import roster_import
 from salesflow.tenancy.selectors import tenant_get_by_schema
 
@@ -19,11 +20,15 @@ class Command(BaseCommand):
             raise CommandError(f"no tenant with schema {schema!r}")
         path = Path(csv_path)
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as exc:
+            decoded = csv_decode(path.read_bytes())
+        except OSError as exc:
             raise CommandError(f"cannot read {path}: {exc}") from None
+        except CsvEncodingError as exc:
+            raise CommandError(f"{path}: {exc}") from None
         with schema_context(schema):
-            result = roster_import(actor="import_roster command", text=text, source=path.name)
+            result = roster_import(actor="import_roster command", text=decoded.text, source=path.name,
+                                   encoding=decoded.encoding)
         if not result.ok:
             raise CommandError("nothing imported:\n" + "\n".join(result.errors))
+        self.stdout.write(f"encoding: {result.encoding}")
         self.stdout.write(f"roster imported into {schema}: created={result.created} updated={result.updated}")

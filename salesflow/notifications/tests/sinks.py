@@ -5,6 +5,7 @@ import hmac
 import json
 import socketserver
 import threading
+import time
 import urllib.parse
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,11 +21,17 @@ class RobotRequest:
 
 @dataclass
 class RobotServer:
-    """Answers like a group robot; `answers` is a queue of (status, json) replies, then errcode 0."""
+    """Answers like a group robot; `answers` is a queue of (status, json or bytes[, headers]) replies,
+    then errcode 0.
+
+    `delays` is a queue of seconds to wait (after recording the request) before answering:
+    a robot slower than the sender's timeout.
+    """
 
     secret: str = ""
     answers: list = field(default_factory=list)
     received: list = field(default_factory=list)
+    delays: list = field(default_factory=list)
 
     def start(self):
         robot = self
@@ -40,13 +47,20 @@ class RobotServer:
                 except ValueError:
                     body = {"_unparsable": raw.decode("latin-1")}
                 robot.received.append(RobotRequest(split.path, query, body, robot.check_signature(query)))
-                status, answer = robot.answers.pop(0) if robot.answers else (200, {"errcode": 0, "errmsg": "ok"})
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                if robot.delays:
+                    time.sleep(robot.delays.pop(0))
+                status, answer, *headers = robot.answers.pop(0) if robot.answers else (200, {"errcode": 0, "errmsg": "ok"})
+                payload = answer if isinstance(answer, bytes) else json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    for name, value in (headers[0] if headers else {}).items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the sender gave up waiting
 
             def log_message(self, *args):
                 pass

@@ -1,12 +1,13 @@
 from django.db import transaction
 
+from salesflow.i18n import verbatim
 from salesflow.notifications.models import Notification
 from salesflow.notifications.services import notify
 
 
 def _give(user, key, title="新线索"):
     with transaction.atomic():
-        return notify(recipients=[user], event_key=key, title=title, body="请尽快联系", link="/notifications/")[0]
+        return notify(recipients=[user], event_key=key, title=verbatim(title), body=verbatim("请尽快联系"), link="/notifications/")[0]
 
 
 def test_the_inbox_lists_only_my_own_notifications(alpha, client_for, django_assert_max_num_queries):
@@ -57,4 +58,4 @@ def test_a_session_from_another_tenant_is_worthless_here(alpha, beta, client_for
     # The beta session cookie presented on the alpha host: no such session there.
     outsider.defaults["HTTP_HOST"] = alpha.host
     response = outsider.get("/notifications/")
-    assert response.status_code == 302 and Notification.objects.filter(title="机密").count() == 1
+    assert response.status_code == 302 and Notification.objects.filter(message__title__params__text="机密").count() == 1

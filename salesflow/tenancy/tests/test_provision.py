@@ -2,6 +2,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 from django_tenants.utils import schema_context, schema_exists
 
 from audit.models import AuditEntry
@@ -39,7 +40,7 @@ def test_provisioning_clones_a_ready_tenant_with_admin_key_and_log(in_public, ca
 
 
 def test_it_refuses_a_taken_schema_and_domain_and_says_why(in_public):
-    with pytest.raises(ValidationError) as caught:
+    with pytest.raises(ValidationError) as caught, translation.override("en"):
         tenant_provision(schema="alpha", domain="alpha.localhost", name="Again", admin_email="a@b.example.com", admin_password="long-enough-1")
     assert "already exists" in caught.value.message_dict["schema"][0]
     assert "already belongs" in caught.value.message_dict["domain"][0]
@@ -73,7 +74,8 @@ def test_the_operator_provisions_from_the_public_pages(in_public, client, django
         "admin_password": "delta-pass-1", "intake_rate_limit": 600,
     }, HTTP_HOST="localhost")
     assert response.status_code == 201
-    assert "intake key" in response.content.decode()
+    page = response.content.decode()
+    assert "接入 API 密钥" in page and 'href="http://delta.localhost/accounts/login/"' in page
     assert Tenant.objects.filter(schema_name="delta").exists()
     listing = client.get("/", HTTP_HOST="localhost").content.decode()
     assert "delta.localhost" in listing and "tenant_template" not in listing

@@ -1,0 +1,124 @@
+"""Message keys of leads (routing reasons, notifications), and how stored vocabulary codes read (salesflow.i18n)."""
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from salesflow.i18n import define, message, param_kind, render, typed
+from salesflow.org.vocabularies import vocabulary_label
+
+define({
+    "lead.assigned.title": _("New lead: %(name)s"),
+    "lead.assigned.body": _("%(details)s\n%(reason)s"),
+    "lead.grade": _("grade %(grade)s"),
+    "lead.resubmitted.title": _("Lead submitted again: %(name)s"),
+    "lead.resubmitted.body": _("%(contact)s · %(channel)s"),
+    "routing.no_rule": _("no routing rule matched: public pool"),
+    "routing.rule_to_pool": _("rule “%(rule)s” sends leads to the public pool"),
+    "routing.no_match": _("pool “%(pool)s” has no rep matching %(wanted)s: public pool"),
+    "routing.want.rule": _("the rule"),
+    "routing.want.region": _("region %(value)s"),
+    "routing.want.product_line": _("product line %(value)s"),
+    "routing.want.industry": _("industry %(value)s"),
+    "routing.want.years": _("≥ %(years)s years' experience"),
+    "routing.want.new_hires": _("new hires"),
+    "routing.nobody_free": _("nobody in pool “%(pool)s” is available with free capacity: public pool"),
+    "routing.round_robin": _("round robin in “%(pool)s”: next in turn"),
+    "routing.least_loaded": _("least loaded in “%(pool)s”"),
+    "routing.top": _("top performer in “%(pool)s”: 7-day close rate %(rate)s > %(threshold)s"),
+    "routing.top_fallback": _("top performer in “%(pool)s”: nobody above %(threshold)s, best rate available (%(rate)s)"),
+    "routing.assigned_to": _("%(reason)s → %(rep)s"),
+    "routing.filled_up": _("%(reason)s; everyone filled up while routing: public pool"),
+    "routing.released": _("released: no follow-up within %(duration)s of the claim"),
+    "routing.reassigned": _("reassigned by %(actor)s: %(reason)s"),
+    "routing.claimed": _("claimed from the public pool by %(actor)s"),
+    "routing.why.away": _("away (%(availability)s) until %(until)s"),
+    "routing.why.open_end": _("further notice"),
+    "routing.why.capacity": _("at capacity (%(open)s/%(capacity)s)"),
+    "routing.why.filled": _("reached capacity while routing"),
+    "routing.why.other_first": _("another rep came first by the strategy"),
+    "routing.why.cooling": _("cooling %(duration)s"),
+    "import.row_problem": _("%(field)s: %(problem)s"),
+})
+
+VERDICTS = {
+    "eligible": pgettext_lazy("routing candidate", "eligible"),
+    "skipped": pgettext_lazy("routing candidate", "skipped"),
+    "chosen": pgettext_lazy("routing candidate", "chosen"),
+    "not chosen": pgettext_lazy("routing candidate", "not chosen"),
+    "former claimer": pgettext_lazy("routing candidate", "former claimer"),
+    "previous owner": pgettext_lazy("routing candidate", "previous owner"),
+}
+
+SCORE_PARTS = {
+    "industry_match": _("industry match"),
+    "budget_grade": _("budget grade"),
+    "channel": _("channel"),
+    "tier": _("customer tier"),
+}
+
+
+def verdict_label(code) -> str:
+    return str(VERDICTS.get(code, code or ""))
+
+
+def vocabulary_text(kind: str, code) -> str:
+    """A vocabulary code in the reader's language (salesflow.org.vocabularies)."""
+    if code in (None, ""):
+        return "—"
+    return vocabulary_label(kind, str(code))
+
+
+def _vocab_param(raw) -> str:
+    kind, code = raw
+    return vocabulary_text(kind, code)
+
+
+def _availability_param(raw) -> str:
+    from salesflow.org.models import Availability
+
+    return str(Availability(raw).label) if raw in Availability.values else str(raw)
+
+
+def score_parts(breakdown: dict) -> list[tuple[str, str, object]]:
+    """(label, value, points) of each part of a stored score breakdown, in the reader's language."""
+    parts = []
+    for name, part in (breakdown or {}).get("parts", {}).items():
+        value = part.get("value")
+        if name in ("channel", "tier"):
+            shown = vocabulary_text(name, value)
+        else:
+            shown = "—" if value in (None, "") else str(value)
+        parts.append((str(SCORE_PARTS.get(name, name)), shown, part.get("points")))
+    return parts
+
+
+def candidate_why(candidate: dict) -> str:
+    return render(candidate.get("why"))
+
+
+def register_param_kinds() -> None:
+    param_kind("vocab", _vocab_param)
+    param_kind("availability", _availability_param)
+    param_kind("lead_field", lead_field_label)
+
+
+def import_row_problems(problems: dict[str, list]) -> list[dict]:
+    """A bad CSV row's problems: the field named by its label when read (the validator's own
+    words are already in the language active at import time)."""
+    return [message("import.row_problem", field=typed("lead_field", name), problem=typed("msg", problem))
+            for name, found in problems.items() for problem in found]
+
+
+def lead_field_label(name) -> str:
+    from .models import Lead
+
+    try:
+        return str(Lead._meta.get_field(name).verbose_name)
+    except Exception:  # an unknown column name from the file: shown as it was written
+        return str(name)
+
+
+def import_error_text(error: dict) -> str:
+    """One reported row's problems in the reader's language (rows stored before messages: their text)."""
+    if "problems" in error:
+        return "; ".join(render(problem) for problem in error["problems"])
+    return str(error.get("reason", ""))

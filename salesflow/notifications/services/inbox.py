@@ -1,0 +1,163 @@
+"""In-app notifications, and the outbox rows for outside channels written with them.
+
+`notify` writes everything inside the caller's transaction: the in-app rows and one
+Delivery row per outside send. After commit the deliveries are kicked to Celery (see
+`deliveries.deliveries_queue`); when the broker is away the rows wait as `pending` and the
+minute sweep queues them.
+"""
+import json
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from salesflow import i18n
+from salesflow.memo import memo_get
+
+from ..models import Channel, Delivery, Notification
+from .deliveries import KICK_GRACE, deliveries_queue
+
+
+class NotifyOutsideTransaction(RuntimeError):
+    pass
+
+
+def _user_ids(recipients: Iterable) -> list[int]:
+    seen: dict[int, None] = {}
+    for recipient in recipients:
+        if recipient is None:
+            continue
+        seen[recipient if isinstance(recipient, int) else recipient.pk] = None
+    return list(seen)
+
+
+def absolute_link(link: str) -> str:
+    """A path made absolute on the current tenant's primary host, for messages read outside the app."""
+    if not link.startswith("/"):
+        return link
+    tenant = getattr(connection, "tenant", None)
+    domain = tenant.get_primary_domain() if tenant is not None and hasattr(tenant, "get_primary_domain") else None
+    if domain is None:
+        return link
+    if settings.DEBUG:
+        return f"http://{domain.domain}:8000{link}"
+    return f"https://{domain.domain}{link}"
+
+
+def notify(
+    *,
+    recipients,
+    event_key: str,
+    title: dict,
+    body: dict | None = None,
+    link: str = "",
+    kind: str = "info",
+    payload: dict | None = None,
+) -> list[Notification]:
+    """Notify each recipient once per `event_key`, in-app and through the tenant's channels.
+
+    `title` and `body` are stored messages (salesflow.i18n.message), rendered in each
+    reader's language when read or sent. Must run inside the transaction of the change it
+    announces. Returns only the notifications this call created: a second call with the
+    same key notifies nobody.
+    """
+    if not isinstance(title, dict) or not (body is None or isinstance(body, dict)):
+        raise TypeError("notify takes stored messages (salesflow.i18n.message), not sentences")
+    stored = {"title": title, "body": body or {}}
+    if not connection.in_atomic_block:
+        raise NotifyOutsideTransaction("notify must run inside the transaction of the change it announces")
+    user_ids = _user_ids(recipients)
+    if not user_ids:
+        return []
+    table = Notification._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            INSERT INTO {table} (recipient_id, event_key, kind, title, body, message, link, payload, created_at)
+            SELECT r, %s, %s, '', '', %s::jsonb, %s, %s::jsonb, now() FROM unnest(%s::bigint[]) AS r
+            ON CONFLICT (event_key, recipient_id) DO NOTHING
+            RETURNING id, recipient_id, created_at
+            """,
+            [event_key[:200], kind[:32], json.dumps(stored, default=str), link[:500],
+             json.dumps(payload or {}, default=str), user_ids],
+        )
+        rows = cursor.fetchall()
+    if not rows:
+        return []
+    # Built from RETURNING: the hot path (a lead assigned at intake) saves a SELECT.
+    created = [
+        Notification(pk=pk, recipient_id=recipient_id, created_at=created_at, event_key=event_key[:200], kind=kind[:32],
+                     title="", body="", message=stored, link=link[:500], payload=payload or {})
+        for pk, recipient_id, created_at in sorted(rows)
+    ]
+    delivery_ids = _outbox_write(created, event_key=event_key, stored=stored, link=link)
+    if delivery_ids:
+        transaction.on_commit(lambda: deliveries_queue(delivery_ids))
+    return created
+
+
+CHANNELS_MEMO_KEY = "notifications:enabled-channels"
+
+
+def channels_enabled() -> list[Channel]:
+    """The tenant's enabled channels, remembered per process for a few seconds (the channel admin
+    forgets them on change): every assignment asks."""
+    return memo_get(CHANNELS_MEMO_KEY, lambda: list(Channel.objects.filter(enabled=True).order_by("pk")))
+
+
+def _outbox_write(created: list[Notification], *, event_key: str, stored: dict, link: str) -> list[int]:
+    channels = channels_enabled()
+    if not channels:
+        return []
+    rows = []
+    full_link = absolute_link(link)
+    users = get_user_model().objects.select_related("member").in_bulk([n.recipient_id for n in created])
+    for channel in channels:
+        if channel.kind == Channel.Kind.EMAIL:
+            for notification in created:
+                email = users[notification.recipient_id].email
+                if email:
+                    rows.append((channel.pk, email.lower(), notification.pk, stored))
+        else:
+            # A group robot posts once per event, naming everyone it concerns.
+            names = ", ".join(_display_name(users[n.recipient_id]) for n in created)
+            robot_body = i18n.message("notifications.robot_body", body=i18n.nested(stored["body"]), names=names)
+            rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, {"title": stored["title"], "body": robot_body}))
+    if not rows:
+        return []
+    table = Delivery._meta.db_table
+    ids = []
+    with connection.cursor() as cursor:
+        for channel_id, target, notification_id, content in rows:
+            cursor.execute(
+                f"""
+                INSERT INTO {table} (event_key, channel_id, target, notification_id, subject, text, message, link,
+                                     status, attempts, last_error, created_at, next_attempt_at)
+                VALUES (%s, %s, %s, %s, '', '', %s::jsonb, %s, 'pending', 0, '', now(), now() + %s)
+                ON CONFLICT (event_key, channel_id, target) DO NOTHING
+                RETURNING id
+                """,
+                [event_key[:200], channel_id, target[:254], notification_id, json.dumps(content, default=str),
+                 full_link[:500], KICK_GRACE],
+            )
+            row = cursor.fetchone()
+            if row:
+                ids.append(row[0])
+    return ids
+
+
+def _display_name(user) -> str:
+    member = getattr(user, "member", None)
+    return member.full_name if member is not None else user.get_username()
+
+
+
+
+def notification_mark_read(*, user, notification_ids: list[int] | None = None) -> int:
+    """Mark the user's own notifications read (all unread ones when no ids are given)."""
+    qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
+    if notification_ids is not None:
+        qs = qs.filter(pk__in=notification_ids)
+    return qs.update(read_at=timezone.now())

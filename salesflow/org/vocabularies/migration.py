@@ -1,0 +1,27 @@
+"""For data migrations (historical models passed in): the defaults, and every value records
+already hold, so no stored region, industry, product line, tier or channel becomes unknown."""
+from .defaults import DEFAULT_VOCABULARIES
+from .selectors import spelling_key
+
+
+def defaults_add(VocabularyEntry) -> None:
+    existing = set(VocabularyEntry.objects.values_list("kind", "code"))
+    VocabularyEntry.objects.bulk_create([
+        VocabularyEntry(kind=kind, code=code, label_zh=zh, label_en=en, synonyms=synonyms, position=(number + 1) * 10)
+        for kind, values in DEFAULT_VOCABULARIES.items()
+        for number, (code, zh, en, synonyms) in enumerate(values)
+        if (kind, code) not in existing
+    ])
+
+
+def stored_values_add(VocabularyEntry, kind: str, values) -> None:
+    """Add each stored value no entry of `kind` spells yet, as its own code and label."""
+    entries = list(VocabularyEntry.objects.filter(kind=kind))
+    known = {spelling_key(s) for e in entries for s in (e.code, e.label_zh, e.label_en, *e.synonyms)}
+    position = max((e.position for e in entries), default=0)
+    for value in sorted({v for v in values if v and v.strip()}):
+        if spelling_key(value) in known or any(ch in value for ch in ";,\t\r\n"):
+            continue
+        position += 10
+        VocabularyEntry.objects.create(kind=kind, code=value, label_zh=value, label_en=value, position=position)
+        known.add(spelling_key(value))
