@@ -1,12 +1,11 @@
 """History rows in the reader's language: field names and values are rendered when read."""
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 
 from django.contrib.auth import get_user_model
 from django.utils.dateparse import parse_date
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from salesflow.formatting import format_amount, format_datetime
 from salesflow.org.vocabularies import vocabulary_label
 
 from .models import Account, Contact, ContactRole, Opportunity, RecordChange, RecordKind
@@ -49,13 +48,10 @@ def _value(field: str, value, users: dict, accounts: dict) -> str:
     if field == "account":
         return accounts.get(value, f"#{value}")
     if field == "amount":
-        try:
-            return f"¥{Decimal(value):,.0f}"
-        except InvalidOperation:
-            return str(value)
+        return "¥" + format_amount(value)
     if field == "expected_close":
         parsed = parse_date(str(value))
-        return date_format(parsed, "SHORT_DATE_FORMAT") if parsed else str(value)
+        return format_datetime(parsed, "date") if parsed else str(value)
     if field in VOCABULARY_FIELDS:
         return vocabulary_label(field, str(value))
     if field == "role":

@@ -1,19 +1,9 @@
-from decimal import Decimal, InvalidOperation
-
 from django import template
 
 register = template.Library()
 
 
 @register.filter
-def money(value) -> str:
-    """¥1,234,567: whole yuan with thousands separators, whatever the locale's grouping."""
-    try:
-        return f"¥{Decimal(value):,.0f}"
-    except (InvalidOperation, TypeError, ValueError):
-        return "—"
-
-
-@register.filter
 def get_item(mapping: dict, key):
+    """`{{ options|get_item:o.stage_id }}`: a value rendered once per page, picked per row."""
     return mapping.get(key, "")
