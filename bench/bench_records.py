@@ -29,6 +29,7 @@ import time
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.db.models import Max, Min
 from django.db import connection, reset_queries
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -158,9 +159,15 @@ def _search_queries(rng, n: int) -> list[str]:
     from followups.models import Account, Contact
     from leads.models import Lead
 
-    contacts = list(Contact.objects.order_by("?").values_list("name", "phone")[:n])
-    accounts = list(Account.objects.order_by("?").values_list("name", flat=True)[:n])
-    leads = list(Lead.objects.order_by("?").values_list("phone", flat=True)[:n])
+    def sample(model, *fields):  # the same rows every run: ids drawn from the seeded generator
+        low, high = model.objects.aggregate(low=Min("id"), high=Max("id")).values()
+        ids = [rng.randint(low, high) for _ in range(n * 2)]
+        found = dict((row[0], row[1:]) for row in model.objects.filter(pk__in=ids).values_list("id", *fields))
+        return [found[i] for i in ids if i in found][:n]
+
+    contacts = sample(Contact, "name", "phone")
+    accounts = [row[0] for row in sample(Account, "name")]
+    leads = [row[0] for row in sample(Lead, "phone")]
     queries = []
     for i in range(n):
         kind = i % 5

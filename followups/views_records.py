@@ -62,6 +62,21 @@ def _errors_into(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def _form_page(request, form, *, save, saved: str, title: str, **context):
+    """GET draws the form; a valid POST calls `save(data)`, which returns where to go next.
+    Errors, the form's or the service's, come back on the form with status 400."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            target = save(form.cleaned_data)
+        except ValidationError as exc:
+            _errors_into(form, exc)
+        else:
+            messages.success(request, saved)
+            return redirect(target)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "followups/record_form.html", {"form": form, "title": title, **context}, status=status)
+
+
 @login_required
 @vary_on_headers("HX-Request")
 def account_index(request):
@@ -81,17 +96,13 @@ def account_index(request):
 @login_required
 def account_new(request):
     _member_or_404(request.user)
-    form = AccountForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            account = account_create(actor=request.user, owner=request.user, via=_via(request), **form.cleaned_data)
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("Customer saved."))
-            return redirect("followups:account", account_id=account.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "followups/record_form.html", {"form": form, "title": _("New customer")}, status=status)
+
+    def save(data):
+        account = account_create(actor=request.user, owner=request.user, via=_via(request), **data)
+        return reverse("followups:account", args=[account.pk])
+
+    return _form_page(request, AccountForm(request.POST or None), save=save, saved=_("Customer saved."),
+                      title=_("New customer"))
 
 
 @login_required
@@ -100,17 +111,13 @@ def account_edit(request, account_id: int):
     if not _may_edit(request.user, account.owner_id):
         raise PermissionDenied(_("Only the owner or a manager edits this customer."))
     form = AccountForm(request.POST or None, initial={f: getattr(account, f) for f in AccountForm.base_fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            account_update(actor=request.user, account=account, via=_via(request), **form.cleaned_data)
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("Customer saved."))
-            return redirect("followups:account", account_id=account.pk)
-    status = 400 if request.method == "POST" else 200
-    context = {"form": form, "title": _("Edit %(name)s") % {"name": account.name}, "back": account}
-    return render(request, "followups/record_form.html", context, status=status)
+
+    def save(data):
+        account_update(actor=request.user, account=account, via=_via(request), **data)
+        return reverse("followups:account", args=[account.pk])
+
+    return _form_page(request, form, save=save, saved=_("Customer saved."),
+                      title=_("Edit %(name)s") % {"name": account.name}, back=account)
 
 
 def _reassign(request, form, action, back):
@@ -181,45 +188,35 @@ def contact_edit(request, contact_id: int):
     if contact is None:
         raise Http404
     form = ContactForm(request.POST or None, initial={f: getattr(contact, f) for f in ContactForm.base_fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            contact_update(actor=request.user, contact=contact, via=_via(request), **form.cleaned_data)
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("Contact saved."))
-            return redirect("followups:account", account_id=contact.account_id)
-    status = 400 if request.method == "POST" else 200
-    context = {"form": form, "title": _("Edit %(name)s") % {"name": contact.name}, "back": contact.account}
-    return render(request, "followups/record_form.html", context, status=status)
+
+    def save(data):
+        contact_update(actor=request.user, contact=contact, via=_via(request), **data)
+        return reverse("followups:account", args=[contact.account_id])
+
+    return _form_page(request, form, save=save, saved=_("Contact saved."),
+                      title=_("Edit %(name)s") % {"name": contact.name}, back=contact.account)
 
 
 @login_required
 def opportunity_new(request):
     _member_or_404(request.user)
-    manager = is_manager(request.user)
     accounts = selectors.account_list(user=request.user).select_related(None).order_by("name")
     initial = {}
     account_id = _int_or_none(request.GET.get("account"))
     if account_id is not None:
         initial["account"] = _account_or_404(request.user, account_id)
     form = OpportunityNewForm(request.POST or None, initial=initial, user=request.user, accounts=accounts,
-                              can_assign=manager)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            opportunity = opportunity_open(
-                actor=request.user, owner=data.get("owner") or request.user, name=data["name"],
-                account=data["account"], account_values={"name": data["new_account_name"]}, amount=data["amount"],
-                expected_close=data["expected_close"], product_line=data["product_line"], via=_via(request),
-            )
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("Opportunity opened."))
-            return redirect("followups:opportunity", opportunity_id=opportunity.pk)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "followups/record_form.html", {"form": form, "title": _("New opportunity")}, status=status)
+                              can_assign=is_manager(request.user))
+
+    def save(data):
+        opportunity = opportunity_open(
+            actor=request.user, owner=data.get("owner") or request.user, name=data["name"],
+            account=data["account"], account_values={"name": data["new_account_name"]}, amount=data["amount"],
+            expected_close=data["expected_close"], product_line=data["product_line"], via=_via(request),
+        )
+        return reverse("followups:opportunity", args=[opportunity.pk])
+
+    return _form_page(request, form, save=save, saved=_("Opportunity opened."), title=_("New opportunity"))
 
 
 @login_required
@@ -229,17 +226,13 @@ def opportunity_edit(request, opportunity_id: int):
         raise PermissionDenied(_("Only the owner or a manager edits this opportunity."))
     form = OpportunityEditForm(request.POST or None,
                                initial={f: getattr(opportunity, f) for f in OpportunityEditForm.base_fields})
-    if request.method == "POST" and form.is_valid():
-        try:
-            opportunity_update(actor=request.user, opportunity=opportunity, via=_via(request), **form.cleaned_data)
-        except ValidationError as exc:
-            _errors_into(form, exc)
-        else:
-            messages.success(request, _("Opportunity saved."))
-            return redirect("followups:opportunity", opportunity_id=opportunity.pk)
-    status = 400 if request.method == "POST" else 200
-    context = {"form": form, "title": _("Edit %(name)s") % {"name": opportunity.name}, "back_opportunity": opportunity}
-    return render(request, "followups/record_form.html", context, status=status)
+
+    def save(data):
+        opportunity_update(actor=request.user, opportunity=opportunity, via=_via(request), **data)
+        return reverse("followups:opportunity", args=[opportunity.pk])
+
+    return _form_page(request, form, save=save, saved=_("Opportunity saved."),
+                      title=_("Edit %(name)s") % {"name": opportunity.name}, back_opportunity=opportunity)
 
 
 @login_required
