@@ -53,8 +53,9 @@ class PipelineFilter(django_filters.FilterSet):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        members = Member.objects.filter(role__in=[Role.REP, Role.MANAGER]).order_by("full_name")
-        teams = Team.objects.order_by("name")
+        # Only what the options show: a director's select lists a couple of hundred people.
+        members = Member.objects.filter(role__in=[Role.REP, Role.MANAGER]).only("user_id", "full_name").order_by("full_name")
+        teams = Team.objects.only("name").order_by("name")
         visible = visible_user_ids(user)
         if visible is not None:
             members = members.filter(user_id__in=visible)
