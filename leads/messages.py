@@ -37,6 +37,7 @@ define({
     "routing.why.other_first": _("another rep came first by the strategy"),
     "routing.why.cooling": _("cooling %(duration)s"),
     "import.row_problem": _("%(field)s: %(problem)s"),
+    "import.unreadable": _("the file cannot be read as CSV from here on (%(detail)s)"),
 })
 
 VERDICTS = {

@@ -140,3 +140,8 @@ def test_marking_read_never_redirects_off_site(alpha, client_for, url_name):
     response = client_for(alpha, alpha.rep).post(reverse(url_name), {"next": "//evil.example/phish"})
     assert response.status_code == 302 and response["Location"] == reverse("notifications:inbox")
     assert Notification.objects.count() == 0
+
+
+def test_a_next_that_looks_like_a_view_name_is_followed_as_a_path_not_a_server_error(alpha, client_for):
+    response = client_for(alpha, alpha.rep).post(reverse("notifications:read"), {"next": "0"})
+    assert response.status_code == 302 and response["Location"] == "0"

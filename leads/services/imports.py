@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from salesflow.broker import kick, kick_many
 from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
+from salesflow.i18n import message
 
 from ..models import Channel, ImportJob
 from ..messages import import_error_text, import_row_problems
@@ -57,7 +58,7 @@ def _rows(reader, limit: int | None = None) -> tuple[list[list[str]], dict | Non
             if limit is not None and len(rows) >= limit:
                 break
     except csv.Error as exc:
-        return rows, {"line": reader.line_num, "reason": f"not readable as CSV: {exc}"}
+        return rows, {"line": reader.line_num, "problems": [message("import.unreadable", detail=str(exc))]}
     return rows, None
 
 
