@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from salesflow.i18n import verbatim
 from salesflow.notifications import transports
 from salesflow.notifications.models import Channel, Delivery
 from salesflow.notifications.services import (
