@@ -134,16 +134,23 @@ def _shared_settings_forget():
 
 
 @pytest.fixture(autouse=True)
-def _forget_shared_vocabularies():
-    """The vocabularies are cached per tenant in Redis, which a test's rollback does not reach."""
+def _forget_shared_configuration():
+    """Configuration cached per tenant in Redis (vocabularies, tenant settings, routing rules,
+    scoring policy) is out of a test's rollback's reach: a test that switched the tenant to
+    English or Berlin time must not leave the next test on this worker reading English or Berlin."""
     from django.core.cache import cache
 
+    from leads.services.routing import RULES_CACHE_KEY
+    from leads.services.scoring import POLICY_CACHE_KEY
+    from salesflow.org.selectors import SETTINGS_CACHE_KEY
     from salesflow.org.vocabularies.selectors import VOCABULARY_MEMO_KEY
+
+    keys = [VOCABULARY_MEMO_KEY, SETTINGS_CACHE_KEY, RULES_CACHE_KEY, POLICY_CACHE_KEY]
 
     def forget():
         for schema in TENANTS:
             with schema_context(schema):
-                cache.delete(VOCABULARY_MEMO_KEY)
+                cache.delete_many(keys)
 
     forget()
     yield

@@ -169,8 +169,8 @@ def bench_board(options, tenant) -> bool:
     ok = True
     for label, user in (("admin", admin), ("manager", manager)):
         client = _client(tenant, user)
-        partial = _timed(client, "/followups/board/?partial=rows", requests=options.requests, HTTP_HX_REQUEST="true")
-        red = _timed(client, "/followups/board/?partial=rows&light=3", requests=options.requests, HTTP_HX_REQUEST="true")
+        partial = _timed(client, "/followups/board/", requests=options.requests, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board-rows")
+        red = _timed(client, "/followups/board/?light=3", requests=options.requests, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="board-rows")
         page = _timed(client, "/followups/board/", requests=options.requests)
         for name, figures in (("partial", partial), ("partial_red", red), ("page", page)):
             print(f"board {label:7s} {name:11s} median {figures['median_ms']:6.1f} ms  p95 {figures['p95_ms']:6.1f} ms  "

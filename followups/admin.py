@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from audit.admin_mixins import AuditedAdminMixin
+from salesflow.formatting import format_amount
 
 from .models import (
     Account,
@@ -95,7 +97,11 @@ class AccountAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class OpportunityAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only here: stage moves and clocks go through the services (audited, timed)."""
 
-    list_display = ("name", "account", "owner", "stage", "amount", "light", "is_stagnant", "next_due_at")
+    list_display = ("name", "account", "owner", "stage", "amount_display", "light", "is_stagnant", "next_due_at")
+
+    @admin.display(description=_("amount"), ordering="amount")
+    def amount_display(self, obj):
+        return format_amount(obj.amount)
     list_filter = ("stage", "light", "is_stagnant", "is_open")
     search_fields = ("name", "account__name")
     list_select_related = ("account", "owner", "stage")

@@ -34,6 +34,7 @@ from .models import (
 )
 from .rules import light_for, next_due, policy_get
 from .services.defaults import defaults_install
+from .services.sla import account_lights_refresh
 from .workdays import tenant_calendar
 
 BATCH = 5000
@@ -179,6 +180,7 @@ def seed_followups(*, rng, options) -> str:
         Task.objects.bulk_create(tasks, batch_size=BATCH)
 
         followup_count = _seed_followups(rng, opportunities, plans, templates)
+        account_lights_refresh()  # customers show their deals' lights from the start, not after the first scan
         audit_record(
             actor="seed_demo", verb="demo.followups_seeded", target_type="followups.opportunity",
             payload={"accounts": len(accounts), "contacts": len(contacts), "opportunities": len(opportunities),

@@ -6,12 +6,15 @@ instead of recomputing per request.
 """
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from salesflow.search import search_document_field
 
 
 def _bilingual(zh: str, en: str) -> str:
@@ -169,12 +172,16 @@ class Account(models.Model):
     source_lead_id = models.BigIntegerField(_("converted from lead"), null=True, blank=True, unique=True)
     light = models.PositiveSmallIntegerField(_("traffic light"), choices=Light.choices, default=Light.NONE)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    search_document = search_document_field("name")
 
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         ordering = ["name"]
-        indexes = [models.Index(fields=["owner", "light"], name="followups_account_owner_light")]
+        indexes = [
+            models.Index(fields=["owner", "light"], name="followups_account_owner_light"),
+            GinIndex(fields=["search_document"], name="followups_account_search"),
+        ]
 
     def __str__(self):
         return self.name
@@ -202,11 +209,13 @@ class Contact(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    search_document = search_document_field("name", "phone")
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-is_key_person", "-influence", "name"]
+        indexes = [GinIndex(fields=["search_document"], name="followups_contact_search")]
 
     def __str__(self):
         return f"{self.name} ({self.get_role_display()})"
@@ -257,6 +266,14 @@ class Opportunity(models.Model):
             # The golden-48h scan: open opportunities by their last update.
             models.Index(fields=["last_activity_at"], name="followups_opp_silence", condition=models.Q(is_open=True)),
             models.Index(fields=["account"], name="followups_opp_account"),
+            # The pipeline: per-stage sums from the index alone, and each column's biggest deals first.
+            models.Index(
+                fields=["stage", "owner"], include=["amount"], name="followups_opp_pipeline_sums",
+                condition=models.Q(is_open=True),
+            ),
+            models.Index(
+                fields=["stage", "-amount", "id"], name="followups_opp_pipeline_cards", condition=models.Q(is_open=True)
+            ),
         ]
 
     def __str__(self):
@@ -467,3 +484,6 @@ class SlaAlert(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} · {self.object_id} · {self.raised_at:%Y-%m-%d %H:%M}"
 
+
+from .models_history import RecordChange, RecordKind  # noqa: E402,F401  (models of this app live in two modules)
+from .models_pipeline import PipelineTotal  # noqa: E402,F401

@@ -13,12 +13,13 @@ from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from salesflow.clientip import client_ip
+from salesflow.htmx import wants_partial
 from salesflow.org.scoping import is_manager, member_for
 from salesflow.redirects import redirect_next
 
 from . import selectors
 from .filters import BoardFilter
-from .forms import ConvertForm, FollowUpForm, LocationForm, StageForm, VisitForm
+from .forms import AccountReassignForm, ConvertForm, FollowUpForm, LocationForm, ReassignForm, StageForm, VisitForm
 from .models import ActionTemplate
 from .services import (
     followup_from_template,
@@ -81,7 +82,8 @@ def _via(request) -> str:
 def today(request):
     _member_or_404(request.user)
     items = selectors.rep_today(user=request.user)
-    return render(request, "followups/today.html", {"items": items, "links": _link_prefixes()})
+    team = selectors.team_attention(user=request.user) if is_manager(request.user) else None
+    return render(request, "followups/today.html", {"items": items, "team": team, "links": _link_prefixes()})
 
 
 @login_required
@@ -91,6 +93,8 @@ def opportunity_detail(request, opportunity_id: int):
     context["followup_form"] = FollowUpForm(account=opportunity.account)
     context["stage_form"] = StageForm(initial={"stage": opportunity.stage_id})
     context["can_log"] = opportunity.owner_id == request.user.pk
+    context["can_edit"] = context["can_log"] or is_manager(request.user)
+    context["reassign_form"] = ReassignForm(user=request.user) if is_manager(request.user) else None
     return render(request, "followups/opportunity.html", context)
 
 
@@ -224,11 +228,10 @@ def board(request):
     paginator = Paginator(rows_qs.order_by("-light", "next_due_at", "id"), BOARD_PAGE_SIZE)
     paginator.count = total
     page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"filter": board_filter, "page": page, "counts": counts, "total": total, "query": query.urlencode(),
-               "links": _link_prefixes()}
-    if request.htmx and request.GET.get("partial") == "rows":
+    context = {"filter": board_filter, "page": page, "counts": counts, "total": total, "links": _link_prefixes()}
+    # The filters live in the query string (htmx pushes it), so a reload or a bookmark
+    # draws the same rows; only an htmx swap of the rows region gets the partial.
+    if wants_partial(request, "board-rows"):
         return render(request, "followups/_board_rows.html", context)
     return render(request, "followups/board.html", context)
 
@@ -239,6 +242,9 @@ def account_detail(request, account_id: int):
     if account is None:
         raise Http404
     context = selectors.account_drilldown(account=account, user=request.user)
+    context["can_edit"] = account.owner_id == request.user.pk or is_manager(request.user)
+    if not request.htmx and is_manager(request.user):
+        context["reassign_form"] = AccountReassignForm(user=request.user)
     template = "followups/_account_recent.html" if request.htmx else "followups/account.html"
     return render(request, template, context)
 

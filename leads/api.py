@@ -1,6 +1,7 @@
 """The intake API (SPEC §8): POST /api/v1/leads and its OpenAPI description."""
 from django.http import JsonResponse
 from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -37,6 +38,16 @@ def lead_representation(result: IntakeResult) -> dict:
     return body
 
 
+def _api_language(request) -> str:
+    """Machines rarely say which language they read: English unless Accept-Language names one we speak."""
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return "en"
+
+
 def _key_from(request) -> IntakeKey | None:
     header = request.headers.get("Authorization", "")
     scheme, _, secret = header.partition(" ")
@@ -61,8 +72,7 @@ def leads_intake(request):
         data = json_body(request, max_bytes=MAX_BODY_BYTES)
     except BodyRefused as refused:
         return _errors(refused.status, refused.errors)
-    # Machines rarely say which language they read: English unless the request asks otherwise.
-    with translation.override(translation.get_language() if request.headers.get("Accept-Language") else "en"):
+    with translation.override(_api_language(request)):
         clean, errors = lead_payload_validate(data)
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 200:

@@ -2,8 +2,8 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.fields import DateFilter
 from salesflow.org.scoping import visible_user_ids
-
 from salesflow.org.vocabularies import vocabulary_choices
 
 from .models import BudgetGrade, Lead, LeadStatus, RoutingDecision, RoutingRule
@@ -25,8 +25,8 @@ class LeadFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=_channels, label=_("Channel"))
     budget_grade = django_filters.ChoiceFilter(choices=BudgetGrade.choices, label=_("Budget grade"))
     owner = django_filters.ModelChoiceFilter(queryset=_people, label=_("Owner"))
-    received_after = django_filters.DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Received from"))
-    received_before = django_filters.DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Received until"))
+    received_after = DateFilter(field_name="created_at", lookup_expr="date__gte", label=_("Received from"))
+    received_before = DateFilter(field_name="created_at", lookup_expr="date__lte", label=_("Received until"))
 
     class Meta:
         model = Lead
@@ -37,8 +37,8 @@ class LeadFilter(django_filters.FilterSet):
 
 
 class RoutingLogFilter(django_filters.FilterSet):
-    decided_after = django_filters.DateFilter(field_name="decided_at", lookup_expr="date__gte", label=_("From"))
-    decided_before = django_filters.DateFilter(field_name="decided_at", lookup_expr="date__lte", label=_("Until"))
+    decided_after = DateFilter(field_name="decided_at", lookup_expr="date__gte", label=_("From"))
+    decided_before = DateFilter(field_name="decided_at", lookup_expr="date__lte", label=_("Until"))
     rule = django_filters.ModelChoiceFilter(queryset=RoutingRule.objects.order_by("position"), label=_("Rule"))
     assignee = django_filters.ModelChoiceFilter(queryset=_people, label=_("Rep"))
     channel = django_filters.ChoiceFilter(field_name="lead__channel", choices=_channels, label=_("Channel"))

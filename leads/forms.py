@@ -2,6 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
+from salesflow.fields import LongTextField
 from salesflow.org.models import Role
 from salesflow.org.scoping import visible_user_ids
 from salesflow.org.vocabularies import VocabularyChoiceField
@@ -26,7 +27,7 @@ class LeadForm(forms.Form):
     industry_match = forms.IntegerField(label=_("Industry match (0–100)"), min_value=0, max_value=100, required=False)
     tier = VocabularyChoiceField("tier", label=_("Customer tier"), required=False)
     channel = VocabularyChoiceField("channel", label=_("Channel"), initial=Channel.MANUAL)
-    note = forms.CharField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False)
+    note = LongTextField(label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000, required=False)
 
     def clean(self):
         data = super().clean()
@@ -57,7 +58,7 @@ class WebForm(LeadForm):
 
 class TouchForm(forms.Form):
     kind = forms.ChoiceField(choices=[(k, LeadTouch.Kind(k).label) for k in LeadTouch.CONTACT_KINDS])
-    note = forms.CharField(required=False, max_length=2000)
+    note = LongTextField(required=False, max_length=2000)
 
 
 class ReassignForm(forms.Form):

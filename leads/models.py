@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.i18n import render
+from salesflow.search import search_document_field
 
 
 class IntakeKey(models.Model):
@@ -105,6 +107,7 @@ class Lead(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     pool_since = models.DateTimeField(_("in the pool since"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    search_document = search_document_field("company", "contact_name", "phone")
 
     class Meta:
         verbose_name = _("lead")
@@ -136,6 +139,7 @@ class Lead(models.Model):
             models.Index(fields=["status", "-created_at"], name="leads_status_created_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(claimed_at__isnull=False), name="leads_claimed_idx"),
             models.Index(fields=["merged_into"], condition=models.Q(merged_into__isnull=False), name="leads_merged_into_idx"),
+            GinIndex(fields=["search_document"], name="leads_search_idx"),
         ]
 
     def __str__(self):

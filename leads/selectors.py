@@ -40,6 +40,15 @@ def my_leads_by_urgency(*, user) -> QuerySet[Lead]:
     )
 
 
+def leads_awaiting_acceptance(*, user) -> QuerySet[Lead]:
+    """Leads routed to the people `user` answers for (not to `user`) that nobody has accepted yet, oldest first."""
+    visible = visible_user_ids(user)
+    leads = Lead.objects.select_related("owner__member").filter(status=LeadStatus.ASSIGNED).exclude(owner=user)
+    if visible is not None:
+        leads = leads.filter(owner_id__in=visible)
+    return leads.order_by("assigned_at", "id")
+
+
 def pool_list() -> QuerySet[Lead]:
     return Lead.objects.filter(status=LeadStatus.POOL).order_by("-score", "pool_since", "id")
 

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from salesflow.clientip import client_ip
 from salesflow.csp import frame_ancestors_from_tenant
+from salesflow.htmx import wants_partial
 from salesflow.org.models import Role
 from salesflow.org.scoping import is_manager, member_for
 from salesflow.org.selectors import tenant_settings_get
@@ -54,8 +55,10 @@ def lead_index(request):
                                                        "pool_count": pool_list().count()})
     leads_filter = LeadFilter(request.GET, queryset=lead_list(user=request.user), request=request)
     page = Paginator(leads_filter.qs, 50).get_page(request.GET.get("page"))
-    template = "leads/_lead_table.html" if request.htmx else "leads/lead_list.html"
-    response = render(request, template, {"filter": leads_filter, "page": page})
+    template = "leads/_lead_table.html" if wants_partial(request, "lead-table") else "leads/lead_list.html"
+    # Managers only reach this list: its rows can always be selected for a bulk reassignment.
+    bulk_form = ReassignForm(user=request.user) if template == "leads/lead_list.html" else None
+    response = render(request, template, {"filter": leads_filter, "page": page, "bulk_form": bulk_form, "selectable": True})
     response["Vary"] = "HX-Request"
     return response
 

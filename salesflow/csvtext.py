@@ -11,7 +11,13 @@ import io
 import unicodedata
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+
+# Also the stored message of an import refused for its encoding (leads.messages "import.undecodable").
+UNDECODABLE = _(
+    "The file could not be read as UTF-8, GBK/GB18030 or UTF-16 without damaging characters, so nothing "
+    "was imported. Save it from Excel as “CSV UTF-8” (or “Unicode text”) and upload it again."
+)
 
 
 class CsvEncodingError(ValueError):
@@ -24,11 +30,12 @@ class CsvText:
     encoding: str  # "UTF-8", "UTF-8 (BOM)", "GBK", "GB18030", "UTF-16LE (BOM)", "UTF-16BE (BOM)"
     delimiter: str  # "," or "\t"
 
+    # newline="": the csv module reads line ends itself, so a lone \r inside a field is data, not an error.
     def reader(self):
-        return csv.reader(io.StringIO(self.text), delimiter=self.delimiter)
+        return csv.reader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
 
     def dict_reader(self):
-        return csv.DictReader(io.StringIO(self.text), delimiter=self.delimiter)
+        return csv.DictReader(io.StringIO(self.text, newline=""), delimiter=self.delimiter)
 
 
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8 (BOM)"), (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16LE (BOM)"),
@@ -39,9 +46,14 @@ _GUESSES = (("utf-8", "UTF-8"), ("gbk", "GBK"), ("gb18030", "GB18030"))
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}
 
 
-def _plausible(text: str) -> bool:
-    """Decoded text a person could have written: no control characters, no private-use or
-    unassigned code points (what a wrong legacy decoding tends to produce)."""
+def _plausible(text: str, codec: str) -> bool:
+    """Decoded text a person could have written. A strict UTF decoding cannot produce mojibake,
+    so only NULs (UTF-16 read as UTF-8) count against it; a legacy decoding must also be free of
+    control characters and private-use or unassigned code points (what a wrong guess produces)."""
+    if "\x00" in text:
+        return False
+    if codec.startswith("utf"):
+        return True
     for ch in text:
         category = unicodedata.category(ch)
         if (category == "Cc" and ch not in _ALLOWED_CONTROLS) or category in ("Co", "Cn", "Cs"):
@@ -56,7 +68,7 @@ def _decode(raw: bytes) -> tuple[str, str]:
                 text = raw[len(bom):].decode(codec)
             except UnicodeDecodeError:
                 break
-            if _plausible(text):
+            if _plausible(text, codec):
                 return text, name
             break
     else:
@@ -65,12 +77,9 @@ def _decode(raw: bytes) -> tuple[str, str]:
                 text = raw.decode(codec)
             except UnicodeDecodeError:
                 continue
-            if _plausible(text):
+            if _plausible(text, codec):
                 return text, name
-    raise CsvEncodingError(_(
-        "The file could not be read as UTF-8, GBK/GB18030 or UTF-16 without damaging characters, so nothing "
-        "was imported. Save it from Excel as “CSV UTF-8” (or “Unicode text”) and upload it again."
-    ))
+    raise CsvEncodingError(str(UNDECODABLE))
 
 
 def csv_delimiter(text: str) -> str:

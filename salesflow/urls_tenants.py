@@ -10,6 +10,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("team/", views.team, name="team"),
+    path("favicon.ico", views.favicon),
     path("me/availability/", views.my_availability, name="my-availability"),
     path("accounts/login/", SignInView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
@@ -11,7 +12,7 @@ from audit.selectors import audit_recent
 from salesflow.org.forms import AvailabilityForm
 from salesflow.org.models import Member, Role
 from salesflow.org.scoping import member_for, visible_user_ids
-from salesflow.org.selectors import member_list
+from salesflow.org.selectors import directed_region_names, member_list
 from salesflow.org.services import member_availability_set, member_language_set
 
 
@@ -24,6 +25,8 @@ def _with_actor_names(entries):
 
 def _home_context(user) -> dict:
     me = member_for(user)
+    if me is not None:
+        me.directed_region_names = directed_region_names(user)
     visible = visible_user_ids(user)
     members = list(member_list(user=user)) if me and me.role != Role.REP else []
     return {
@@ -83,3 +86,13 @@ def language_set(request):
     if me is not None and language in dict(settings.LANGUAGES) and me.language != language:
         member_language_set(actor=request.user, member=me, language=language)
     return response
+
+
+def csrf_failure(request, reason=""):
+    """A refused form in the app's frame (navigation, a way back), in the reader's language."""
+    return render(request, "403_csrf.html", status=403)
+
+
+def favicon(request):
+    """Browsers and crawlers ask for /favicon.ico whatever the page links: send them to the static one."""
+    return redirect(static("favicon.ico"), permanent=True)

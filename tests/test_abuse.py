@@ -48,7 +48,7 @@ def test_the_client_is_the_first_untrusted_hop_from_the_right(alpha, client_for,
     client = client_for(alpha)
     # The visitor writes a fake address first; our proxy appends the real one.
     assert _post_form(client, 1, forwarded_for=f"1.2.3.4, 198.51.100.50, {PROXY}").status_code == 302
-    assert _post_form(client, 2, forwarded_for=f"5.6.7.8, 198.51.100.50").status_code == 429
+    assert _post_form(client, 2, forwarded_for="5.6.7.8, 198.51.100.50").status_code == 429
 
 
 @pytest.fixture
@@ -140,3 +140,8 @@ def test_marking_read_never_redirects_off_site(alpha, client_for, url_name):
     response = client_for(alpha, alpha.rep).post(reverse(url_name), {"next": "//evil.example/phish"})
     assert response.status_code == 302 and response["Location"] == reverse("notifications:inbox")
     assert Notification.objects.count() == 0
+
+
+def test_a_next_that_looks_like_a_view_name_is_followed_as_a_path_not_a_server_error(alpha, client_for):
+    response = client_for(alpha, alpha.rep).post(reverse("notifications:read"), {"next": "0"})
+    assert response.status_code == 302 and response["Location"] == "0"

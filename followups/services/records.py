@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from salesflow.fields import too_long_message
 
 from ..models import (
     Account,
@@ -24,14 +25,18 @@ from ..models import (
     LocationStatus,
     Opportunity,
     Outcome,
+    RecordKind,
     Stage,
     StageChange,
     StageReminder,
     Task,
 )
 from ..rules import light_for, next_due, policy_get
+from .history import creation_changes, history_write
+from .sla import account_lights_refresh
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+SUMMARY_MAX_LENGTH = 4000
 
 
 @dataclass(frozen=True)
@@ -54,12 +59,16 @@ def _label(actor) -> str:
 
 
 def account_create(
-    *, actor, name: str, owner, industry: str = "", region: str = "", tier: str = "", source_lead_id: int | None = None
+    *, actor, name: str, owner, industry: str = "", region: str = "", tier: str = "", source_lead_id: int | None = None,
+    via: str = "web",
 ) -> Account:
+    if not name.strip():
+        raise ValidationError({"name": _("A name is required.")})
+    values = {"name": name.strip(), "industry": industry, "region": region, "tier": tier, "owner": owner}
     with transaction.atomic():
-        account = Account.objects.create(
-            name=name, owner=owner, industry=industry, region=region, tier=tier, source_lead_id=source_lead_id
-        )
+        account = Account.objects.create(source_lead_id=source_lead_id, **values)
+        history_write(actor=actor, record_type=RecordKind.ACCOUNT, record_id=account.pk, account_id=account.pk,
+                      changes=creation_changes(values), via=via, at=account.created_at, at_creation=True)
         audit_record(actor=actor, verb="account.created", target=account, payload={"name": name, "owner": owner.pk})
     return account
 
@@ -75,12 +84,18 @@ def contact_create(
     influence: int = 3,
     phone: str = "",
     email: str = "",
+    via: str = "web",
 ) -> Contact:
+    if not name.strip():
+        raise ValidationError({"name": _("A name is required.")})
+    if role not in ContactRole.values:
+        raise ValidationError({"role": _("Unknown decision role.")})
+    values = {"name": name.strip(), "role": role, "title": title, "is_key_person": is_key_person,
+              "influence": influence, "phone": phone, "email": email}
     with transaction.atomic():
-        contact = Contact.objects.create(
-            account=account, name=name, role=role, title=title, is_key_person=is_key_person,
-            influence=influence, phone=phone, email=email,
-        )
+        contact = Contact.objects.create(account=account, **values)
+        history_write(actor=actor, record_type=RecordKind.CONTACT, record_id=contact.pk, account_id=account.pk,
+                      changes=creation_changes(values), via=via, at_creation=True)
         audit_record(
             actor=actor, verb="contact.created", target=contact,
             payload={"account": account.pk, "name": name, "role": role, "key_person": is_key_person},
@@ -136,6 +151,13 @@ def opportunity_create(
             actor_label=_label(actor), at=now, via=via,
         )
         _tasks_for_entry(opportunity=opportunity, change=change)
+        history_write(
+            actor=actor, record_type=RecordKind.OPPORTUNITY, record_id=opportunity.pk, account_id=account.pk,
+            changes=creation_changes({"name": name, "amount": amount, "expected_close": expected_close,
+                                      "product_line": product_line, "owner": owner, "account": account}),
+            via=via, at=now, at_creation=True,
+        )
+        account_lights_refresh(account_ids=[account.pk])
         audit_record(
             actor=actor, verb="opportunity.created", target=opportunity,
             payload={"account": account.pk, "stage": stage.code, "amount": amount, "owner": owner.pk, "via": via,
@@ -182,6 +204,7 @@ def opportunity_stage_change(
             _tasks_for_entry(opportunity=opportunity, change=change)
         else:
             Task.objects.filter(opportunity=opportunity, done_at__isnull=True).update(done_at=now)
+        account_lights_refresh(account_ids=[opportunity.account_id])
         audit_record(
             actor=actor, verb="opportunity.stage_changed", target=opportunity,
             payload={"from": from_stage_id, "to": to_stage.code, "via": via, "ip": ip, "lost_reason": lost_reason},
@@ -218,6 +241,8 @@ def followup_log(
         raise ValidationError({"kind": _("Unknown kind of follow-up.")})
     if not summary.strip():
         raise ValidationError({"summary": _("Write what happened.")})
+    if len(summary.strip()) > SUMMARY_MAX_LENGTH:
+        raise ValidationError({"summary": too_long_message(len(summary.strip()), SUMMARY_MAX_LENGTH)})
     if occurred_at > now + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": _("A follow-up cannot happen in the future.")})
     contacts = list(contacts)
@@ -257,6 +282,8 @@ def followup_log(
         if opp.first_touch_at is None:
             fields["first_touch_at"] = occurred_at
         Opportunity.objects.filter(pk=opp.pk).update(**fields)
+        if "light" in fields:
+            account_lights_refresh(account_ids=[opp.account_id])
         audit_record(
             actor=actor, verb="followup.logged", target=followup,
             payload={

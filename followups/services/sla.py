@@ -74,17 +74,30 @@ def _refresh_lights(cursor, *, now, policy) -> list[tuple[int, int, int]]:
         {"now": now, "yellow": dt.timedelta(days=policy.yellow_after_days), "red": dt.timedelta(days=policy.red_after_days)},
     )
     changed = cursor.fetchall()
-    # Customers take the worst light of their open opportunities (closed-only customers: none).
+    account_lights_refresh(cursor=cursor)
+    return changed
+
+
+def account_lights_refresh(*, cursor=None, account_ids=None) -> None:
+    """A customer's light is the worst light of its open opportunities; "closed" only when none is open.
+
+    The scan refreshes every customer; the services that change an opportunity's light or
+    openness (follow-up, stage move, creation) refresh its customer at once, so a customer
+    never reads "closed" while an open deal of theirs is late until the next scan."""
+    if cursor is None:
+        with connection.cursor() as own_cursor:
+            return account_lights_refresh(cursor=own_cursor, account_ids=account_ids)
+    only = "" if account_ids is None else "WHERE a.id = ANY(%(ids)s)"
     cursor.execute(
         f"""
         WITH worst AS (
             SELECT a.id, COALESCE(MAX(o.light) FILTER (WHERE o.is_open), {Light.NONE}) AS light
-            FROM {ACC} a LEFT JOIN {OPP} o ON o.account_id = a.id GROUP BY a.id
+            FROM {ACC} a LEFT JOIN {OPP} o ON o.account_id = a.id {only} GROUP BY a.id
         )
         UPDATE {ACC} a SET light = worst.light FROM worst WHERE a.id = worst.id AND a.light <> worst.light
-        """
+        """,
+        {"ids": list(account_ids or [])},
     )
-    return changed
 
 
 def _refresh_stagnation(cursor, *, cutoff) -> None:

@@ -37,15 +37,21 @@ def _off_thread(fn, *args):
         return pool.submit(run).result(timeout=120)
 
 
-def _create_tenant():
+def provision_throwaway_tenant(prefix: str, name: str):
+    """A tenant of its own for a browser test (committed, so the live server sees it)."""
     import uuid
 
-    from followups.tests.factories import AccountFactory, opportunity_make
     from salesflow.tenancy.services import tenant_provision
 
-    schema = f"v{uuid.uuid4().hex[:10]}"
-    tenant = tenant_provision(schema=schema, domain=f"{schema}.localhost", name="Visit Co",
-                              admin_email=f"admin@{schema}.example.com", admin_password="admin-pass-123").tenant
+    schema = f"{prefix}{uuid.uuid4().hex[:10]}"
+    return tenant_provision(schema=schema, domain=f"{schema}.localhost", name=name,
+                            admin_email=f"admin@{schema}.example.com", admin_password="admin-pass-123").tenant
+
+
+def _create_tenant():
+    from followups.tests.factories import AccountFactory, opportunity_make
+
+    tenant = provision_throwaway_tenant("v", "Visit Co")
     with tenant_context(tenant):
         rep = UserFactory(username="visitor")
         Member.objects.create(user=rep, full_name="李拜访", role=Role.REP)
@@ -168,3 +174,23 @@ def test_a_refused_position_is_said_plainly_and_the_visit_still_saves(visit_setu
     assert "位置" in result["fallback"] or "ocation" in result["fallback"]
     [visit] = _off_thread(_visits, tenant, opp_id)
     assert visit["location_status"] in ("refused", "unavailable") and visit["latitude"] is None
+
+
+def _visit_time_in_new_york(browser, base, opp_id) -> str:
+    page = _signed_in_page(browser, base, opp_id, timezone_id="America/New_York")
+    page.tap("#visit-done")
+    page.screenshot(path=str(SHOTS / "visit-4-tenant-time-375.png"))
+    return page.inner_text("#visit-time")
+
+
+def test_the_visit_sheet_shows_the_tenants_clock_not_the_phones(visit_setup, live_server_url):
+    import datetime as dt
+    import zoneinfo
+
+    tenant, opp_id = visit_setup
+    shown = _in_browser(_visit_time_in_new_york, _base(live_server_url, tenant), opp_id)
+    now = dt.datetime.now(dt.timezone.utc)
+    around = {(now + dt.timedelta(minutes=delta)).astimezone(zoneinfo.ZoneInfo(zone)).strftime("%H:%M")
+              for delta in (-1, 0, 1) for zone in ("Asia/Shanghai",)}
+    new_york = (now.astimezone(zoneinfo.ZoneInfo("America/New_York"))).strftime("%H:%M")
+    assert shown.strip() in around and shown.strip() != new_york

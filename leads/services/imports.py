@@ -12,13 +12,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from salesflow import i18n
 from salesflow.broker import kick, kick_many
 from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
+from salesflow.i18n import message
 
 from ..models import Channel, ImportJob
 from ..messages import import_error_text, import_row_problems
 from .intake import lead_intake
-from .validation import FIELDS, lead_payload_validate
+from .validation import FIELDS, lead_payload_problems
 
 IMPORT_KICK_GRACE = dt.timedelta(minutes=1)
 
@@ -47,12 +49,27 @@ def _decoded(job: ImportJob) -> CsvText:
     return decoded
 
 
+def _rows(reader, limit: int | None = None) -> tuple[list[list[str]], dict | None]:
+    """The rows up to the first one the csv module cannot read (a field over its size limit),
+    and that one as a row error: said, not a server error."""
+    rows = []
+    try:
+        for row in reader:
+            rows.append(row)
+            if limit is not None and len(rows) >= limit:
+                break
+    except csv.Error as exc:
+        return rows, {"line": reader.line_num, "problems": [message("import.unreadable", detail=str(exc))]}
+    return rows, None
+
+
 def import_preview(job: ImportJob, *, rows: int = 5) -> tuple[list[str], list[list[str]], dict]:
     """The header, the first rows, and a mapping guessed from the header names (CsvEncodingError
     when the file cannot be decoded cleanly)."""
     reader = _decoded(job).reader()
-    header = next(reader, [])
-    sample = [row for _, row in zip(range(rows), reader)]
+    head, _ = _rows(reader, limit=1)
+    header = head[0] if head else []
+    sample, _ = _rows(reader, limit=rows)
     guess = {}
     for index, name in enumerate(header):
         key = name.strip().lower()
@@ -96,18 +113,18 @@ def import_job_run(*, job_id: int) -> ImportJob:
         return job  # already run, running, or never started: running twice would import twice
     try:
         reader = _decoded(job).reader()
-    except CsvEncodingError as exc:
-        return _job_refuse(job, actor=job.created_by or "csv import", message=str(exc))
-    next(reader, None)
-    rows = list(reader)
-    job.total_rows = len(rows)
+    except CsvEncodingError:
+        return _job_refuse(job, actor=job.created_by or "csv import")
+    _rows(reader, limit=1)
+    rows, unreadable = _rows(reader)
+    job.total_rows = len(rows) + bool(unreadable)
     job.save(update_fields=["total_rows"])
     errors, created, duplicates = [], 0, 0
     actor = job.created_by or "csv import"
     for offset, row in enumerate(rows):
         line = offset + 2  # the header is line 1
         data = {field: row[int(col)] for col, field in job.mapping.items() if int(col) < len(row)}
-        clean, problems = lead_payload_validate(data, coerce_strings=True)
+        clean, problems = lead_payload_problems(data, coerce_strings=True)
         if problems:
             if len(errors) < MAX_REPORTED_ERRORS:
                 errors.append({"line": line, "problems": import_row_problems(problems)})
@@ -118,17 +135,20 @@ def import_job_run(*, job_id: int) -> ImportJob:
             duplicates += not result.created
         if (offset + 1) % PROGRESS_EVERY == 0:
             ImportJob.objects.filter(pk=job.pk).update(processed_rows=offset + 1, created_leads=created, duplicate_rows=duplicates)
-    job.processed_rows, job.created_leads, job.duplicate_rows, job.errors = len(rows), created, duplicates, errors
+    if unreadable:
+        errors.append(unreadable)  # the rest of the file cannot be read: said, not dropped in silence
+    job.processed_rows, job.created_leads, job.duplicate_rows, job.errors = job.total_rows, created, duplicates, errors
     job.status, job.finished_at = ImportJob.Status.DONE, timezone.now()
     with transaction.atomic():
         job.save(update_fields=["processed_rows", "created_leads", "duplicate_rows", "errors", "status", "finished_at"])
         audit_record(actor=actor, verb="lead_import.finished", target=job,
-                     payload={"rows": len(rows), "created": created, "duplicates": duplicates, "bad_rows": len(errors)})
+                     payload={"rows": job.total_rows, "created": created, "duplicates": duplicates, "bad_rows": len(errors)})
     return job
 
 
-def _job_refuse(job: ImportJob, *, actor, message: str) -> ImportJob:
-    job.status, job.finished_at, job.errors = ImportJob.Status.FAILED, timezone.now(), [{"line": 1, "reason": message}]
+def _job_refuse(job: ImportJob, *, actor) -> ImportJob:
+    job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
+    job.errors = [{"line": 1, "message": i18n.message("import.undecodable")}]
     with transaction.atomic():
         job.save(update_fields=["status", "finished_at", "errors"])
         audit_record(actor=actor, verb="lead_import.finished", target=job, payload={"refused": "encoding"})

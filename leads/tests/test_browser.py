@@ -118,3 +118,41 @@ def test_a_rep_claims_a_pool_lead_on_a_phone(mobile_tenant, live_server_url, dja
 
     assert on_phone(flow) <= 375
     assert _lead(django_db_blocker, schema, pooled.pk).owner_id == rep.pk
+
+
+def test_a_visitor_sends_the_web_form_on_a_phone_and_the_lead_routes_by_the_lists(mobile_tenant, live_server_url,
+                                                                                    django_db_blocker):
+    schema, rep, _, _ = mobile_tenant
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def rule():
+        with django_db_blocker.unblock(), schema_context(schema):
+            tier_rule = RoutingRule.objects.create(name="三甲 → 移动组", position=0, strategy=Strategy.ROUND_ROBIN,
+                                                   tiers=["tertiary_hospital"], match_lead_product_line=True)
+            tier_rule.pool_teams.add(rep.member.team_id)
+
+    _off_main_thread(rule)
+
+    def flow(page):
+        page.goto(tenant_url(live_server_url, schema, "/form/"))
+        page.fill("#id_company", "宁波市第二人民医院")
+        page.fill("#id_contact_name", "孙主任")
+        page.fill("#id_phone", "139 1111 0077")
+        page.select_option("#id_region", label="华东区")
+        page.select_option("#id_product_line", label="影像设备")
+        page.select_option("#id_tier", label="三甲医院")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        page.screenshot(path=str(SHOTS / "leads-web-form-375.png"), full_page=True)
+        page.locator("button[type=submit]").first.tap()
+        page.wait_for_url(tenant_url(live_server_url, schema, "/form/thanks/"))
+        return width
+
+    assert on_phone(flow) <= 375
+
+    def sent():
+        with django_db_blocker.unblock(), schema_context(schema):
+            return Lead.objects.select_related("routing_rule").get(phone_normalized="+8613911110077")
+
+    lead = _off_main_thread(sent)
+    assert (lead.channel, lead.region, lead.product_line, lead.tier) == ("web_form", "华东区", "影像设备", "tertiary_hospital")
+    assert lead.owner_id == rep.pk and lead.routing_rule.name == "三甲 → 移动组"

@@ -52,8 +52,10 @@ def test_an_unknown_value_is_refused_naming_the_allowed_values(alpha, api):
 
 
 def test_the_api_answers_in_the_language_the_request_asks_for(alpha, api):
-    response = api({**B_LEAD, "phone": "13800000004", "tier": "moon"}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = api({**B_LEAD, "phone": "13800000004", "tier": "moon"}, HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
     assert response.status_code == 400 and "不在列表中" in response.json()["errors"]["tier"][0]
+    response = api({**B_LEAD, "phone": "13800000004", "tier": "moon"}, HTTP_ACCEPT_LANGUAGE="en-US")
+    assert response.json()["errors"]["tier"][0].startswith("Customer tier “moon” is not in the list; allowed:")
 
 
 def _codes(alpha, kind):

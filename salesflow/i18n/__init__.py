@@ -20,8 +20,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.utils import timezone
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext
+
+from salesflow.formatting import format_datetime, format_duration
 
 logger = logging.getLogger(__name__)
 
@@ -127,20 +128,8 @@ def render(msg, *, fallback: str = "") -> str:
 
 
 def duration_text(total_seconds) -> str:
-    """A duration as a person says it: minutes below two hours, hours below two days, then days and hours."""
-    total = max(int(total_seconds or 0), 0)
-    minutes = total // 60
-    if minutes < 120:
-        return ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
-    hours = minutes // 60
-    if hours < 48:
-        return ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}
-    days, hours = divmod(hours, 24)
-    day_text = ngettext("%(n)d day", "%(n)d days", days) % {"n": days}
-    if not hours:
-        return day_text
-    return gettext("%(days)s %(hours)s") % {
-        "days": day_text, "hours": ngettext("%(n)d hour", "%(n)d hours", hours) % {"n": hours}}
+    """A duration as a person says it ("2 天 12 小时", "47 minutes"): salesflow.formatting's rule."""
+    return format_duration(max(int(total_seconds or 0), 0))
 
 
 def _instant_text(raw) -> str:
@@ -148,6 +137,4 @@ def _instant_text(raw) -> str:
         value = dt.datetime.fromisoformat(raw)
     except (TypeError, ValueError):
         return str(raw)
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{value:%Y-%m-%d %H:%M}"
+    return format_datetime(value, "long")

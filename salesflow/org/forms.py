@@ -2,14 +2,15 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.csvtext import CsvEncodingError, csv_decode
+from salesflow.fields import DateField
 
 from .models import Availability
 
 
 class AvailabilityForm(forms.Form):
     availability = forms.ChoiceField(label=_("Availability"), choices=Availability.choices)
-    away_from = forms.DateField(label=_("Away from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    away_until = forms.DateField(label=_("Away until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    away_from = DateField(label=_("Away from"), required=False)
+    away_until = DateField(label=_("Away until"), required=False)
     reason = forms.CharField(label=_("Note"), required=False, max_length=200)
 
     def clean(self):

@@ -1,12 +1,13 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet, Value
 from django.utils import timezone
 
 from salesflow.memo import memo_forget, memo_get, remembered
 
-from .models import Member, Role, TenantSettings, available_on, hired_recently
+from .models import Member, Region, Role, TenantSettings, available_on, hired_recently
 from .scoping import visible_user_ids
 
 SETTINGS_CACHE_KEY = "org:tenant-settings"
@@ -19,15 +20,25 @@ def tenant_settings_get() -> TenantSettings:
 
 
 def member_list(*, user) -> QuerySet[Member]:
-    """Members `user` may see, with their team and region loaded and `is_new_hire` annotated."""
+    """Members `user` may see, with their team and region loaded, `is_new_hire` and the names of
+    the regions each directs (`directed_region_names`, empty for all but regional directors)."""
     cutoff = timezone.localdate() - dt.timedelta(days=tenant_settings_get().new_hire_days)
     members = Member.objects.select_related("user", "team", "region", "team__manager").annotate(
-        is_new_hire=ExpressionWrapper(Q(hire_date__gte=cutoff), output_field=BooleanField())
+        is_new_hire=ExpressionWrapper(Q(hire_date__gte=cutoff), output_field=BooleanField()),
+        directed_region_names=ArrayAgg(
+            "user__directed_regions__name", distinct=True, default=Value([]), order_by="user__directed_regions__name",
+            filter=Q(user__directed_regions__isnull=False),
+        ),
     )
     visible = visible_user_ids(user)
     if visible is not None:
         members = members.filter(user_id__in=visible)
     return members.order_by("team__name", "full_name")
+
+
+def directed_region_names(user) -> list[str]:
+    """Names of the regions `user` directs (not their sub-regions): what makes a manager a regional director."""
+    return list(Region.objects.filter(director=user).order_by("name").values_list("name", flat=True))
 
 
 def member_get_for_user(*, user, member_id: int) -> Member | None:

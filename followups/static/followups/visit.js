@@ -8,6 +8,15 @@
   var form = document.getElementById("visit-form");
   var save = document.getElementById("visit-save");
   var where = document.getElementById("visit-location");
+  // The record is stored in the tenant's zone: show that clock, not the phone's.
+  function tenantTime(now) {
+    var options = { hour: "2-digit", minute: "2-digit", hour12: false };
+    try {
+      return now.toLocaleTimeString(sheet.dataset.language || [], Object.assign({ timeZone: sheet.dataset.timeZone }, options));
+    } catch (e) {
+      return now.toLocaleTimeString([], options);
+    }
+  }
   function field(name) { return form.querySelector("input[name=" + name + "]"); }
   function locate() {
     field("location_status").value = "unavailable";
@@ -29,7 +38,7 @@
   }
   button.addEventListener("click", function () {
     sheet.hidden = false;
-    document.getElementById("visit-time").textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    document.getElementById("visit-time").textContent = tenantTime(new Date());
     locate();
     sheet.scrollIntoView({ block: "nearest" });
   });

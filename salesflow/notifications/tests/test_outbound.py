@@ -12,6 +12,7 @@ from salesflow.notifications.outbound import EndpointRefused, endpoint_check
 from salesflow.notifications.services import channel_test_send, delivery_send, notify
 
 from .sinks import RobotServer
+from salesflow.i18n import verbatim
 
 PRODUCTION = {"SALESFLOW_OUTBOUND_HTTPS_ONLY": True, "SALESFLOW_OUTBOUND_TRUSTED_HOSTS": []}
 

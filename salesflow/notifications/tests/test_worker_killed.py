@@ -23,6 +23,7 @@ from salesflow.notifications.services import LEASE, deliveries_sweep, notify
 from salesflow.org.tests.factories import UserFactory
 
 from .sinks import RobotServer
+from salesflow.i18n import verbatim
 
 ROOT = Path(__file__).resolve().parents[3]
 

@@ -57,6 +57,7 @@ def test_a_roster_no_encoding_reads_cleanly_is_refused(alpha, tmp_path):
 def test_the_roster_admin_upload_says_which_encoding_it_read(alpha, client_for):
     client = client_for(alpha, alpha.admin)
     upload = SimpleUploadedFile("roster.csv", _roster().encode("gbk"), content_type="text/csv")
-    response = client.post("/admin/org/member/import/", {"file": upload}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    client.cookies["django_language"] = "en"
+    response = client.post("/admin/org/member/import/", {"file": upload}, follow=True)
     assert "read as GBK" in response.content.decode()
     assert Member.objects.get(user__username="wangfang").full_name == "王芳"

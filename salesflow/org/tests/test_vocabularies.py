@@ -37,7 +37,8 @@ def test_an_inactive_value_is_no_longer_offered_or_accepted_but_records_keep_the
     vocabulary_forget()
     assert vocabulary_resolve("tier", "sme") is None and "sme" not in vocabulary_codes("tier")
     assert "sme" not in dict(vocabulary_choices("tier"))
-    assert dict(vocabulary_choices("tier", keep="sme"))["sme"] == "中小企业"
+    with translation.override("zh-hans"):
+        assert dict(vocabulary_choices("tier", keep="sme"))["sme"] == "中小企业"
     with translation.override("en"):
         assert vocabulary_label("tier", "sme") == "Small or mid-size business"
 
@@ -95,7 +96,7 @@ def test_the_form_fields_offer_labels_in_the_readers_language(alpha):
 
 def test_ensure_adds_only_what_no_entry_spells_yet_and_audits_it(alpha):
     codes = vocabulary_ensure(actor="test", kind="region", values=["East China", "火星区", "火星区 "])
-    assert codes == {"East China": "华东区", "火星区": "火星区"}
+    assert codes == {"East China": "华东区", "火星区": "火星区", "火星区 ": "火星区"}
     assert VocabularyEntry.objects.filter(kind="region", code="火星区").count() == 1
     assert vocabulary_resolve("region", "火星区") == "火星区"
     assert AuditEntry.objects.filter(verb="vocabulary.values_added").exists()
