@@ -4,6 +4,7 @@ import datetime as dt
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salesflow import i18n
 from audit.services import audit_record
@@ -29,7 +30,7 @@ def lead_accept(*, actor, lead: Lead, now: dt.datetime | None = None) -> Lead:
             status=LeadStatus.ACCEPTED, accepted_at=now
         )
         if not changed:
-            raise LeadStateConflict("This lead is not waiting for you to accept it.")
+            raise LeadStateConflict(_("This lead is not waiting for you to accept it."))
         lead.refresh_from_db()
         audit_record(actor=actor, verb="lead.accepted", target=lead, at=now,
                      payload={"seconds_since_assigned": (now - lead.assigned_at).total_seconds() if lead.assigned_at else None})
@@ -44,7 +45,7 @@ def lead_touch_record(*, actor, lead: Lead, kind: str, note: str = "", now: dt.d
     with transaction.atomic():
         current = _locked(lead)
         if current.owner_id != actor.pk or current.status not in OPEN_STATUSES:
-            raise LeadStateConflict("Only the lead's owner can record a touch on an open lead.")
+            raise LeadStateConflict(_("Only the lead's owner can record a touch on an open lead."))
         first = current.first_touch_at is None
         touch = LeadTouch.objects.create(lead=current, kind=kind, actor=actor, note=note, at=now)
         current.last_touch_at = now
@@ -74,10 +75,10 @@ def lead_reassign(*, actor, lead: Lead, new_owner, reason: str, now: dt.datetime
     with transaction.atomic():
         current = _locked(lead)
         if current.status in (LeadStatus.CONVERTED, LeadStatus.LOST, LeadStatus.MERGED):
-            raise LeadStateConflict("A closed lead is not reassigned.")
+            raise LeadStateConflict(_("A closed lead is not reassigned."))
         previous = current.owner_id
         if previous == new_owner.pk:
-            raise LeadStateConflict("That rep already owns the lead.")
+            raise LeadStateConflict(_("That rep already owns the lead."))
         if current.is_open:
             rep_slot_release(previous)
         rep_slot_force(new_owner.pk)
@@ -105,7 +106,7 @@ def lead_close(*, actor, lead: Lead, outcome: str, reason: str = "", now: dt.dat
     with transaction.atomic():
         current = _locked(lead)
         if not current.is_open or (current.owner_id != actor.pk and not is_manager(actor)):
-            raise LeadStateConflict("Only an open lead of yours can be closed.")
+            raise LeadStateConflict(_("Only an open lead of yours can be closed."))
         rep_slot_release(current.owner_id)
         current.status, current.closed_at = outcome, now
         current.save(update_fields=["status", "closed_at"])
@@ -123,7 +124,7 @@ def lead_merge(*, actor, keep: Lead, merge: Lead, reason: str = "") -> Lead:
         locked = {l.pk: l for l in Lead.objects.select_for_update().filter(pk__in=[first, second])}
         survivor, gone = locked[keep.pk], locked[merge.pk]
         if gone.status == LeadStatus.MERGED or survivor.status == LeadStatus.MERGED:
-            raise LeadStateConflict("One of these leads is already merged.")
+            raise LeadStateConflict(_("One of these leads is already merged."))
         if gone.is_open:
             rep_slot_release(gone.owner_id)
         LeadTouch.objects.filter(lead=gone).update(lead=survivor)

@@ -3,6 +3,7 @@ import datetime as dt
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from salesflow import i18n
 from audit.services import audit_record
@@ -22,18 +23,19 @@ def lead_claim(*, actor, lead: Lead, now: dt.datetime | None = None) -> Lead:
     now = now or timezone.now()
     policy = lead_policy_get()
     if not Member.objects.filter(user=actor, role=Role.REP).exists():
-        raise ClaimRefused("Only reps claim leads from the pool.")
+        raise ClaimRefused(_("Only reps claim leads from the pool."))
     cooling_since = now - dt.timedelta(hours=policy.pool_cooling_hours)
     with transaction.atomic():
         if PoolClaim.objects.filter(lead=lead, user=actor, released_at__gte=cooling_since).exists():
-            raise ClaimRefused(f"You held this lead recently; you may claim it again {policy.pool_cooling_hours} h after its release.")
+            raise ClaimRefused(_("You held this lead recently; you may claim it again %(hours)d h after its release.")
+                                % {"hours": policy.pool_cooling_hours})
         if not rep_slot_take(actor.pk):
-            raise ClaimRefused("You are at your capacity of open leads.")
+            raise ClaimRefused(_("You are at your capacity of open leads."))
         won = Lead.objects.filter(pk=lead.pk, status=LeadStatus.POOL, owner__isnull=True).update(
             status=LeadStatus.ACCEPTED, owner=actor, claimed_at=now, assigned_at=now, accepted_at=now, pool_since=None
         )
         if not won:
-            raise ClaimRefused("Someone else claimed this lead first.")
+            raise ClaimRefused(_("Someone else claimed this lead first."))
         lead.refresh_from_db()
         PoolClaim.objects.create(lead=lead, user=actor, claimed_at=now)
         RoutingDecision.objects.create(

@@ -27,8 +27,8 @@ def test_a_rep_claims_several_pool_leads_and_learns_why_some_failed(alpha):
     cooled.refresh_from_db(), taken.refresh_from_db()
     outcomes = {o.item_id: o for o in leads_bulk_claim(actor=alpha.rep, leads=[cooled, taken, fine])}
     assert outcomes[fine.pk].ok
-    assert not outcomes[cooled.pk].ok and "recently" in outcomes[cooled.pk].message
-    assert not outcomes[taken.pk].ok and "first" in outcomes[taken.pk].message
+    assert not outcomes[cooled.pk].ok and "最近领取过" in outcomes[cooled.pk].message
+    assert not outcomes[taken.pk].ok and "抢先领取" in outcomes[taken.pk].message
     assert Lead.objects.get(pk=fine.pk).owner == alpha.rep
     assert AuditEntry.objects.filter(verb="lead.claimed", target_id=str(fine.pk), actor_id=alpha.rep.pk).count() == 1
 
@@ -38,7 +38,7 @@ def test_a_bulk_claim_stops_at_the_reps_capacity(alpha):
     leads = _pool_leads(3)
     outcomes = leads_bulk_claim(actor=alpha.rep, leads=leads)
     assert [o.ok for o in outcomes] == [True, True, False]
-    assert "capacity" in outcomes[2].message
+    assert "已达上限" in outcomes[2].message
     assert Lead.objects.get(pk=leads[2].pk).status == LeadStatus.POOL
 
 
@@ -49,7 +49,7 @@ def test_a_manager_bulk_reassigns_leads_each_audited_and_refusals_reported(alpha
     assert set(Lead.objects.filter(pk__in=[l.pk for l in leads]).values_list("owner", flat=True)) == {alpha.rep.pk}
     assert AuditEntry.objects.filter(verb="lead.reassigned", target_id__in=[str(l.pk) for l in leads]).count() == 2
     again = leads_bulk_reassign(actor=alpha.manager, leads=leads, new_owner=alpha.rep, reason="再次")
-    assert [o.ok for o in again] == [False, False] and "already owns" in again[0].message
+    assert [o.ok for o in again] == [False, False] and "已是这条线索的负责人" in again[0].message
 
 
 def test_the_pool_page_claims_selected_rows_and_reports_each(alpha, beta, client_for):
@@ -89,3 +89,15 @@ def test_the_lead_list_reassigns_selected_rows_for_managers_only(alpha, client_f
         "ids": [leads[0].pk], "new_owner": alpha.rep.pk, "reason": "x"}).status_code == 404
     no_reason = client.post(reverse("leads:bulk-reassign"), {"ids": [leads[0].pk], "new_owner": alpha.rep.pk})
     assert no_reason.status_code == 302
+
+
+def test_a_refused_claim_is_explained_in_the_readers_language(alpha):
+    from django.utils import translation
+
+    from leads.services.pool import ClaimRefused
+
+    lead = lead_submit(budget_grade="C").lead
+    with translation.override("en"), pytest.raises(ClaimRefused, match="Only reps claim leads"):
+        lead_claim(actor=alpha.manager, lead=lead)
+    with translation.override("zh-hans"), pytest.raises(ClaimRefused, match="只有销售可以从公海认领线索"):
+        lead_claim(actor=alpha.manager, lead=lead)

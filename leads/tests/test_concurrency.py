@@ -82,7 +82,7 @@ def test_two_reps_claiming_at_once_have_exactly_one_winner(django_db_setup, comm
     results, failures = _run(len(claimers), claim)
     assert failures == []
     assert results.count("won") == 1
-    assert all(r == "Someone else claimed this lead first." for r in results if r != "won")
+    assert all(r == "这条线索已被他人抢先领取。" for r in results if r != "won")
     with schema_context(schema):
         lead.refresh_from_db()
         assert lead.owner_id in {u.pk for u in claimers} and lead.claims.count() == 1

@@ -15,7 +15,7 @@ def test_a_rep_claims_a_pool_lead_and_a_second_claim_is_refused_clearly(alpha):
     lead_claim(actor=alpha.rep, lead=lead)
     lead.refresh_from_db()
     assert lead.owner == alpha.rep and lead.status == LeadStatus.ACCEPTED
-    with pytest.raises(ClaimRefused, match="Someone else claimed this lead first"):
+    with pytest.raises(ClaimRefused, match="这条线索已被他人抢先领取"):
         lead_claim(actor=alpha.other_rep, lead=lead)
     assert AuditEntry.objects.filter(verb="lead.claimed", target_id=str(lead.pk)).count() == 1
 
@@ -36,7 +36,7 @@ def test_an_unfollowed_claim_is_released_after_72_hours_and_the_claimer_cools_of
     assert lead.status == LeadStatus.POOL and lead.owner is None
     assert RepLoad.objects.get(user=alpha.rep).open_count == 0
     assert AuditEntry.objects.filter(verb="lead.released", target_id=str(lead.pk)).exists()
-    with pytest.raises(ClaimRefused, match="recently"):
+    with pytest.raises(ClaimRefused, match="最近领取过"):
         lead_claim(actor=alpha.rep, lead=lead)
     lead_claim(actor=alpha.other_rep, lead=lead)
 
