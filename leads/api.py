@@ -58,6 +58,12 @@ def _key_from(request) -> IntakeKey | None:
 
 @csrf_exempt
 def leads_intake(request):
+    # Every answer in one language: the one the request asks for, else English (see _api_language).
+    with translation.override(_api_language(request)):
+        return _leads_intake(request)
+
+
+def _leads_intake(request):
     if request.method != "POST":
         response = _errors(405, {"method": ["Use POST."]})
         response["Allow"] = "POST"
@@ -72,8 +78,7 @@ def leads_intake(request):
         data = json_body(request, max_bytes=MAX_BODY_BYTES)
     except BodyRefused as refused:
         return _errors(refused.status, refused.errors)
-    with translation.override(_api_language(request)):
-        clean, errors = lead_payload_validate(data)
+    clean, errors = lead_payload_validate(data)
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 200:
         errors["Idempotency-Key"] = ["At most 200 characters."]

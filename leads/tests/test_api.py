@@ -3,6 +3,7 @@ import random
 import time
 
 import pytest
+from django.utils import translation
 
 from leads.models import IdempotencyRecord, Lead, LeadTouch
 from leads.services import intake_key_create, intake_key_revoke
@@ -38,7 +39,12 @@ def test_a_valid_lead_is_created_and_routed_at_once(alpha, api):
     body = response.json()
     lead = Lead.objects.get(pk=body["id"])
     assert body["status"] == "assigned" and body["owner"] == "rep" and lead.owner == alpha.rep
-    assert body["routing"]["rule"].startswith("B 级") and body["routing"]["reason"] == lead.routing_reason_text
+    assert body["routing"]["rule"].startswith("B 级")
+    with translation.override("en"):  # a machine that names no language reads English
+        assert body["routing"]["reason"] == lead.routing_reason_text
+    assert body["routing"]["reason"].startswith("round robin in")
+    asked_zh = api({**GOOD, "phone": "13800138009", "external_id": "zh-1"}, Accept_Language="zh-CN").json()
+    assert asked_zh["routing"]["reason"].startswith("在“")
     assert lead.routing_reason_message["params"]["reason"]["v"]["key"] == "routing.round_robin"
     assert lead.phone_normalized == "+8613800138000" and lead.score_breakdown["total"] == lead.score
     assert Notification.objects.filter(recipient=alpha.rep, payload__lead_id=lead.pk).exists()

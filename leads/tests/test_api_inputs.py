@@ -65,3 +65,12 @@ def test_a_blank_phone_without_an_email_is_refused(alpha, api, phone):
     response = api({"contact_name": "张三", "phone": phone})
     assert response.status_code == 400 and "phone" in response.json()["errors"]
     assert Lead.objects.count() == 0
+
+
+def test_body_and_field_errors_answer_in_one_language(api):
+    english = api('{"contact_name": "\\ud800", "phone": "   "}')
+    assert english.status_code == 400 and "Unicode" in english.json()["errors"]["contact_name"][0]
+    plain = api("[" * 100 + "]" * 100)
+    assert plain.status_code == 400 and "nest" in plain.json()["errors"]["body"][0].lower()
+    chinese = api("[" * 100 + "]" * 100, Accept_Language="zh-CN")
+    assert chinese.status_code == 400 and "嵌套" in chinese.json()["errors"]["body"][0]
