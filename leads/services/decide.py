@@ -16,7 +16,7 @@ from salesflow import i18n
 from salesflow.org.selectors import tenant_settings_get
 
 from ..models import Lead, LeadStatus, RoutingDecision, RoutingRule, Strategy
-from .pick import Row, pool_pick
+from .pick import Row, array_literal, pool_pick
 from .roster import PoolIndex, pool_index, roster_current, roster_store, rule_basis
 from .routing import (DEFAULT_TOP_RATE, assignment_notify, close_rates_all, no_match_reason, rep_slot_take, rule_match,
                       rule_wants, rules_active)
@@ -92,7 +92,7 @@ def _decide(lead: Lead, *, rules: list[RoutingRule], now: dt.datetime) -> Outcom
 def _take_slot(outcome: Outcome, index: PoolIndex, *, now: dt.datetime) -> None:
     """Ask the database for the first reps with a free slot, and take the first slot still free."""
     rule, pool_name = outcome.rule, outcome.rule.pool_label or outcome.rule.name
-    ids = index.ids
+    ids = index.ids if index.available else None
     ranks = _ranks(index, now=now) if rule.strategy == Strategy.TOP_PERFORMER else None
     last = None
     if rule.strategy == Strategy.ROUND_ROBIN and ids:
@@ -143,11 +143,12 @@ def _strategy_reason(rule: RoutingRule, pool_name: str, first: Row) -> dict:
     return i18n.message(key, pool=pool_name, rate=f"{first.rank:.0%}", threshold=f"{threshold:.0%}")
 
 
-def _ranks(index: PoolIndex, *, now: dt.datetime) -> list[float]:
+def _ranks(index: PoolIndex, *, now: dt.datetime) -> str:
     """Each available rep's 7-day close rate, in the index's order; kept with the index while the
     shared figures (recounted once a minute) are the same object."""
     rates = close_rates_all(now=now)
     if index.ranks_of is not rates:
-        index.ranks = [won / total if total else 0.0 for won, total in (rates.get(i, (0, 0)) for i in index.ids)]
+        index.ranks = array_literal(float(won / total) if total else 0.0
+                                    for won, total in (rates.get(rep.user_id, (0, 0)) for rep in index.available))
         index.ranks_of = rates
     return index.ranks

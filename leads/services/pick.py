@@ -30,14 +30,23 @@ class Row:
     free: bool
 
 
-def pool_pick(strategy: str, *, ids: list[int], ranks: list[float] | None = None, last: int | None = None,
+def array_literal(values) -> str:
+    """A PostgreSQL array literal: made once per pool and sent as one text parameter."""
+    return "{" + ",".join(repr(value) for value in values) + "}"
+
+
+def pool_pick(strategy: str, *, ids: str, ranks: str | None = None, last: int | None = None,
               exclude: list[int] = (), limit: int = 3) -> tuple[list[Row], list[Row]]:
-    """(up to `limit` reps with a free slot, most preferred first; every rep at capacity)."""
+    """(up to `limit` reps with a free slot, most preferred first; every rep at capacity).
+
+    `ids` and `ranks` are array literals (`array_literal`) of the pool's reps and, for the top
+    performer, their close rates in the same order.
+    """
     member, load = Member._meta.db_table, RepLoad._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH c AS (
-                    SELECT p.user_id, p.rank, m.capacity, COALESCE(l.open_count, 0) AS open
+                    SELECT p.user_id, COALESCE(p.rank, 0) AS rank, m.capacity, COALESCE(l.open_count, 0) AS open
                     FROM unnest(%(ids)s::bigint[], %(ranks)s::float8[]) AS p(user_id, rank)
                     JOIN {member} m ON m.user_id = p.user_id
                     LEFT JOIN {load} l ON l.user_id = p.user_id
@@ -50,7 +59,7 @@ def pool_pick(strategy: str, *, ids: list[int], ranks: list[float] | None = None
                 UNION ALL
                 SELECT user_id, open, capacity, rank, false, 0 FROM c WHERE c.open >= c.capacity
                 ORDER BY 5 DESC, 6, 1""",
-            {"ids": ids, "ranks": ranks or [0.0] * len(ids), "last": last, "exclude": list(exclude), "limit": limit},
+            {"ids": ids, "ranks": ranks, "last": last, "exclude": list(exclude), "limit": limit},
         )
         rows = [Row(*row[:5]) for row in cursor.fetchall()]
     return [row for row in rows if row.free], [row for row in rows if not row.free]

@@ -18,6 +18,7 @@ from salesflow import i18n
 from salesflow.org.selectors import RepProfile, rep_roster
 
 from ..models import RosterVersion, RoutingRule
+from .pick import array_literal
 
 INDEX_LIMIT = 4096  # pool indexes kept per process; all dropped past that (rebuilt on demand)
 _indexes: dict[tuple[str, str, str], "PoolIndex"] = {}
@@ -36,9 +37,9 @@ class Roster:
 class PoolIndex:
     available: list[RepProfile] = field(default_factory=list)  # by user id
     away: list[dict] = field(default_factory=list)  # stored candidates: skipped, away
-    ids: list[int] = field(default_factory=list)
+    ids: str = "{}"  # array literal of the available reps' user ids (leads.services.pick)
     by_id: dict[int, RepProfile] = field(default_factory=dict)
-    ranks: list[float] = field(default_factory=list)  # top performer: kept by leads.services.decide
+    ranks: str = "{}"  # top performer: their close rates, kept by leads.services.decide
     ranks_of: object = None
 
 
@@ -127,7 +128,7 @@ def pool_index(roster: Roster, basis: dict) -> PoolIndex:
                 index.available.append(rep)
             else:
                 index.away.append({"user_id": rep.user_id, "verdict": "skipped", "why": away_why(rep)})
-        index.ids = [rep.user_id for rep in index.available]
+        index.ids = array_literal(rep.user_id for rep in index.available)
         index.by_id = {rep.user_id: rep for rep in index.available}
         _indexes[key] = index
     return index
