@@ -143,3 +143,25 @@ def _bench_workers(workers: int, shapes: list[dict], options) -> list[dict]:
                                | {str(k) for k in steady[shape["label"]]["statuses"]}),
         })
     return rows
+
+
+def table_markdown(rows: list[dict]) -> str:
+    """The README table: one line per (workers, shape), ratios to the same run's figures."""
+    base = {row["workers"]: row["intake_rps_median"] for row in rows if row["shape"] == "10"}
+    lines = ["| workers | eligible reps per lead | stored leads | /healthz req/s | intake leads/s | intake ÷ /healthz "
+             "| intake ÷ intake at 10 reps | steady 100/s p95 (p99) ms |", "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        shape = "≈50 (200 reps over 4 regions, mixed grades)" if row["shape"] == "4regions" else row["shape"]
+        versus = f"{row['intake_rps_median'] / base[row['workers']]:.0%}" if base.get(row["workers"]) else "—"
+        lines.append(f"| {row['workers']} | {shape} | {row['existing']:,} | {row['healthz_rps_median']:.0f} "
+                     f"| {row['intake_rps_median']:.0f} | {row['share_median']:.0%} | {versus} "
+                     f"| {row['steady_p95_ms']:.1f} ({row['steady_p99_ms']:.1f}) |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # DJANGO_SETTINGS_MODULE=salesflow.settings.dev python -m bench.leads_pools <results.json>
+    import sys
+
+
+    figures = json.loads(open(sys.argv[1]).read())["figures"]
+    print(table_markdown(figures["pools"]))
