@@ -115,6 +115,22 @@ def _fresh_process_memo():
     yield
     memo_clear()
     breaker_reset()
+    _shared_settings_forget()
+
+
+def _shared_settings_forget():
+    """A test that changed tenant settings and rolled back leaves their copy in Redis: forget it,
+    or the next test reads (say) an English default language the database no longer holds."""
+    from salesflow.org.services import tenant_settings_forget
+
+    previous = connection.schema_name
+    for schema in TENANTS:
+        connection.set_schema(schema)
+        tenant_settings_forget()
+    if previous == get_public_schema_name():
+        connection.set_schema_to_public()
+    else:
+        connection.set_schema(previous)
 
 
 @pytest.fixture(autouse=True)

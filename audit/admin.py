@@ -3,13 +3,14 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from .labels import actor_label, verb_label
 from .models import AuditEntry
 from .selectors import audit_chain_verify
 
 
 @admin.register(AuditEntry)
 class AuditEntryAdmin(admin.ModelAdmin):
-    list_display = ("seq", "created_at", "actor_label", "verb", "target_type", "target_id", "reason")
+    list_display = ("seq", "created_at", "actor", "verb_name", "target_type", "target_id", "reason")
     list_filter = ("verb", "target_type")
     search_fields = ("verb", "actor_label", "target_id", "reason")
     date_hierarchy = "created_at"
@@ -17,6 +18,14 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_per_page = 50
     readonly_fields = [f.name for f in AuditEntry._meta.fields]
     change_list_template = "admin/audit/auditentry/change_list.html"
+
+    @admin.display(description=_("actor"), ordering="actor_label")
+    def actor(self, entry):
+        return actor_label(entry.actor_label)
+
+    @admin.display(description=_("action"), ordering="verb")
+    def verb_name(self, entry):
+        return verb_label(entry.verb)
 
     def has_add_permission(self, request):
         return False

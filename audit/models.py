@@ -62,3 +62,7 @@ class AuditChainHead(models.Model):
 
     class Meta:
         verbose_name = _("audit chain head")
+
+    def __str__(self):
+        return f"{self.seq} · {self.entry_hash[:12]}…"
+

@@ -1,8 +1,10 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from salesflow.org.models import Member, Role
+from salesflow.org.models import Member, Role, Team
+from salesflow.org.vocabularies import vocabulary_choices
 
+from .forms import QuickSelect
 from .models import Light, Opportunity, Stage
 from .selectors import visible_user_ids
 
@@ -30,3 +32,33 @@ class BoardFilter(django_filters.FilterSet):
         if visible is not None:
             members = members.filter(user_id__in=visible)
         self.filters["owner"].queryset = members
+
+
+class PipelineFilter(django_filters.FilterSet):
+    """The pipeline's filters, kept in the query string; choices limited to the viewer's scope."""
+
+    owner = django_filters.ModelChoiceFilter(
+        field_name="owner__member", label=_("rep"), queryset=Member.objects.none(), to_field_name="user_id",
+        empty_label=_("everyone"), widget=QuickSelect,
+    )
+    team = django_filters.ModelChoiceFilter(
+        field_name="owner__member__team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
+    )
+    product_line = django_filters.ChoiceFilter(label=_("product line"), choices=lambda: vocabulary_choices("product_line"),
+                                               empty_label=_("all product lines"))
+
+    class Meta:
+        model = Opportunity
+        fields = ["owner", "team", "product_line"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only what the options show: a director's select lists a couple of hundred people.
+        members = Member.objects.filter(role__in=[Role.REP, Role.MANAGER]).only("user_id", "full_name").order_by("full_name")
+        teams = Team.objects.only("name").order_by("name")
+        visible = visible_user_ids(user)
+        if visible is not None:
+            members = members.filter(user_id__in=visible)
+            teams = teams.filter(members__user_id__in=visible).distinct()
+        self.filters["owner"].queryset = members
+        self.filters["team"].queryset = teams

@@ -6,12 +6,15 @@ instead of recomputing per request.
 """
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from salesflow.search import search_document_field
 
 
 def _bilingual(zh: str, en: str) -> str:
@@ -169,12 +172,16 @@ class Account(models.Model):
     source_lead_id = models.BigIntegerField(_("converted from lead"), null=True, blank=True, unique=True)
     light = models.PositiveSmallIntegerField(_("traffic light"), choices=Light.choices, default=Light.NONE)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    search_document = search_document_field("name")
 
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
         ordering = ["name"]
-        indexes = [models.Index(fields=["owner", "light"], name="followups_account_owner_light")]
+        indexes = [
+            models.Index(fields=["owner", "light"], name="followups_account_owner_light"),
+            GinIndex(fields=["search_document"], name="followups_account_search"),
+        ]
 
     def __str__(self):
         return self.name
@@ -202,11 +209,13 @@ class Contact(models.Model):
     )
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
+    search_document = search_document_field("name", "phone")
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-is_key_person", "-influence", "name"]
+        indexes = [GinIndex(fields=["search_document"], name="followups_contact_search")]
 
     def __str__(self):
         return f"{self.name} ({self.get_role_display()})"
@@ -231,12 +240,12 @@ class Opportunity(models.Model):
     first_touch_at = models.DateTimeField(_("first touch"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     # Clocks and derived state, maintained by services and the SLA scan.
-    is_open = models.BooleanField(default=True)
+    is_open = models.BooleanField(default=True, verbose_name=_("open"))
     stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
     last_activity_at = models.DateTimeField(_("last update"), default=timezone.now)
     next_due_at = models.DateTimeField(_("next touch due"), null=True, blank=True)
     light = models.PositiveSmallIntegerField(_("traffic light"), choices=Light.choices, default=Light.GREEN)
-    light_changed_at = models.DateTimeField(null=True, blank=True)
+    light_changed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("light changed at"))
     is_stagnant = models.BooleanField(_("stagnant"), default=False)
 
     class Meta:
@@ -257,6 +266,14 @@ class Opportunity(models.Model):
             # The golden-48h scan: open opportunities by their last update.
             models.Index(fields=["last_activity_at"], name="followups_opp_silence", condition=models.Q(is_open=True)),
             models.Index(fields=["account"], name="followups_opp_account"),
+            # The pipeline: per-stage sums from the index alone, and each column's biggest deals first.
+            models.Index(
+                fields=["stage", "owner"], include=["amount"], name="followups_opp_pipeline_sums",
+                condition=models.Q(is_open=True),
+            ),
+            models.Index(
+                fields=["stage", "-amount", "id"], name="followups_opp_pipeline_cards", condition=models.Q(is_open=True)
+            ),
         ]
 
     def __str__(self):
@@ -266,19 +283,24 @@ class Opportunity(models.Model):
 class StageChange(models.Model):
     """Who moved an opportunity, when, from which stage to which, and from where."""
 
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes")
-    from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    actor_label = models.CharField(max_length=150)
-    at = models.DateTimeField(default=timezone.now)
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="stage_changes", verbose_name=_("opportunity"))
+    from_stage = models.ForeignKey(Stage, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("from stage"))
+    to_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", verbose_name=_("to stage"))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("actor"))
+    actor_label = models.CharField(max_length=150, verbose_name=_("actor label"))
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
     via = models.CharField(_("from where"), max_length=32, help_text=_("web, mobile, conversion, admin …"))
-    ip = models.GenericIPAddressField(null=True, blank=True)
-    reason = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True, verbose_name=_("IP address"))
+    reason = models.CharField(max_length=200, blank=True, verbose_name=_("reason"))
 
     class Meta:
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["opportunity", "-at"], name="followups_stagechange_opp")]
+
+    def __str__(self):
+        return f"{self.opportunity_id}: {self.from_stage_id or '—'} → {self.to_stage_id} · {self.at:%Y-%m-%d %H:%M}"
 
 
 class FollowUpKind(models.TextChoices):
@@ -338,23 +360,23 @@ class FollowUp(models.Model):
     """One logged touch. Append-only (a database trigger refuses UPDATE/DELETE): a
     correction is a new record pointing at the one it corrects."""
 
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="followups")
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="followups")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups")
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.PROTECT, related_name="followups", verbose_name=_("opportunity"))
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="followups", verbose_name=_("account"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="followups", verbose_name=_("author"))
     kind = models.CharField(_("kind"), max_length=16, choices=FollowUpKind.choices)
     action = models.CharField(_("counts as"), max_length=32, choices=ActionKey.choices, default=ActionKey.TOUCH)
-    template = models.ForeignKey(ActionTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    template = models.ForeignKey(ActionTemplate, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("template"))
     summary = models.TextField(_("summary"))
     occurred_at = models.DateTimeField(_("when"), default=timezone.now)
-    logged_at = models.DateTimeField(default=timezone.now)
-    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
+    logged_at = models.DateTimeField(default=timezone.now, verbose_name=_("logged at"))
+    stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+", verbose_name=_("stage"))
     next_step = models.CharField(_("next step"), max_length=200, blank=True)
     next_step_due_at = models.DateTimeField(_("next step due"), null=True, blank=True)
     contacts = models.ManyToManyField(Contact, blank=True, related_name="followups", verbose_name=_("contacts touched"))
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    location_accuracy_m = models.PositiveIntegerField(null=True, blank=True)
-    location_status = models.CharField(max_length=16, choices=LocationStatus.choices, blank=True, default="")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, verbose_name=_("latitude"))
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, verbose_name=_("longitude"))
+    location_accuracy_m = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("location accuracy (m)"))
+    location_status = models.CharField(max_length=16, choices=LocationStatus.choices, blank=True, default="", verbose_name=_("location status"))
     corrects = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections", verbose_name=_("corrects")
     )
@@ -382,12 +404,12 @@ def attachment_path(instance, filename: str) -> str:
 class Attachment(models.Model):
     """Evidence for a follow-up; served only through the access-checked download view."""
 
-    followup = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="attachments")
-    file = models.FileField(upload_to=attachment_path, max_length=300)
-    original_name = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    followup = models.ForeignKey(FollowUp, on_delete=models.PROTECT, related_name="attachments", verbose_name=_("followup"))
+    file = models.FileField(upload_to=attachment_path, max_length=300, verbose_name=_("file"))
+    original_name = models.CharField(max_length=200, verbose_name=_("original name"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    size = models.PositiveBigIntegerField(verbose_name=_("size"))
+    uploaded_at = models.DateTimeField(default=timezone.now, verbose_name=_("uploaded at"))
 
     class Meta:
         verbose_name = _("attachment")
@@ -400,10 +422,10 @@ class Attachment(models.Model):
 class Task(models.Model):
     """A reminder that became a task for the opportunity's owner."""
 
-    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="tasks")
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followup_tasks")
-    reminder = models.ForeignKey(StageReminder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    stage_change = models.ForeignKey(StageChange, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks")
+    opportunity = models.ForeignKey(Opportunity, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("opportunity"))
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="followup_tasks", verbose_name=_("assignee"))
+    reminder = models.ForeignKey(StageReminder, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("reminder"))
+    stage_change = models.ForeignKey(StageChange, null=True, blank=True, on_delete=models.CASCADE, related_name="tasks", verbose_name=_("stage change"))
     title = models.CharField(_("title"), max_length=200)
     due_at = models.DateTimeField(_("due"))
     done_at = models.DateTimeField(_("done"), null=True, blank=True)
@@ -438,13 +460,13 @@ class SlaAlert(models.Model):
     scans racing at the same clock exactly one gets each row and only it notifies.
     """
 
-    kind = models.CharField(max_length=16, choices=AlertKind.choices)
-    object_id = models.BigIntegerField()
-    lapse = models.DateTimeField(help_text="the clock value the lapse started from")
+    kind = models.CharField(max_length=16, choices=AlertKind.choices, verbose_name=_("kind"))
+    object_id = models.BigIntegerField(verbose_name=_("object id"))
+    lapse = models.DateTimeField(help_text="the clock value the lapse started from", verbose_name=_("lapse"))
     # Null for lead alerts (first touch): the lead has no opportunity yet; object_id is its id.
-    opportunity = models.ForeignKey(Opportunity, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    raised_at = models.DateTimeField()
+    opportunity = models.ForeignKey(Opportunity, null=True, blank=True, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("opportunity"))
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("owner"))
+    raised_at = models.DateTimeField(verbose_name=_("raised at"))
 
     class Meta:
         verbose_name = _("SLA alert")
@@ -458,3 +480,10 @@ class SlaAlert(models.Model):
     @property
     def event_key(self) -> str:
         return f"sla:{self.kind}:{self.object_id}:{self.lapse.isoformat()}"
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.object_id} · {self.raised_at:%Y-%m-%d %H:%M}"
+
+
+from .models_history import RecordChange, RecordKind  # noqa: E402,F401  (models of this app live in two modules)
+from .models_pipeline import PipelineTotal  # noqa: E402,F401

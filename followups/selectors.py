@@ -2,7 +2,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from salesflow.org.scoping import visible_user_ids
@@ -11,9 +11,11 @@ from .models import (
     Account,
     ActionTemplate,
     Attachment,
+    Contact,
     FollowUp,
     Light,
     Opportunity,
+    RecordChange,
     SlaAlert,
     Stage,
     StageChange,
@@ -36,11 +38,7 @@ def opportunity_get_for_user(*, user, opportunity_id: int) -> Opportunity | None
 
 def account_get_for_user(*, user, account_id: int) -> Account | None:
     """The account if `user` owns it or sees the owner of one of its opportunities; else None."""
-    visible = visible_user_ids(user)
-    qs = Account.objects.select_related("owner__member")
-    if visible is not None:
-        qs = qs.filter(Q(owner_id__in=visible) | Q(opportunities__owner_id__in=visible)).distinct()
-    return qs.filter(pk=account_id).first()
+    return account_list(user=user).filter(pk=account_id).first()
 
 
 def attachment_get_for_user(*, user, attachment_id: int) -> Attachment | None:
@@ -113,7 +111,14 @@ def opportunity_detail(*, opportunity: Opportunity) -> dict:
         "visit_outcomes": [t for t in template_list() if t.is_visit_outcome],
         "stages": list(Stage.objects.all()),
         "lead_history": lead_history(opportunity=opportunity),
+        "history": _history_lines(record_history(record_type="opportunity", record_id=opportunity.pk, limit=30)),
     }
+
+
+def _history_lines(rows):
+    from .history_display import history_lines
+
+    return history_lines(rows)
 
 
 def lead_history(*, opportunity: Opportunity) -> list:
@@ -251,4 +256,81 @@ def account_drilldown(*, account: Account, user) -> dict:
         "contacts": list(account.contacts.all()),
         "opportunities": list(opportunity_list(user=user).filter(account=account).order_by("-is_open", "-light")),
         "followups": followups_recent(account=account, limit=10),
+        "history": _history_lines(record_history(account_id=account.pk, limit=30)),
     }
+
+
+def account_list(*, user) -> QuerySet[Account]:
+    """Accounts `user` may see: owned by someone in scope, or holding an opportunity of someone in scope."""
+    qs = Account.objects.select_related("owner__member")
+    visible = visible_user_ids(user)
+    if visible is None:
+        return qs
+    return qs.filter(pk__in=account_ids_in_scope(visible))
+
+
+def account_ids_in_scope(visible: set[int]) -> QuerySet:
+    """Ids of the customers people in `visible` own or hold an opportunity of, as a subquery.
+
+    A UNION of two index scans: an OR of the two conditions made PostgreSQL read every
+    account of the tenant to decide, 100,000 rows for a search that matches 200 contacts.
+    """
+    owned = Account.objects.filter(owner_id__in=visible).order_by().values("id")
+    held = Opportunity.objects.filter(owner_id__in=visible).order_by().values("account_id")
+    return owned.union(held, all=True)
+
+
+def account_in_scope_condition(visible: set[int], *, account_ref: str = "pk") -> Q:
+    """The same scope checked per row (two index probes), for queries another index already narrows.
+
+    A search matching a few hundred rows checks them one by one instead of first building
+    a director's whole customer set (tens of thousands of ids) to join against.
+    """
+    owned = Account.objects.filter(pk=OuterRef(account_ref), owner_id__in=visible)
+    held = Opportunity.objects.filter(account_id=OuterRef(account_ref), owner_id__in=visible)
+    return Q(Exists(owned)) | Q(Exists(held))
+
+
+def contact_get_for_user(*, user, contact_id: int) -> Contact | None:
+    """The contact if `user` may see its account; None for missing and hidden alike."""
+    contact = Contact.objects.select_related("account").filter(pk=contact_id).first()
+    if contact is None or account_get_for_user(user=user, account_id=contact.account_id) is None:
+        return None
+    return contact
+
+
+def record_history(*, record_type: str | None = None, record_id: int | None = None, account_id: int | None = None,
+                   limit: int = 50) -> list[RecordChange]:
+    """History rows newest first: of one record, or of a whole customer (account, contacts, opportunities)."""
+    qs = RecordChange.objects.all()
+    if record_type is not None:
+        qs = qs.filter(record_type=record_type, record_id=record_id)
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    return list(qs.order_by("-at", "-id")[:limit])
+
+
+def opportunity_as_of(*, opportunity: Opportunity, at: dt.datetime) -> dict:
+    """The opportunity's tracked fields as they were known at `at` (the forecast's rebuild rule).
+
+    Per field: the new value of the latest change at or before `at`; failing that (the
+    record predates its history) the old value of the earliest change after `at`; else the
+    current value. None for a field set only after `at` at creation.
+    """
+    from .services.history import history_value
+
+    rows = list(RecordChange.objects.filter(record_type="opportunity", record_id=opportunity.pk).order_by("at", "id"))
+    if opportunity.created_at > at:
+        return {}
+    result = {}
+    for name in ("name", "amount", "expected_close", "product_line", "owner", "account"):
+        before = [r for r in rows if r.field == name and r.at <= at]
+        after = [r for r in rows if r.field == name and r.at > at]
+        if before:
+            result[name] = before[-1].new_value
+        elif after:
+            result[name] = None if after[0].at_creation else after[0].old_value
+        else:
+            current = getattr(opportunity, f"{name}_id") if name in ("owner", "account") else getattr(opportunity, name)
+            result[name] = history_value(current)
+    return result

@@ -19,7 +19,7 @@ from salesflow.redirects import redirect_next
 
 from . import selectors
 from .filters import BoardFilter
-from .forms import ConvertForm, FollowUpForm, LocationForm, StageForm, VisitForm
+from .forms import AccountReassignForm, ConvertForm, FollowUpForm, LocationForm, ReassignForm, StageForm, VisitForm
 from .models import ActionTemplate
 from .services import (
     followup_from_template,
@@ -93,6 +93,8 @@ def opportunity_detail(request, opportunity_id: int):
     context["followup_form"] = FollowUpForm(account=opportunity.account)
     context["stage_form"] = StageForm(initial={"stage": opportunity.stage_id})
     context["can_log"] = opportunity.owner_id == request.user.pk
+    context["can_edit"] = context["can_log"] or is_manager(request.user)
+    context["reassign_form"] = ReassignForm(user=request.user) if is_manager(request.user) else None
     return render(request, "followups/opportunity.html", context)
 
 
@@ -240,6 +242,9 @@ def account_detail(request, account_id: int):
     if account is None:
         raise Http404
     context = selectors.account_drilldown(account=account, user=request.user)
+    context["can_edit"] = account.owner_id == request.user.pk or is_manager(request.user)
+    if not request.htmx and is_manager(request.user):
+        context["reassign_form"] = AccountReassignForm(user=request.user)
     template = "followups/_account_recent.html" if request.htmx else "followups/account.html"
     return render(request, template, context)
 

@@ -14,7 +14,8 @@ from salesflow.csvtext import CsvEncodingError, csv_decode
 
 from salesflow.org.vocabularies import vocabulary_labels
 
-from .admin_forms import CONDITION_FIELDS, LeadPolicyForm, RoutingRuleForm
+from .admin_forms import CONDITION_FIELDS, LeadPolicyForm, RoutingRuleForm, vocabulary_list_filter
+from .messages import lead_field_label
 from .models import ImportJob, IntakeKey, Lead, LeadPolicy, RoutingDecision, RoutingRule
 from .services import intake_key_create, intake_key_revoke, intake_key_rotate, lead_merge, routing_plan
 from .services.routing import rules_forget
@@ -166,7 +167,8 @@ class LeadPolicyAdmin(AuditedAdminMixin, admin.ModelAdmin):
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     list_display = ("id", "created_at", "company", "contact_name", "channel", "budget_grade", "score", "status", "owner")
-    list_filter = ("status", "channel", "budget_grade", "tier")
+    list_filter = ("status", vocabulary_list_filter("channel", "channel"), "budget_grade",
+                   vocabulary_list_filter("tier", "tier"))
     search_fields = ("company", "contact_name", "phone_normalized", "email_normalized", "external_id")
     readonly_fields = [f.name for f in Lead._meta.fields]
     actions = ["merge_into_oldest"]
@@ -209,7 +211,7 @@ class RoutingDecisionAdmin(admin.ModelAdmin):
 class MappingForm(forms.Form):
     def __init__(self, *args, header, guess, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "—")] + [(name, name) for name in FIELDS]
+        choices = [("", "—")] + [(name, lead_field_label(name)) for name in FIELDS]  # in the reader's language
         for index, name in enumerate(header):
             self.fields[str(index)] = forms.ChoiceField(label=name or f"#{index + 1}", choices=choices, required=False, initial=guess.get(str(index), ""))
 

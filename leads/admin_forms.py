@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 from django import forms
+from django.contrib import admin
 from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,22 @@ from .models import BudgetGrade, LeadPolicy, RoutingRule
 CONDITION_FIELDS = {"industries": "industry", "regions": "region", "product_lines": "product_line",
                     "channels": "channel", "tiers": "tier"}
 POINTS_MIN, POINTS_MAX = 0, 100
+
+
+def vocabulary_list_filter(kind: str, field: str):
+    """An admin list filter offering the `kind` list's labels in the reader's language."""
+
+    class VocabularyFilter(admin.SimpleListFilter):
+        title = VocabularyKind(kind).label
+        parameter_name = field
+
+        def lookups(self, request, model_admin):
+            return vocabulary_choices(kind)
+
+        def queryset(self, request, queryset):
+            return queryset.filter(**{field: self.value()}) if self.value() else queryset
+
+    return VocabularyFilter
 
 
 class RepChoiceField(forms.ModelMultipleChoiceField):

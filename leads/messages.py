@@ -2,6 +2,7 @@
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from salesflow.csvtext import UNDECODABLE
 from salesflow.i18n import define, message, param_kind, render, typed
 from salesflow.org.vocabularies import vocabulary_label
 
@@ -38,6 +39,22 @@ define({
     "routing.why.cooling": _("cooling %(duration)s"),
     "import.row_problem": _("%(field)s: %(problem)s"),
     "import.unreadable": _("the file cannot be read as CSV from here on (%(detail)s)"),
+    "import.undecodable": UNDECODABLE,
+    # What the one lead validator finds wrong (leads/services/validation.py).
+    "lead.invalid.whole_number": _("Must be a whole number."),
+    "lead.invalid.between": _("Must be between %(low)s and %(high)s."),
+    "lead.invalid.string": _("Must be a string."),
+    "lead.invalid.nul": _("Must not contain NUL characters."),
+    "lead.invalid.unicode": _("Must be valid Unicode text (lone surrogates such as \\ud800 are not allowed)."),
+    "lead.invalid.vocabulary": _("%(list)s “%(value)s” is not in the list; allowed: %(allowed)s."),
+    "lead.invalid.one_of": _("Must be one of: %(values)s."),
+    "lead.invalid.max_length": _("At most %(n)s characters."),
+    "lead.invalid.json_object": _("Send a JSON object."),
+    "lead.invalid.unknown_field": _("Unknown field."),
+    "lead.invalid.required": _("This field is required."),
+    "lead.invalid.phone": _("Not a phone number (mainland numbers may omit +86)."),
+    "lead.invalid.email": _("Not an e-mail address."),
+    "lead.invalid.contact": _("Give a phone number or an e-mail address (phone or email must not be blank)."),
 })
 
 VERDICTS = {
@@ -96,15 +113,22 @@ def candidate_why(candidate: dict) -> str:
     return render(candidate.get("why"))
 
 
+def _vocab_kind_param(raw) -> str:
+    from salesflow.org.models import VocabularyKind
+
+    return str(VocabularyKind(raw).label) if raw in VocabularyKind.values else str(raw)
+
+
 def register_param_kinds() -> None:
+    param_kind("vocab_kind", _vocab_kind_param)
     param_kind("vocab", _vocab_param)
     param_kind("availability", _availability_param)
     param_kind("lead_field", lead_field_label)
 
 
 def import_row_problems(problems: dict[str, list]) -> list[dict]:
-    """A bad CSV row's problems: the field named by its label when read (the validator's own
-    words are already in the language active at import time)."""
+    """A bad CSV row's problems (the validator's stored messages), the field named by its label,
+    all read in the reader's language."""
     return [message("import.row_problem", field=typed("lead_field", name), problem=typed("msg", problem))
             for name, found in problems.items() for problem in found]
 
@@ -122,4 +146,4 @@ def import_error_text(error: dict) -> str:
     """One reported row's problems in the reader's language (rows stored before messages: their text)."""
     if "problems" in error:
         return "; ".join(render(problem) for problem in error["problems"])
-    return str(error.get("reason", ""))
+    return render(error.get("message"), fallback=str(error.get("reason", "")))

@@ -1,10 +1,12 @@
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.i18n import render
+from salesflow.search import search_document_field
 
 
 class IntakeKey(models.Model):
@@ -12,7 +14,7 @@ class IntakeKey(models.Model):
 
     label = models.CharField(_("label"), max_length=100)
     prefix = models.CharField(_("prefix"), max_length=16, unique=True, help_text=_("The visible start of the key."))
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("key hash"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -104,6 +106,7 @@ class Lead(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     pool_since = models.DateTimeField(_("in the pool since"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    search_document = search_document_field("company", "contact_name", "phone")
 
     class Meta:
         verbose_name = _("lead")
@@ -135,6 +138,7 @@ class Lead(models.Model):
             models.Index(fields=["status", "-created_at"], name="leads_status_created_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(claimed_at__isnull=False), name="leads_claimed_idx"),
             models.Index(fields=["merged_into"], condition=models.Q(merged_into__isnull=False), name="leads_merged_into_idx"),
+            GinIndex(fields=["search_document"], name="leads_search_idx"),
         ]
 
     def __str__(self):
@@ -168,12 +172,12 @@ class LeadTouch(models.Model):
 
     CONTACT_KINDS = (Kind.CALL, Kind.WECOM, Kind.VISIT, Kind.EMAIL)
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches", verbose_name=_("lead"))
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("actor"))
     channel = models.CharField(_("channel"), max_length=20, blank=True)
     note = models.TextField(_("note"), blank=True)
-    payload = models.JSONField(default=dict, blank=True)
+    payload = models.JSONField(default=dict, blank=True, verbose_name=_("payload"))
     at = models.DateTimeField(_("at"), default=timezone.now)
 
     class Meta:
@@ -181,6 +185,9 @@ class LeadTouch(models.Model):
         verbose_name_plural = _("lead touches")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["lead", "-at"], name="leads_touch_lead_at_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.lead_id} · {self.at:%Y-%m-%d %H:%M}"
 
 
 class Strategy(models.TextChoices):
@@ -273,17 +280,17 @@ class RoutingDecision(models.Model):
         CLAIMED = "claimed", _("Claimed from the pool")
         RELEASED = "released", _("Released to the pool")
 
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="decisions")
-    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("lead"))
+    rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions", verbose_name=_("rule"))
     rule_name = models.CharField(_("rule"), max_length=100, blank=True)
     strategy = models.CharField(_("strategy"), max_length=20, blank=True)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
-    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("assignee"))
     candidates = models.JSONField(_("candidates"), default=list, blank=True)
-    score_breakdown = models.JSONField(default=dict, blank=True)
+    score_breakdown = models.JSONField(default=dict, blank=True, verbose_name=_("score breakdown"))
     reason = models.TextField(_("reason"), blank=True)
     reason_message = models.JSONField(_("reason"), default=dict, blank=True)
-    actor_label = models.CharField(max_length=150, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
     # Decisions routed in constant work keep only what is specific to the lead in `candidates`
     # (chosen, skipped for a reason); the full list is rebuilt from this roster and basis.
@@ -307,26 +314,36 @@ class RoutingDecision(models.Model):
 
 
 class PoolClaim(models.Model):
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="claims")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    claimed_at = models.DateTimeField(default=timezone.now)
-    released_at = models.DateTimeField(null=True, blank=True)
-    release_reason = models.CharField(max_length=200, blank=True)
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="claims", verbose_name=_("lead"))
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
+    claimed_at = models.DateTimeField(default=timezone.now, verbose_name=_("claimed at"))
+    released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
+    release_reason = models.CharField(max_length=200, blank=True, verbose_name=_("release reason"))
 
     class Meta:
+        verbose_name = _("pool claim")
+        verbose_name_plural = _("pool claims")
         ordering = ["-claimed_at"]
         indexes = [models.Index(fields=["lead", "user"], name="leads_claim_lead_user_idx")]
 
+    def __str__(self):
+        return f"{self.lead_id} · {self.user_id} · {self.claimed_at:%Y-%m-%d %H:%M}"
+
 
 class IdempotencyRecord(models.Model):
-    intake_key = models.ForeignKey(IntakeKey, on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=200)
-    body_hash = models.CharField(max_length=64)
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
+    intake_key = models.ForeignKey(IntakeKey, on_delete=models.CASCADE, related_name="+", verbose_name=_("intake key"))
+    key = models.CharField(max_length=200, verbose_name=_("key"))
+    body_hash = models.CharField(max_length=64, verbose_name=_("body hash"))
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+", verbose_name=_("lead"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
         constraints = [models.UniqueConstraint(fields=["intake_key", "key"], name="leads_idempotency_once")]
+
+    def __str__(self):
+        return f"{self.key} → {self.lead_id}"
 
 
 class ImportJob(models.Model):
@@ -341,14 +358,14 @@ class ImportJob(models.Model):
     mapping = models.JSONField(_("column mapping"), default=dict, blank=True)
     encoding = models.CharField(_("encoding"), max_length=32, blank=True, help_text=_("As detected when the file was read."))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PREVIEW)
-    total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
-    created_leads = models.PositiveIntegerField(default=0)
-    duplicate_rows = models.PositiveIntegerField(default=0)
-    errors = models.JSONField(default=list, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    total_rows = models.PositiveIntegerField(default=0, verbose_name=_("total rows"))
+    processed_rows = models.PositiveIntegerField(default=0, verbose_name=_("processed rows"))
+    created_leads = models.PositiveIntegerField(default=0, verbose_name=_("created leads"))
+    duplicate_rows = models.PositiveIntegerField(default=0, verbose_name=_("duplicate rows"))
+    errors = models.JSONField(default=list, blank=True, verbose_name=_("errors"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
         verbose_name = _("lead import")
@@ -370,11 +387,16 @@ class RepLoad(models.Model):
     atomically under concurrent intake; counting leads would need a lock per rep instead.
     """
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+")
-    open_count = models.IntegerField(default=0)
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, primary_key=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
+    open_count = models.IntegerField(default=0, verbose_name=_("open leads"))
 
     class Meta:
+        verbose_name = _("rep load")
+        verbose_name_plural = _("rep loads")
         constraints = [models.CheckConstraint(condition=models.Q(open_count__gte=0), name="leads_load_not_negative")]
+
+    def __str__(self):
+        return f"{self.user_id}: {self.open_count}"
 
 
 class RosterVersion(models.Model):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, views, views_bulk
 
 app_name = "leads"
 urlpatterns = [
@@ -9,6 +9,8 @@ urlpatterns = [
     path("leads/pool/", views.pool, name="pool"),
     path("leads/routing-log/", views.routing_log_view, name="routing-log"),
     path("leads/speed/", views.speed_view, name="speed"),
+    path("leads/bulk/reassign/", views_bulk.lead_bulk_reassign, name="bulk-reassign"),
+    path("leads/bulk/claim/", views_bulk.lead_bulk_claim, name="bulk-claim"),
     path("leads/<int:lead_id>/", views.lead_detail, name="detail"),
     path("leads/<int:lead_id>/accept/", views.lead_accept_view, name="accept"),
     path("leads/<int:lead_id>/touch/", views.lead_touch_view, name="touch"),

@@ -56,7 +56,9 @@ def lead_index(request):
     leads_filter = LeadFilter(request.GET, queryset=lead_list(user=request.user), request=request)
     page = Paginator(leads_filter.qs, 50).get_page(request.GET.get("page"))
     template = "leads/_lead_table.html" if wants_partial(request, "lead-table") else "leads/lead_list.html"
-    response = render(request, template, {"filter": leads_filter, "page": page})
+    # Managers only reach this list: its rows can always be selected for a bulk reassignment.
+    bulk_form = ReassignForm(user=request.user) if template == "leads/lead_list.html" else None
+    response = render(request, template, {"filter": leads_filter, "page": page, "bulk_form": bulk_form, "selectable": True})
     response["Vary"] = "HX-Request"
     return response
 

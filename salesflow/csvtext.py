@@ -11,7 +11,13 @@ import io
 import unicodedata
 from dataclasses import dataclass
 
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
+
+# Also the stored message of an import refused for its encoding (leads.messages "import.undecodable").
+UNDECODABLE = _(
+    "The file could not be read as UTF-8, GBK/GB18030 or UTF-16 without damaging characters, so nothing "
+    "was imported. Save it from Excel as “CSV UTF-8” (or “Unicode text”) and upload it again."
+)
 
 
 class CsvEncodingError(ValueError):
@@ -73,10 +79,7 @@ def _decode(raw: bytes) -> tuple[str, str]:
                 continue
             if _plausible(text, codec):
                 return text, name
-    raise CsvEncodingError(_(
-        "The file could not be read as UTF-8, GBK/GB18030 or UTF-16 without damaging characters, so nothing "
-        "was imported. Save it from Excel as “CSV UTF-8” (or “Unicode text”) and upload it again."
-    ))
+    raise CsvEncodingError(str(UNDECODABLE))
 
 
 def csv_delimiter(text: str) -> str:

@@ -11,17 +11,25 @@ from django.utils.translation import ngettext
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y年%m月%d日", "%Y.%m.%d"]
 
 
-class DateField(forms.DateField):
-    """A date picker that answers what it cannot read instead of ignoring it."""
+class _NamesWhatItReads:
+    """Strips the typed value and answers an unreadable one with the forms it does read,
+    quoting what was typed (Django's own message says only "Enter a valid date")."""
 
-    input_formats = DATE_INPUT_FORMATS
-    default_error_messages = {
-        "invalid": _("“%(value)s” is not a date we can read: write 2026-11-20, 2026/11/20 or 2026年11月20日."),
-    }
+    widget_class: type
+    widget_attrs_: dict
+    widget_format: str
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+        kwargs.setdefault("widget", self.widget_class(attrs=self.widget_attrs_, format=self.widget_format))
         super().__init__(**kwargs)
+
+    def bound_data(self, data, initial):
+        # A typed "2026年11月20日" that was read is shown back in the picker's own (ISO) form:
+        # a date input shows nothing for a value it cannot parse, hiding an active filter.
+        try:
+            return self.to_python(data) or data
+        except ValidationError:
+            return data
 
     def to_python(self, value):
         try:
@@ -30,30 +38,29 @@ class DateField(forms.DateField):
             if getattr(exc, "code", None) == "invalid":
                 raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": value}) from None
             raise
+
+
+class DateField(_NamesWhatItReads, forms.DateField):
+    """A date picker that answers what it cannot read instead of ignoring it."""
+
+    input_formats = DATE_INPUT_FORMATS
+    widget_class, widget_attrs_, widget_format = forms.DateInput, {"type": "date"}, "%Y-%m-%d"
+    default_error_messages = {
+        "invalid": _("“%(value)s” is not a date we can read: write 2026-11-20, 2026/11/20 or 2026年11月20日."),
+    }
 
 
 DATETIME_INPUT_FORMATS = [f"{day} {clock}" for day in DATE_INPUT_FORMATS for clock in ("%H:%M", "%H:%M:%S")]
 
 
-class DateTimeField(forms.DateTimeField):
+class DateTimeField(_NamesWhatItReads, forms.DateTimeField):
     """A date-time picker (the tenant's zone) that names the forms it reads when it cannot."""
 
     input_formats = DATETIME_INPUT_FORMATS
+    widget_class, widget_attrs_, widget_format = forms.DateTimeInput, {"type": "datetime-local"}, "%Y-%m-%dT%H:%M"
     default_error_messages = {
         "invalid": _("“%(value)s” is not a date and time we can read: write 2026-11-20 14:30."),
     }
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value.strip() if isinstance(value, str) else value)
-        except ValidationError as exc:
-            if getattr(exc, "code", None) == "invalid":
-                raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": value}) from None
-            raise
 
 
 class DateFilter(django_filters.DateFilter):

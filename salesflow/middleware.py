@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django_tenants.utils import get_public_schema_name
 
 from salesflow.org.scoping import member_for
@@ -13,9 +14,10 @@ from salesflow.org.selectors import tenant_settings_get
 class TenantContextMiddleware:
     """Activates the tenant's time zone and language for the request.
 
-    Language: the user's own choice (the language cookie set by the switcher) wins, else
-    the tenant's default (MemberLanguageMiddleware then applies a signed-in person's saved
-    choice when this browser has none). Times are always shown in the tenant's zone.
+    Language, first found: the language cookie set by the switcher on this browser; the
+    signed-in person's saved choice (MemberLanguageMiddleware, after authentication); a
+    language the browser asks for (Accept-Language) that we have; the tenant's default.
+    Times are always shown in the tenant's zone.
     """
 
     def __init__(self, get_response):
@@ -27,17 +29,35 @@ class TenantContextMiddleware:
             request.tenant_settings = tenant_settings_get()
         default_language = request.tenant_settings.default_language if request.tenant_settings else settings.LANGUAGE_CODE
         zone = request.tenant_settings.time_zone if request.tenant_settings else settings.TIME_ZONE
+        previous_language = translation.get_language()
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
-        translation.activate(chosen if chosen in dict(settings.LANGUAGES) else default_language)
+        if chosen not in dict(settings.LANGUAGES):
+            chosen = _browser_language(request) or default_language
+        translation.activate(chosen)
         request.LANGUAGE_CODE = translation.get_language()
         timezone.activate(zoneinfo.ZoneInfo(zone))
         try:
             response = self.get_response(request)
         finally:
+            # The thread serves other requests (and, in tests, other code) next: nothing of this one stays active.
             timezone.deactivate()
-        patch_vary_headers(response, ("Cookie",))
+            translation.activate(previous_language)
+        patch_vary_headers(response, ("Cookie", "Accept-Language"))
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+def _browser_language(request) -> str | None:
+    """The first language of the Accept-Language header that we offer (zh-CN → zh-hans), if any."""
+    header = request.META.get("HTTP_ACCEPT_LANGUAGE", "")
+    for code, _quality in parse_accept_lang_header(header) if header else ():
+        if code == "*":
+            continue
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return None
 
 
 class MemberLanguageMiddleware:

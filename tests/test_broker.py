@@ -15,6 +15,8 @@ from salesflow.notifications.tests.sinks import RobotServer
 
 # Sanity bounds only (the old publish path took ~6 s per call); real figures: bench/README.md.
 FAST = 0.5
+# A whole intake request on a shared, loaded test machine: far below the old 6 s, far above noise.
+FAST_REQUEST = 2.0
 
 
 def _timed(fn, *args):
@@ -76,7 +78,7 @@ def test_an_intake_with_the_broker_down_answers_fast_and_its_alert_goes_out_once
                                HTTP_AUTHORIZATION=f"Bearer {secret}")
         elapsed = time.monotonic() - start
     assert response.status_code == 201 and response.json()["status"] == "assigned"
-    assert elapsed < FAST
+    assert elapsed < FAST_REQUEST
     [delivery] = Delivery.objects.all()
     assert delivery.status == "pending" and robot.received == []
 
@@ -98,7 +100,7 @@ def test_a_csv_import_started_with_the_broker_down_is_run_by_the_sweep_later(alp
                                    created_at=timezone.now() - dt.timedelta(minutes=5))
     with broker_down(), django_capture_on_commit_callbacks(execute=True):
         job, elapsed = _timed(lambda: import_job_start(actor=alpha.admin, job=job, mapping={"0": "company", "1": "phone"}))
-    assert job.status == "queued" and elapsed < FAST
+    assert job.status == "queued" and elapsed < FAST_REQUEST
     assert import_jobs_sweep(now=timezone.now()) == 0  # the breaker is still open: nothing waits on Redis
     broker.breaker_reset()
     assert import_jobs_sweep(now=timezone.now()) == 1

@@ -1,6 +1,15 @@
 """Writes of the follow-ups area. Split by sub-area; the names below are the public surface."""
+from .bulk import opportunities_bulk_reassign
 from .conversion import lead_convert
 from .defaults import defaults_install
+from .editing import (
+    account_reassign,
+    account_update,
+    contact_update,
+    opportunity_open,
+    opportunity_reassign,
+    opportunity_update,
+)
 from .records import (
     account_create,
     contact_create,
@@ -17,6 +26,13 @@ from .sla import ScanResult, sla_scan
 __all__ = [
     "ScanResult",
     "account_create",
+    "account_reassign",
+    "account_update",
+    "contact_update",
+    "opportunities_bulk_reassign",
+    "opportunity_open",
+    "opportunity_reassign",
+    "opportunity_update",
     "contact_create",
     "defaults_install",
     "followup_correct",

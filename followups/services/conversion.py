@@ -37,10 +37,11 @@ def lead_convert(
             account = account_create(
                 actor=actor, name=lead.company or lead.contact_name, owner=owner, industry=lead.industry,
                 region=lead.region, tier=lead.tier, source_lead_id=lead.pk,
+                via="conversion",
             )
         contact_create(
             actor=actor, account=account, name=lead.contact_name, role=contact_role, phone=lead.phone,
-            email=lead.email, is_key_person=contact_role in (ContactRole.CIO, ContactRole.PURCHASING),
+            email=lead.email, is_key_person=contact_role in (ContactRole.CIO, ContactRole.PURCHASING), via="conversion",
         )
         opportunity = opportunity_create(
             actor=actor, account=account, owner=owner, amount=amount, product_line=lead.product_line,

@@ -25,12 +25,14 @@ from ..models import (
     LocationStatus,
     Opportunity,
     Outcome,
+    RecordKind,
     Stage,
     StageChange,
     StageReminder,
     Task,
 )
 from ..rules import light_for, next_due, policy_get
+from .history import creation_changes, history_write
 from .sla import account_lights_refresh
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -57,12 +59,16 @@ def _label(actor) -> str:
 
 
 def account_create(
-    *, actor, name: str, owner, industry: str = "", region: str = "", tier: str = "", source_lead_id: int | None = None
+    *, actor, name: str, owner, industry: str = "", region: str = "", tier: str = "", source_lead_id: int | None = None,
+    via: str = "web",
 ) -> Account:
+    if not name.strip():
+        raise ValidationError({"name": _("A name is required.")})
+    values = {"name": name.strip(), "industry": industry, "region": region, "tier": tier, "owner": owner}
     with transaction.atomic():
-        account = Account.objects.create(
-            name=name, owner=owner, industry=industry, region=region, tier=tier, source_lead_id=source_lead_id
-        )
+        account = Account.objects.create(source_lead_id=source_lead_id, **values)
+        history_write(actor=actor, record_type=RecordKind.ACCOUNT, record_id=account.pk, account_id=account.pk,
+                      changes=creation_changes(values), via=via, at=account.created_at, at_creation=True)
         audit_record(actor=actor, verb="account.created", target=account, payload={"name": name, "owner": owner.pk})
     return account
 
@@ -78,12 +84,18 @@ def contact_create(
     influence: int = 3,
     phone: str = "",
     email: str = "",
+    via: str = "web",
 ) -> Contact:
+    if not name.strip():
+        raise ValidationError({"name": _("A name is required.")})
+    if role not in ContactRole.values:
+        raise ValidationError({"role": _("Unknown decision role.")})
+    values = {"name": name.strip(), "role": role, "title": title, "is_key_person": is_key_person,
+              "influence": influence, "phone": phone, "email": email}
     with transaction.atomic():
-        contact = Contact.objects.create(
-            account=account, name=name, role=role, title=title, is_key_person=is_key_person,
-            influence=influence, phone=phone, email=email,
-        )
+        contact = Contact.objects.create(account=account, **values)
+        history_write(actor=actor, record_type=RecordKind.CONTACT, record_id=contact.pk, account_id=account.pk,
+                      changes=creation_changes(values), via=via, at_creation=True)
         audit_record(
             actor=actor, verb="contact.created", target=contact,
             payload={"account": account.pk, "name": name, "role": role, "key_person": is_key_person},
@@ -139,6 +151,12 @@ def opportunity_create(
             actor_label=_label(actor), at=now, via=via,
         )
         _tasks_for_entry(opportunity=opportunity, change=change)
+        history_write(
+            actor=actor, record_type=RecordKind.OPPORTUNITY, record_id=opportunity.pk, account_id=account.pk,
+            changes=creation_changes({"name": name, "amount": amount, "expected_close": expected_close,
+                                      "product_line": product_line, "owner": owner, "account": account}),
+            via=via, at=now, at_creation=True,
+        )
         account_lights_refresh(account_ids=[account.pk])
         audit_record(
             actor=actor, verb="opportunity.created", target=opportunity,

@@ -6,20 +6,15 @@ from followups.models import Light, Opportunity
 from salesflow.org.models import Member, Role
 from salesflow.org.tests.factories import PASSWORD, RegionFactory, TeamFactory, UserFactory
 
-from .test_browser_visit_log import SHOTS, _base, _drop_tenant, _in_browser, _off_thread
+from .test_browser_visit_log import SHOTS, _base, _drop_tenant, _in_browser, _off_thread, provision_throwaway_tenant
 
 pytestmark = pytest.mark.browser
 
 
 def _create_tenant():
-    import uuid
-
     from followups.tests.factories import AccountFactory, opportunity_make
-    from salesflow.tenancy.services import tenant_provision
 
-    schema = f"b{uuid.uuid4().hex[:10]}"
-    tenant = tenant_provision(schema=schema, domain=f"{schema}.localhost", name="Board Co",
-                              admin_email=f"admin@{schema}.example.com", admin_password="admin-pass-123").tenant
+    tenant = provision_throwaway_tenant("b", "Board Co")
     with tenant_context(tenant):
         boss = UserFactory(username="boss")
         team = TeamFactory(name="上海一组", region=RegionFactory(name="华东区"), manager=boss)

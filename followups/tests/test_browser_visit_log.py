@@ -37,15 +37,21 @@ def _off_thread(fn, *args):
         return pool.submit(run).result(timeout=120)
 
 
-def _create_tenant():
+def provision_throwaway_tenant(prefix: str, name: str):
+    """A tenant of its own for a browser test (committed, so the live server sees it)."""
     import uuid
 
-    from followups.tests.factories import AccountFactory, opportunity_make
     from salesflow.tenancy.services import tenant_provision
 
-    schema = f"v{uuid.uuid4().hex[:10]}"
-    tenant = tenant_provision(schema=schema, domain=f"{schema}.localhost", name="Visit Co",
-                              admin_email=f"admin@{schema}.example.com", admin_password="admin-pass-123").tenant
+    schema = f"{prefix}{uuid.uuid4().hex[:10]}"
+    return tenant_provision(schema=schema, domain=f"{schema}.localhost", name=name,
+                            admin_email=f"admin@{schema}.example.com", admin_password="admin-pass-123").tenant
+
+
+def _create_tenant():
+    from followups.tests.factories import AccountFactory, opportunity_make
+
+    tenant = provision_throwaway_tenant("v", "Visit Co")
     with tenant_context(tenant):
         rep = UserFactory(username="visitor")
         Member.objects.create(user=rep, full_name="李拜访", role=Role.REP)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from salesflow import i18n
 from salesflow.broker import kick, kick_many
 from salesflow.csvtext import CsvEncodingError, CsvText, csv_decode
 from salesflow.i18n import message
@@ -19,7 +20,7 @@ from salesflow.i18n import message
 from ..models import Channel, ImportJob
 from ..messages import import_error_text, import_row_problems
 from .intake import lead_intake
-from .validation import FIELDS, lead_payload_validate
+from .validation import FIELDS, lead_payload_problems
 
 IMPORT_KICK_GRACE = dt.timedelta(minutes=1)
 
@@ -112,8 +113,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
         return job  # already run, running, or never started: running twice would import twice
     try:
         reader = _decoded(job).reader()
-    except CsvEncodingError as exc:
-        return _job_refuse(job, actor=job.created_by or "csv import", message=str(exc))
+    except CsvEncodingError:
+        return _job_refuse(job, actor=job.created_by or "csv import")
     _rows(reader, limit=1)
     rows, unreadable = _rows(reader)
     job.total_rows = len(rows) + bool(unreadable)
@@ -123,7 +124,7 @@ def import_job_run(*, job_id: int) -> ImportJob:
     for offset, row in enumerate(rows):
         line = offset + 2  # the header is line 1
         data = {field: row[int(col)] for col, field in job.mapping.items() if int(col) < len(row)}
-        clean, problems = lead_payload_validate(data, coerce_strings=True)
+        clean, problems = lead_payload_problems(data, coerce_strings=True)
         if problems:
             if len(errors) < MAX_REPORTED_ERRORS:
                 errors.append({"line": line, "problems": import_row_problems(problems)})
@@ -145,8 +146,9 @@ def import_job_run(*, job_id: int) -> ImportJob:
     return job
 
 
-def _job_refuse(job: ImportJob, *, actor, message: str) -> ImportJob:
-    job.status, job.finished_at, job.errors = ImportJob.Status.FAILED, timezone.now(), [{"line": 1, "reason": message}]
+def _job_refuse(job: ImportJob, *, actor) -> ImportJob:
+    job.status, job.finished_at = ImportJob.Status.FAILED, timezone.now()
+    job.errors = [{"line": 1, "message": i18n.message("import.undecodable")}]
     with transaction.atomic():
         job.save(update_fields=["status", "finished_at", "errors"])
         audit_record(actor=actor, verb="lead_import.finished", target=job, payload={"refused": "encoding"})

@@ -120,3 +120,13 @@ def test_an_organisation_region_is_a_value_of_the_region_list(alpha, client_for)
     assert response.status_code == 200 and not Region.objects.filter(name="火星区").exists()
     response = client.post("/admin/org/region/add/", {"name": "Central China"})  # a label: stored as the code
     assert response.status_code == 302 and Region.objects.filter(name="华中区").exists()
+
+
+def test_the_lead_list_in_admin_filters_by_channel_with_labels(alpha, client_for):
+    from leads.tests.factories import lead_submit
+
+    lead_submit(company="展会来的", channel="exhibition")
+    lead_submit(company="接口来的", channel="api")
+    client = _zh(client_for(alpha, alpha.admin))
+    page = client.get("/admin/leads/lead/", {"channel": "exhibition"}).content.decode()
+    assert "展会来的" in page and "接口来的" not in page and "展会" in page

@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
+from leads.messages import import_error_text
 from leads.models import ImportJob, Lead
 from salesflow.csvtext import CsvEncodingError, csv_decode
 
@@ -65,7 +66,8 @@ def test_the_import_command_names_the_encoding_and_keeps_the_chinese(alpha, name
     assert Lead.objects.get(contact_name="刘德明").industry == "医疗器械"
     job = ImportJob.objects.get()
     assert job.encoding == encoding
-    errors = {e["line"]: e["reason"] for e in job.errors}
+    with translation.override("en"):
+        errors = {e["line"]: import_error_text(e) for e in job.errors}
     assert "火星区" in errors[5] and "allowed: 华东区, 华北区" in errors[5] and "星际贸易" in errors[5]
     assert "phone" in errors[6] and not Lead.objects.filter(contact_name="钱空白").exists()
 
@@ -84,6 +86,7 @@ def test_an_admin_upload_in_gbk_shows_its_encoding_and_chinese_preview(alpha, cl
     response = client.post("/admin/leads/importjob/add/", {"file": upload})
     page = client.get(response["Location"]).content.decode()
     assert "GBK" in page and "杭州市第一人民医院" in page
+    assert '<option value="contact_name" selected>联系人姓名</option>' in page  # the mapping in the reader's language
     assert ImportJob.objects.get().encoding == "GBK"
 
 
@@ -94,3 +97,31 @@ def test_an_admin_upload_that_cannot_be_decoded_is_refused_with_a_clear_message(
     response = client.post("/admin/leads/importjob/add/", {"file": upload})
     assert response.status_code == 200 and not ImportJob.objects.exists()
     assert "UTF-8, GBK/GB18030 or UTF-16" in response.content.decode()
+
+
+def test_row_problems_are_stored_as_messages_and_read_in_each_readers_language(alpha):
+    call_command("import_leads", "--schema", "alpha", str(FIXTURES / "leads_gbk.csv"), stdout=io.StringIO(),
+                 stderr=io.StringIO())
+    job = ImportJob.objects.get()
+    stored = {e["line"]: e["problems"] for e in job.errors}
+    assert stored[6][0]["params"]["problem"]["v"] == {"key": "lead.invalid.contact", "params": {}}
+    with translation.override("zh-hans"):
+        zh = {e["line"]: import_error_text(e) for e in job.errors}
+    with translation.override("en"):
+        en = {e["line"]: import_error_text(e) for e in job.errors}
+    assert "区域“火星区”不在列表中；可选值：华东区" in zh[5] and "行业“星际贸易”不在列表中" in zh[5]
+    assert "region: Region “火星区” is not in the list; allowed: 华东区" in en[5]
+    assert "电话或电子邮件" in zh[6] and "phone number or an e-mail" in en[6]
+
+
+def test_an_import_refused_for_its_encoding_says_why_in_the_readers_language(alpha):
+    from django.core.files.base import ContentFile
+
+    from leads.services.imports import import_job_run, import_job_start
+
+    job = ImportJob.objects.create(file=ContentFile("company,contact_name\nSociété,Zoé\n".encode("latin-1"), name="w.csv"))
+    import_job_start(actor="test", job=job, mapping={"1": "contact_name"}, queue=False)
+    job = import_job_run(job_id=job.pk)
+    assert job.status == ImportJob.Status.FAILED and job.errors == [{"line": 1, "message": {"key": "import.undecodable", "params": {}}}]
+    with translation.override("zh-hans"):
+        assert "GBK/GB18030" in import_error_text(job.errors[0]) and "无法" in import_error_text(job.errors[0])

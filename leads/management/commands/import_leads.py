@@ -2,6 +2,7 @@ from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
+from leads.messages import import_error_text
 from leads.models import ImportJob
 from leads.services.imports import import_job_run, import_job_start, import_preview
 from salesflow.csvtext import CsvEncodingError
@@ -29,6 +30,6 @@ class Command(BaseCommand):
             import_job_start(actor="import_leads command", job=job, mapping=mapping, queue=False)
             job = import_job_run(job_id=job.pk)
             for error in job.errors[:50]:
-                self.stderr.write(f"line {error['line']}: {error['reason']}")
+                self.stderr.write(f"line {error['line']}: {import_error_text(error)}")
             self.stdout.write(f"encoding: {job.encoding}")
             self.stdout.write(f"rows={job.processed_rows} created={job.created_leads} duplicates={job.duplicate_rows} bad={len(job.errors)}")

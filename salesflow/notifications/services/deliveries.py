@@ -19,15 +19,15 @@ import dataclasses
 import datetime as dt
 import logging
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.conf import settings
 from django.utils import timezone, translation
 
 from audit.services import audit_record
+from salesflow.broker import kick_many
 from salesflow.org.models import Member
 from salesflow.org.selectors import tenant_settings_get
-from salesflow.broker import kick_many
 
 from ..errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
 from ..models import Channel, Delivery
@@ -76,27 +76,6 @@ def transport_send(channel: Channel, *, target: str, message: Message, message_i
         send_wecom(webhook_url=channel.webhook_url, message_format=channel.message_format, message=message)
     else:
         raise PermanentFailure(f"unknown channel kind {channel.kind!r}")
-
-
-def tenant_default_language() -> str:
-    return tenant_settings_get().default_language or settings.LANGUAGE_CODE
-
-
-def delivery_language(delivery: Delivery) -> str:
-    """The language a delivery is read in: its recipient's choice for an e-mail, else the tenant's default."""
-    if delivery.channel.kind == Channel.Kind.EMAIL and delivery.notification_id:
-        chosen = (
-            Member.objects.filter(user__notifications=delivery.notification_id).values_list("language", flat=True).first()
-        )
-        if chosen:
-            return chosen
-    return tenant_default_language()
-
-
-def _message_for(delivery: Delivery) -> Message:
-    with translation.override(delivery_language(delivery)), timezone.override(tenant_settings_get().tzinfo):
-        return Message(subject=delivery.subject_text[:200], text=delivery.body_text, link=delivery.link,
-                       ref=delivery_ref(delivery))
 
 
 def delivery_send(*, delivery_id: int, now: dt.datetime | None = None) -> SendOutcome:
@@ -190,3 +169,25 @@ def delivery_retry(*, actor, delivery: Delivery) -> bool:
                          payload={"event_key": delivery.event_key, "ref": delivery_ref(delivery)})
             transaction.on_commit(lambda: deliveries_queue([delivery.pk]))
     return bool(changed)
+
+
+def tenant_default_language() -> str:
+    return tenant_settings_get().default_language or settings.LANGUAGE_CODE
+
+
+def delivery_language(delivery: Delivery) -> str:
+    """The language a delivery is read in: its recipient's choice for an e-mail, else the tenant's default."""
+    if delivery.channel.kind == Channel.Kind.EMAIL and delivery.notification_id:
+        chosen = (
+            Member.objects.filter(user__notifications=delivery.notification_id).values_list("language", flat=True).first()
+        )
+        if chosen:
+            return chosen
+    return tenant_default_language()
+
+
+def _message_for(delivery: Delivery) -> Message:
+    """The delivery's stored message rendered now, in its reader's language and the tenant's time zone."""
+    with translation.override(delivery_language(delivery)), timezone.override(tenant_settings_get().tzinfo):
+        return Message(subject=delivery.subject_text[:200], text=delivery.body_text, link=delivery.link,
+                       ref=delivery_ref(delivery))

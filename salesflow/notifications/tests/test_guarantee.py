@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import AuditEntry
+from salesflow.i18n import verbatim
 from salesflow.notifications import transports
 from salesflow.notifications.models import Channel, Delivery
 from salesflow.notifications.services import (
@@ -110,9 +111,8 @@ def test_admins_see_failed_deliveries_counted_and_can_re_send_them(alpha, robot,
     Delivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=MAX_ATTEMPTS, last_error="gave up")
     admin = client_for(alpha, alpha.admin)
     for url in ("/admin/", "/notifications/"):
-        page = admin.get(url, HTTP_ACCEPT_LANGUAGE="en")
-        assert "1 outside notification could not be sent." in page.content.decode()
-    assert "could not be sent" not in client_for(alpha, alpha.rep).get("/notifications/").content.decode()
+        assert "1 条外部通知未能发送。" in admin.get(url).content.decode()
+    assert "未能发送" not in client_for(alpha, alpha.rep).get("/notifications/").content.decode()
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = admin.post("/admin/notifications/delivery/", {"action": "retry", "_selected_action": [delivery.pk]})
@@ -122,7 +122,7 @@ def test_admins_see_failed_deliveries_counted_and_can_re_send_them(alpha, robot,
     entry = AuditEntry.objects.filter(verb="notification_delivery.retried").order_by("-seq").first()
     assert entry.payload["ref"] == f"SF-{delivery.pk}"
     assert delivery_send(delivery_id=delivery.pk).status == "sent"
-    assert "could not be sent" not in admin.get("/admin/").content.decode()
+    assert "未能发送" not in admin.get("/admin/").content.decode()
     assert not delivery_retry(actor=alpha.admin, delivery=delivery)  # only failed rows
 
 

@@ -5,6 +5,7 @@ import socket
 import pytest
 from django.db import transaction
 
+from salesflow.i18n import verbatim
 from salesflow.notifications import outbound, transports
 from salesflow.notifications.models import Channel, Delivery
 from salesflow.notifications.outbound import EndpointRefused, endpoint_check

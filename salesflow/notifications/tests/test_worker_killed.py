@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
+from salesflow.i18n import verbatim
 from salesflow.celery import app as celery_app
 from salesflow.notifications.models import Channel, Delivery
 from salesflow.notifications.services import LEASE, deliveries_sweep, notify

@@ -37,7 +37,8 @@ def test_an_inactive_value_is_no_longer_offered_or_accepted_but_records_keep_the
     vocabulary_forget()
     assert vocabulary_resolve("tier", "sme") is None and "sme" not in vocabulary_codes("tier")
     assert "sme" not in dict(vocabulary_choices("tier"))
-    assert dict(vocabulary_choices("tier", keep="sme"))["sme"] == "中小企业"
+    with translation.override("zh-hans"):
+        assert dict(vocabulary_choices("tier", keep="sme"))["sme"] == "中小企业"
     with translation.override("en"):
         assert vocabulary_label("tier", "sme") == "Small or mid-size business"
 

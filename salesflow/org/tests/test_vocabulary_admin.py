@@ -65,5 +65,13 @@ def test_values_cannot_be_deleted_and_codes_cannot_change(alpha, client_for):
     assert entry.code == "api"
 
 
+def test_a_channel_the_software_assigns_cannot_be_deactivated(alpha, client_for):
+    entry = VocabularyEntry.objects.get(kind="channel", code="web_form")
+    response = client_for(alpha, alpha.admin).post(f"/admin/org/vocabularyentry/{entry.pk}/change/", _change(entry, active=""))
+    assert response.status_code == 200
+    entry.refresh_from_db()
+    assert entry.active
+
+
 def test_only_admins_manage_the_lists(alpha, client_for):
     assert client_for(alpha, alpha.manager).get("/admin/org/vocabularyentry/").status_code == 302

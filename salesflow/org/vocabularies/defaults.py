@@ -54,6 +54,17 @@ DEFAULT_VOCABULARIES: dict[str, list[tuple[str, str, str, list[str]]]] = {
     ],
 }
 
+def default_entries_missing(model, existing: set[tuple[str, str]]) -> list:
+    """Unsaved `model` rows (the real or a migration's historical model) for each default value
+    whose (kind, code) is not in `existing`."""
+    return [
+        model(kind=kind, code=code, label_zh=zh, label_en=en, synonyms=synonyms, position=(number + 1) * 10)
+        for kind, values in DEFAULT_VOCABULARIES.items()
+        for number, (code, zh, en, synonyms) in enumerate(values)
+        if (kind, code) not in existing
+    ]
+
+
 # Channels the software itself assigns (intake through the API, the web form, an import, a
 # person): relabel them freely, but they stay.
 SYSTEM_CHANNELS = ("web_form", "api", "csv", "manual")

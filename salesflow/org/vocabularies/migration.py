@@ -1,17 +1,12 @@
 """For data migrations (historical models passed in): the defaults, and every value records
 already hold, so no stored region, industry, product line, tier or channel becomes unknown."""
-from .defaults import DEFAULT_VOCABULARIES
+from .defaults import default_entries_missing
 from .selectors import spelling_key
 
 
 def defaults_add(VocabularyEntry) -> None:
-    existing = set(VocabularyEntry.objects.values_list("kind", "code"))
-    VocabularyEntry.objects.bulk_create([
-        VocabularyEntry(kind=kind, code=code, label_zh=zh, label_en=en, synonyms=synonyms, position=(number + 1) * 10)
-        for kind, values in DEFAULT_VOCABULARIES.items()
-        for number, (code, zh, en, synonyms) in enumerate(values)
-        if (kind, code) not in existing
-    ])
+    VocabularyEntry.objects.bulk_create(
+        default_entries_missing(VocabularyEntry, set(VocabularyEntry.objects.values_list("kind", "code"))))
 
 
 def stored_values_add(VocabularyEntry, kind: str, values) -> None:

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 
 from ..models import VOCABULARY_CODE_LENGTH, VocabularyEntry
-from .defaults import DEFAULT_VOCABULARIES
+from .defaults import SYSTEM_CHANNELS, default_entries_missing
 from .selectors import spelling_key, vocabulary_forget
 
 FORBIDDEN_CHARACTERS = (";", ",", "\n", "\r", "\t")
@@ -17,13 +17,7 @@ FORBIDDEN_CHARACTERS = (";", ",", "\n", "\r", "\t")
 def vocabulary_defaults_install(*, actor) -> dict[str, str]:
     """Provisioning hook (and seed_demo): add every default value the tenant lacks; nothing is changed."""
     with transaction.atomic():
-        existing = set(VocabularyEntry.objects.values_list("kind", "code"))
-        new = [
-            VocabularyEntry(kind=kind, code=code, label_zh=zh, label_en=en, synonyms=synonyms, position=(number + 1) * 10)
-            for kind, values in DEFAULT_VOCABULARIES.items()
-            for number, (code, zh, en, synonyms) in enumerate(values)
-            if (kind, code) not in existing
-        ]
+        new = default_entries_missing(VocabularyEntry, set(VocabularyEntry.objects.values_list("kind", "code")))
         VocabularyEntry.objects.bulk_create(new)
         if new:
             audit_record(actor=actor, verb="vocabulary.defaults_installed", target_type="org.vocabularyentry",
@@ -73,6 +67,8 @@ def vocabulary_entry_problems(entry: VocabularyEntry) -> dict[str, list[str]]:
                         ("synonyms", entry.synonyms)):
         if any(ch in text for text in texts for ch in FORBIDDEN_CHARACTERS):
             problems.setdefault(name, []).append(_("Commas, semicolons, tabs and line breaks are not allowed here."))
+    if entry.kind == "channel" and entry.code in SYSTEM_CHANNELS and not entry.active:
+        problems.setdefault("active", []).append(_("SalesFlow itself assigns this channel: it stays active."))
     others = VocabularyEntry.objects.filter(kind=entry.kind).exclude(pk=entry.pk)
     taken = {spelling_key(spelling): other.code for other in others for spelling in other.spellings()}
     for name, texts in (("code", [entry.code]), ("label_zh", [entry.label_zh]), ("label_en", [entry.label_en]),
