@@ -9,6 +9,7 @@ from salesflow import i18n
 from salesflow.org.scoping import visible_user_ids
 
 from .models import OPEN_STATUSES, Lead, LeadStatus, RoutingDecision
+from .services.roster import pool_select, version_reps
 
 
 def lead_list(*, user) -> QuerySet[Lead]:
@@ -103,8 +104,6 @@ def decision_candidates(decision: RoutingDecision) -> list[dict]:
     """
     if not decision.roster_version_id:
         return decision.candidates
-    from .services.roster import pool_select, version_reps
-
     named = {entry["user_id"]: entry for entry in decision.candidates}
     passed = {"verdict": "not chosen", "why": i18n.message("routing.why.other_first")}
     return [

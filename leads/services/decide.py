@@ -5,7 +5,7 @@ index (leads.services.roster), remembered per roster version; one statement (lea
 returns the strategy's first reps with a free slot and everyone at capacity; a guarded UPDATE
 takes the slot. The decision stores only what is specific to this lead — the chosen rep and the
 reps skipped for a reason — with the roster version and pool basis; the routing story rebuilds
-every other candidate from them (leads.selectors.decision_story).
+every other candidate from them (leads.selectors.decision_candidates).
 """
 import datetime as dt
 from dataclasses import dataclass, field

@@ -154,7 +154,7 @@ def decision_payload(decision: RoutingDecision) -> dict:
         "assignee_id": decision.assignee_id, "reason": decision.reason_message,
         # What is specific to this lead (chosen, skipped for a reason); every other candidate of the
         # pool was passed over because another came first, and is rebuilt from the roster version
-        # and the pool basis (leads.selectors.decision_story).
+        # and the pool basis (leads.selectors.decision_candidates).
         "candidates": [{k: c.get(k) for k in ("user_id", "verdict", "why")} for c in decision.candidates],
         "roster_version": decision.roster_version_id, "pool_basis": decision.pool_basis,
         "score": decision.score_breakdown.get("total"),
