@@ -11,6 +11,10 @@ intake      a tenant with --reps reps and --existing leads (built set-based in S
             Latency percentiles, status counts, database time per request (X-Bench-DB-Ms,
             SQL statements measured in the worker) and each worker's RSS after the run.
 saturation  closed loop: --saturation-clients clients send back to back; requests/s.
+pools       one tenant per --pool-sizes: that many reps in one pool (one region, one product
+            line) taking B-grade leads through the default round-robin rule, plus the old
+            4-region shape; for each --pool-workers gunicorn, --pool-runs rounds of /healthz
+            then intake saturation per tenant, then a steady 100/s per tenant (leads_pools.py).
 routing     --routing-clients processes with their own connections call the intake service
             into one round-robin rule over --routing-reps reps, --routing-leads leads in all:
             spread, capacity breaches, deadlocks, audit chain, throughput.
@@ -53,6 +57,15 @@ def _parse(argv):
     parser.add_argument("--routing-leads", type=int, default=20000)
     parser.add_argument("--routing-reps", type=int, default=10)
     parser.add_argument("--keep", action="store_true")
+    # pools: one pool of each size beside /healthz (bench/leads_pools.py)
+    parser.add_argument("--pool-sizes", default="10,50,200,300")
+    parser.add_argument("--pool-workers", default="2,5")
+    parser.add_argument("--pool-runs", type=int, default=3)
+    parser.add_argument("--pool-clients", type=int, default=8)
+    parser.add_argument("--pool-seconds", type=float, default=8.0)
+    parser.add_argument("--pool-steady-seconds", type=float, default=20.0)
+    parser.add_argument("--pool-existing", type=int, default=10_000)
+    parser.add_argument("--pool-regions-row", action=argparse.BooleanOptionalAction, default=True)
     options, _ = parser.parse_known_args(argv)
     return options
 
@@ -95,7 +108,7 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
             f"""
             INSERT INTO {table} (company, contact_name, phone, phone_normalized, email, email_normalized, channel,
                 industry, region, product_line, budget_grade, industry_match, tier, external_id, note, score,
-                score_breakdown, status, owner_id, routing_reason, created_at, assigned_at, first_touch_at)
+                score_breakdown, status, owner_id, routing_reason, routing_reason_message, created_at, assigned_at, first_touch_at)
             SELECT 'Hist ' || g, 'Contact ' || g, '', '+861' || lpad((3000000000 + g)::text, 10, '0'), '', '',
                 (ARRAY['web_form','api','ad_platform','phone_400','wecom','csv','manual'])[1 + g %% 7],
                 '医疗器械', (ARRAY['华东区','华北区','华南区','西南区'])[1 + g %% 4], '影像设备',
@@ -103,7 +116,7 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
                 CASE WHEN g %% 50 = 0 THEN 'pool' WHEN g %% 50 = 1 THEN 'assigned'
                      WHEN g %% 2 = 0 THEN 'converted' ELSE 'lost' END,
                 CASE WHEN g %% 50 = 0 THEN NULL ELSE (%s::bigint[])[1 + g %% %s] END,
-                'historical', now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval,
+                'historical', '{{}}'::jsonb, now() - (g || ' minutes')::interval, now() - (g || ' minutes')::interval,
                 now() - (g || ' minutes')::interval + interval '7 minutes'
             FROM generate_series(1, %s) AS g
             """,
@@ -176,13 +189,19 @@ class Client:
 
     def post(self, payload: dict) -> tuple[int, float, float]:
         body = json.dumps(payload, ensure_ascii=False).encode()
+        return self.request("POST", "/api/v1/leads", body, {
+            "Host": self.host, "Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
+
+    def get(self, path: str) -> tuple[int, float, float]:
+        return self.request("GET", path, None, {"Host": self.host})
+
+    def request(self, method: str, path: str, body, headers: dict) -> tuple[int, float, float]:
         for attempt in range(2):
             try:
                 if self.conn is None:
                     self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
                 started = time.perf_counter()
-                self.conn.request("POST", "/api/v1/leads", body=body, headers={
-                    "Host": self.host, "Authorization": f"Bearer {self.key}", "Content-Type": "application/json"})
+                self.conn.request(method, path, body=body, headers=headers)
                 response = self.conn.getresponse()
                 response.read()
                 elapsed = time.perf_counter() - started
@@ -219,7 +238,7 @@ def _summary(label: str, samples: list[tuple[int, float, float]], wall: float) -
     return result
 
 
-def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1) -> dict:
+def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=None) -> dict:
     """Open loop: request i is due at start + i/rate whatever happened to the earlier ones."""
     rng = random.Random(seed)
     total = int(rate * seconds)
@@ -229,9 +248,9 @@ def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1) -> dict:
         if sent and rng.random() < duplicates:
             plan.append(dict(rng.choice(sent), external_id=""))  # same phone, no external id: a resubmission
         else:
-            payload = _payload(rng, number, f"steady{seed}")
-            sent.append(payload)
-            plan.append(payload)
+            body = (payload or _payload)(rng, number, f"steady{seed}")
+            sent.append(body)
+            plan.append(body)
     jobs: queue.Queue = queue.Queue()
     samples, lags = [], []
     lock = threading.Lock()
@@ -268,7 +287,8 @@ def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1) -> dict:
     return result
 
 
-def run_saturation(port, host, key, *, clients, seconds, seed=2) -> dict:
+def run_saturation(port, host, key, *, clients, seconds, seed=2, payload=None, path=None) -> dict:
+    """Closed loop: `clients` connections send back to back (intake, or GET `path`); requests/s."""
     stop_at = time.perf_counter() + seconds
     samples = []
     lock = threading.Lock()
@@ -279,7 +299,7 @@ def run_saturation(port, host, key, *, clients, seconds, seed=2) -> dict:
         number = 0
         while time.perf_counter() < stop_at:
             number += 1
-            result = client.post(_payload(rng, number, f"sat{seed}-{n}"))
+            result = client.get(path) if path else client.post((payload or _payload)(rng, number, f"sat{seed}-{n}"))
             with lock:
                 samples.append(result)
 
@@ -289,7 +309,7 @@ def run_saturation(port, host, key, *, clients, seconds, seed=2) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    return _summary(f"saturation {clients} clients", samples, time.perf_counter() - start)
+    return _summary(f"saturation {clients} clients {path or 'intake'}", samples, time.perf_counter() - start)
 
 
 def bench_intake(options) -> bool:
@@ -421,4 +441,8 @@ def main(argv) -> int:
         ok &= bench_intake(options)
     if "routing" in parts:
         ok &= bench_routing(options)
+    if "pools" in parts:
+        from bench.leads_pools import bench_pools
+
+        ok &= bench_pools(options)
     return 0 if ok else 1

@@ -109,6 +109,7 @@ def run_module(name: str, argv: list[str]) -> dict:
     support.take_figures()
     tee = _Tee(sys.stdout)
     started_at = dt.datetime.now(dt.timezone.utc)
+    load_before = os.getloadavg()
     started = time.perf_counter()
     with contextlib.redirect_stdout(tee):
         print(f"=== bench_{name} {' '.join(argv)}".rstrip(), flush=True)
@@ -127,6 +128,7 @@ def run_module(name: str, argv: list[str]) -> dict:
         "started_at": started_at.isoformat(timespec="seconds"),
         "wall_seconds": round(time.perf_counter() - started, 3),
         "figures": support.take_figures(),
+        "load_average_before_after": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "output": tee.copy.getvalue(),
     }
 

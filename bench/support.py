@@ -47,6 +47,8 @@ def machine() -> dict[str, object]:
         "cpus": os.cpu_count(),
         "memory_gib": round(total / 2**30, 1),
         "python": platform.python_version(),
+        # Other work on the same cores (shared machines): figures are comparable only within one run.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 

@@ -293,6 +293,12 @@ class RoutingDecision(models.Model):
     reason_message = models.JSONField(_("reason"), default=dict, blank=True)
     actor_label = models.CharField(max_length=150, blank=True, verbose_name=_("actor label"))
     decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+    # Decisions routed in constant work keep only what is specific to the lead in `candidates`
+    # (chosen, skipped for a reason); the full list is rebuilt from this roster and basis.
+    roster_version = models.ForeignKey(
+        "RosterVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    pool_basis = models.JSONField(default=dict, blank=True)
 
     class Meta:
         verbose_name = _("routing decision")
@@ -393,3 +399,21 @@ class RepLoad(models.Model):
     def __str__(self):
         return f"{self.user_id}: {self.open_count}"
 
+
+class RosterVersion(models.Model):
+    """Every rep's routing profile as it was, named by the digest of its content.
+
+    Routing decisions refer to the version they were decided against, so a lead's routing story
+    rebuilds every candidate without each decision storing the whole roster.
+    """
+
+    digest = models.CharField(max_length=32, primary_key=True)
+    reps = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("roster version")
+        verbose_name_plural = _("roster versions")
+
+    def __str__(self):
+        return self.digest[:10]

@@ -5,9 +5,11 @@ import statistics
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from salesflow import i18n
 from salesflow.org.scoping import visible_user_ids
 
 from .models import OPEN_STATUSES, Lead, LeadStatus, RoutingDecision
+from .services.roster import pool_select, version_reps
 
 
 def lead_list(*, user) -> QuerySet[Lead]:
@@ -81,3 +83,31 @@ def speed_to_lead(*, user, since: dt.datetime | None = None) -> dict:
         "within_5m": share(300), "within_1h": share(3600), "within_24h": share(86400),
         "since": since,
     }
+
+
+def lead_decisions(lead: Lead) -> list[RoutingDecision]:
+    """A lead's routing decisions in order, each with `story_candidates`: every candidate it
+    considered, rebuilt from the roster version for decisions that refer to one."""
+    decisions = list(lead.decisions.select_related("assignee", "assignee__member", "roster_version")
+                     .defer("roster_version__reps").order_by("decided_at", "id"))
+    for decision in decisions:
+        decision.story_candidates = decision_candidates(decision)
+    return decisions
+
+
+def decision_candidates(decision: RoutingDecision) -> list[dict]:
+    """Every candidate of the decision with its verdict and why.
+
+    Stored in full for older decisions; for the others, the pool is selected again from the
+    roster version with the stored basis, and every rep the decision did not name (chosen, or
+    skipped for a reason) was an available rep with a free slot whom another came before.
+    """
+    if not decision.roster_version_id:
+        return decision.candidates
+    named = {entry["user_id"]: entry for entry in decision.candidates}
+    passed = {"verdict": "not chosen", "why": i18n.message("routing.why.other_first")}
+    return [
+        {"user_id": rep.user_id, "name": rep.full_name, "open": None, "capacity": rep.capacity,
+         **named.get(rep.user_id, passed)}
+        for rep in pool_select(version_reps(decision.roster_version_id), decision.pool_basis)
+    ]

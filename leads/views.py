@@ -20,7 +20,7 @@ from salesflow.redirects import redirect_next
 from .filters import LeadFilter, RoutingLogFilter
 from .forms import LeadForm, ReassignForm, TouchForm, WebForm
 from .models import LeadStatus, LeadTouch
-from .selectors import lead_get_for_user, lead_list, my_leads_by_urgency, pool_list, routing_log, speed_to_lead
+from .selectors import lead_decisions, lead_get_for_user, lead_list, my_leads_by_urgency, pool_list, routing_log, speed_to_lead
 from .services import (
     ClaimRefused, LeadStateConflict, lead_accept, lead_claim, lead_intake, lead_reassign, lead_touch_record,
 )
@@ -68,7 +68,7 @@ def lead_detail(request, lead_id: int):
     lead = _lead_or_404(request, lead_id)
     context = {
         "lead": lead,
-        "decisions": lead.decisions.select_related("assignee", "assignee__member").order_by("decided_at", "id"),
+        "decisions": lead_decisions(lead),
         "touches": lead.touches.select_related("actor").order_by("-at")[:50],
         "is_owner": lead.owner_id == request.user.pk,
         "touch_kinds": LeadTouch.CONTACT_KINDS,

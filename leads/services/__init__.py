@@ -5,7 +5,8 @@ from .defaults import defaults_install, routing_defaults_install
 from .intake import IdempotencyMismatch, IntakeResult, lead_intake
 from .keys import intake_key_authenticate, intake_key_create, intake_key_revoke, intake_key_rotate
 from .pool import ClaimRefused, lead_claim, pool_release_expired
-from .routing import lead_route, routing_plan, rules_active
+from .decide import lead_route
+from .routing import routing_plan, rules_active
 from .scoring import lead_policy_get, lead_score
 from .validation import lead_payload_validate
 

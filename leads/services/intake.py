@@ -14,7 +14,7 @@ from salesflow.memo import memo_forget_tenant
 from salesflow.notifications.services import notify
 
 from ..models import IdempotencyRecord, IntakeKey, Lead, LeadTouch, RoutingDecision, RoutingRule
-from .routing import lead_route
+from .decide import lead_route
 from .scoring import lead_policy_get, lead_score
 
 STORED_FIELDS = ("company", "contact_name", "phone", "email", "channel", "industry", "region", "product_line",
@@ -152,11 +152,11 @@ def decision_payload(decision: RoutingDecision) -> dict:
     return {
         "decision": decision.pk, "outcome": decision.outcome, "rule": decision.rule_name, "strategy": decision.strategy,
         "assignee_id": decision.assignee_id, "reason": decision.reason_message,
-        # Reps passed over only because another came first share one reason: their ids suffice here
-        # (the routing log keeps every candidate in full).
-        "candidates": [{k: c.get(k) for k in ("user_id", "verdict", "why")} for c in decision.candidates
-                       if c.get("verdict") != "not chosen"],
-        "not_chosen": [c["user_id"] for c in decision.candidates if c.get("verdict") == "not chosen"],
+        # What is specific to this lead (chosen, skipped for a reason); every other candidate of the
+        # pool was passed over because another came first, and is rebuilt from the roster version
+        # and the pool basis (leads.selectors.decision_candidates).
+        "candidates": [{k: c.get(k) for k in ("user_id", "verdict", "why")} for c in decision.candidates],
+        "roster_version": decision.roster_version_id, "pool_basis": decision.pool_basis,
         "score": decision.score_breakdown.get("total"),
     }
 

@@ -1,13 +1,14 @@
 """Routing: which rule matches a lead, which reps it considers, and who gets the lead.
 
-`routing_plan` only reads (the admin's dry run uses it); `lead_route` plans, then takes a
-slot under the database's guard: the round-robin cursor is the rule row, locked for the
-transaction, and a rep's capacity is one guarded UPDATE on their load row. Lock order is
-always rule row → one rep's load row → audit chain head, so routing cannot deadlock.
+`routing_plan` evaluates every rep of the pool and only reads: the admin's dry run shows it,
+and it is the reference the constant-work routing of intake (leads.services.decide) and the
+rebuilt routing story (leads.selectors) are tested against. Taking a slot is the database's
+guard: the round-robin cursor is the rule row, locked for the transaction, and a rep's
+capacity is one guarded UPDATE on their load row. Lock order is always rule row → one rep's
+load row → audit chain head, so routing cannot deadlock.
 """
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from decimal import Decimal
 
 from django.db import connection
@@ -22,6 +23,7 @@ from salesflow.org.models import Member, Region, Role, Team
 from salesflow.org.selectors import RepProfile, rep_roster, tenant_settings_get
 
 from ..models import Lead, LeadStatus, RepLoad, RoutingDecision, RoutingRule, Strategy
+from .roster import away_why, pool_select, rule_basis
 
 DEFAULT_TOP_RATE = Decimal("0.85")
 
@@ -71,31 +73,30 @@ def rule_match(rules: list[RoutingRule], lead: Lead) -> RoutingRule | None:
     return next((rule for rule in rules if rule.matches(lead)), None)
 
 
-def _pool_reps(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[RepProfile], str]:
+def _pool_reps(rule: RoutingRule, lead: Lead, *, today: dt.date, new_hire_days: int) -> tuple[list[RepProfile], list]:
     """The reps of the rule's pool matching the lead, and what the rule asked of them (stored messages)."""
-    team_ids = {t.pk for t in rule.pool_teams.all()}
-    region_ids = {r.pk for r in rule.pool_regions.all()}
-    user_ids = {u.pk for u in rule.pool_users.all()}
-    tests, wanted = [], []
-    if team_ids or region_ids or user_ids:
-        tests.append(lambda rep: rep.team_id in team_ids or rep.user_id in user_ids
-                     or rep.region_id in region_ids or rep.team_region_id in region_ids)
+    basis = rule_basis(rule, lead, today=today, new_hire_days=new_hire_days)
+    return pool_select(rep_roster(), basis), rule_wants(rule, lead)
+
+
+def rule_wants(rule: RoutingRule, lead: Lead) -> list:
+    wanted = []
     if rule.match_lead_region:
-        tests.append(lambda rep: lead.region in rep.region_names)
         wanted.append(_want("region", ("region", lead.region)))
     if rule.match_lead_product_line:
-        tests.append(lambda rep: lead.product_line in rep.product_lines)
         wanted.append(_want("product_line", ("product_line", lead.product_line)))
     if rule.match_lead_industry:
-        tests.append(lambda rep: lead.industry in rep.industries)
         wanted.append(_want("industry", ("industry", lead.industry)))
     if rule.min_years_experience is not None:
-        tests.append(lambda rep: rep.years_experience >= rule.min_years_experience)
         wanted.append(i18n.nested(i18n.message("routing.want.years", years=rule.min_years_experience)))
     if rule.new_hires_only:
-        tests.append(lambda rep: rep.is_new_hire(today=today, new_hire_days=new_hire_days))
         wanted.append(i18n.nested(i18n.message("routing.want.new_hires")))
-    return [rep for rep in rep_roster() if all(test(rep) for test in tests)], wanted
+    return wanted
+
+
+def no_match_reason(rule: RoutingRule, wanted: list) -> dict:
+    wanted_text = i18n.listing(wanted) if wanted else i18n.nested(i18n.message("routing.want.rule"))
+    return i18n.message("routing.no_match", pool=rule.pool_label or rule.name, wanted=wanted_text)
 
 
 def _want(what: str, vocab: tuple[str, str]) -> dict:
@@ -113,6 +114,11 @@ CLOSE_RATES_FRESH = dt.timedelta(seconds=60)
 
 
 def _close_rates(user_ids: list[int], *, now: dt.datetime) -> dict[int, tuple[int, int]]:
+    rates = close_rates_all(now=now)
+    return {user_id: rates[user_id] for user_id in user_ids if user_id in rates}
+
+
+def close_rates_all(*, now: dt.datetime) -> dict[int, tuple[int, int]]:
     """(converted, assigned) over the last 7 days per rep.
 
     A 7-day rate moves slowly: all reps' figures come from one grouped query, kept for a
@@ -125,8 +131,7 @@ def _close_rates(user_ids: list[int], *, now: dt.datetime) -> dict[int, tuple[in
         cached = {"computed_at": timezone.now(), "rates": _close_rates_count(now=now)}
         shared_set(CLOSE_RATES_CACHE_KEY, cached, 3600)
         memo_forget(CLOSE_RATES_CACHE_KEY)
-    rates = cached["rates"]
-    return {user_id: rates[user_id] for user_id in user_ids if user_id in rates}
+    return cached["rates"]
 
 
 def _close_rates_count(*, now: dt.datetime) -> dict[int, tuple[int, int]]:
@@ -154,18 +159,14 @@ def routing_plan(lead: Lead, *, rules: list[RoutingRule] | None = None, now: dt.
     reps, wanted = _pool_reps(rule, lead, today=today, new_hire_days=settings_.new_hire_days)
     pool_name = rule.pool_label or rule.name
     if not reps:
-        wanted_text = i18n.listing(wanted) if wanted else i18n.nested(i18n.message("routing.want.rule"))
-        return Plan(rule=rule, strategy=rule.strategy,
-                    reason=i18n.message("routing.no_match", pool=pool_name, wanted=wanted_text))
+        return Plan(rule=rule, strategy=rule.strategy, reason=no_match_reason(rule, wanted))
     loads = _open_counts([rep.user_id for rep in reps])
     candidates, eligible = [], []
     for rep in reps:
         load = loads.get(rep.user_id, 0)
         entry = {"user_id": rep.user_id, "name": rep.full_name, "open": load, "capacity": rep.capacity}
         if not rep.is_available_on(today):
-            until = str(rep.away_until) if rep.away_until else i18n.nested(i18n.message("routing.why.open_end"))
-            entry.update(verdict="skipped", why=i18n.message(
-                "routing.why.away", availability=i18n.typed("availability", rep.availability), until=until))
+            entry.update(verdict="skipped", why=away_why(rep))
         elif load >= rep.capacity:
             entry.update(verdict="skipped", why=i18n.message("routing.why.capacity", open=load, capacity=rep.capacity))
         else:
@@ -239,58 +240,6 @@ def rep_slot_force(user_id: int) -> None:
 def rep_slot_release(user_id: int | None) -> None:
     if user_id is not None:
         RepLoad.objects.filter(user_id=user_id, open_count__gt=0).update(open_count=F("open_count") - 1)
-
-
-class Routed(NamedTuple):
-    decision: RoutingDecision
-    owner_username: str | None
-
-
-def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[RoutingRule] | None = None) -> Routed:
-    """Route a new lead by the rules and store it with its owner (or in the pool) and the decision.
-
-    `lead` is not saved yet: it is inserted once, already routed. No audit here: the calling
-    service records one entry for the whole change, as its last write.
-    """
-    plan = routing_plan(lead, rules=rules, now=now, lock=True)
-    chosen = _first_free(plan)
-    if chosen is not None:
-        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, chosen.user_id, now, None
-        reason = i18n.message("routing.assigned_to", reason=i18n.nested(plan.reason), rep=chosen.full_name)
-        outcome = RoutingDecision.Outcome.ASSIGNED
-    else:
-        reason = plan.reason if not plan.order else i18n.message("routing.filled_up", reason=i18n.nested(plan.reason))
-        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
-        outcome = RoutingDecision.Outcome.POOL
-    lead.routing_rule = plan.rule
-    lead.routing_reason, lead.routing_reason_message = "", reason
-    lead.save(force_insert=True)
-    decision = RoutingDecision.objects.create(
-        lead=lead, rule=plan.rule, rule_name=plan.rule.name if plan.rule else "", strategy=plan.strategy,
-        outcome=outcome, assignee_id=lead.owner_id, candidates=plan.candidates, score_breakdown=lead.score_breakdown,
-        reason_message=reason, actor_label=actor_label, decided_at=now,
-    )
-    if chosen is None:
-        return Routed(decision, None)
-    assignment_notify(lead=lead, decision=decision, user=chosen.user_id)
-    return Routed(decision, chosen.username)
-
-
-def _first_free(plan: Plan) -> RepProfile | None:
-    """The first rep in the plan's order who still has a slot; every candidate's verdict is settled."""
-    by_id = {entry["user_id"]: entry for entry in plan.candidates}
-    turn_of_rule = plan.rule.pk if plan.strategy == Strategy.ROUND_ROBIN else None
-    chosen = None
-    for rep in plan.order:
-        if rep_slot_take(rep.user_id, turn_of_rule=turn_of_rule):
-            chosen = rep
-            by_id[rep.user_id].update(verdict="chosen", why=plan.reason)
-            break
-        by_id[rep.user_id].update(verdict="skipped", why=i18n.message("routing.why.filled"))
-    for entry in plan.candidates:
-        if entry["verdict"] == "eligible":
-            entry.update(verdict="not chosen", why=i18n.message("routing.why.other_first"))
-    return chosen
 
 
 def assignment_notify(*, lead: Lead, decision: RoutingDecision, user) -> None:

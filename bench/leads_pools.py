@@ -1,0 +1,167 @@
+"""Intake against the size of the pool, beside the stack's floor (`/healthz`) in the same run.
+
+Data shape, per tenant: `size` reps, all in one region (华东区), one team, selling 影像设备 in
+医疗器械, capacity 1,000,000 (never reached); --pool-existing historical leads spread over them
+(bench_leads.build_leads); the seeds' default rules. Every lead is B-grade, 华东区, 影像设备: the
+rule "B 级 → 区域+产品线轮询" (round robin, rep's region and product line match the lead's)
+takes it, so every rep of the tenant is eligible for every lead. The "4 regions" row is the
+old shape of bench_leads (200 reps in 10 teams over 4 regions, leads of mixed grade, region
+and product line, 20 % C-grade to the pool).
+
+For each gunicorn size (sync workers, DEBUG off), --pool-runs rounds of, per tenant in turn:
+/healthz saturation then intake saturation (--pool-clients closed-loop connections,
+--pool-seconds each); then a steady open-loop 100 leads/s per tenant. Ratios are to the
+/healthz figure of the same round; the table takes medians over rounds.
+"""
+import json
+import os
+import random
+import time
+
+from django.db import connections, transaction
+from django_tenants.utils import schema_context
+
+from bench.bench_leads import (Client, _payload, build_leads, build_org, gunicorn_start, run_saturation, run_steady)
+from bench.support import bench_tenant, median, record, tenant_drop
+
+ONE_POOL = {"region": "华东区", "product_line": "影像设备", "industry": "医疗器械", "budget_grade": "B"}
+
+
+def build_pool(size: int) -> list[int]:
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
+
+    from salesflow.org.models import Member, Region, Role, Team
+
+    User = get_user_model()
+    region = Region.objects.create(name=ONE_POOL["region"])
+    team = Team.objects.create(name="bench-one-pool", region=region)
+    password = make_password("bench-password-1")
+    users = User.objects.bulk_create([User(username=f"prep{i:04d}", email=f"prep{i:04d}@bench.example", password=password)
+                                      for i in range(size)])
+    Member.objects.bulk_create([
+        Member(user=user, full_name=f"Rep {i}", role=Role.REP, team=team, region=region, industries=["医疗器械"],
+               product_lines=["影像设备"], years_experience=i % 12, capacity=1_000_000)
+        for i, user in enumerate(users)
+    ])
+    return [u.pk for u in users]
+
+
+def one_pool_payload(rng: random.Random, number: int, run: str) -> dict:
+    return {"company": f"Bench {run} {number}", "contact_name": f"联系人{number}", "phone": f"17{rng.randrange(10**9):09d}",
+            "channel": "api", "industry_match": rng.randint(0, 100), "external_id": f"{run}-{number}", **ONE_POOL}
+
+
+def _tenant(label: str, size: int, existing: int, *, regions: bool):
+    from leads.services import intake_key_create
+    from salesflow.org.models import Member, TenantSettings
+
+    tenant = bench_tenant(f"pool{label}")
+    with schema_context(tenant.schema_name):
+        started = time.perf_counter()
+        rep_ids = build_org(size) if regions else build_pool(size)
+        if regions:
+            Member.objects.update(capacity=1_000_000)
+        build_leads(existing, rep_ids)
+        TenantSettings.objects.filter(pk=1).update(intake_rate_limit=10_000_000)
+        with transaction.atomic():
+            _, key = intake_key_create(actor="bench", label="bench")
+        print(f"tenant {label}: {size} reps, {existing} leads, built in {time.perf_counter() - started:.1f}s", flush=True)
+    return {"label": label, "reps": size, "tenant": tenant, "host": tenant.get_primary_domain().domain, "key": key,
+            "payload": _payload if regions else one_pool_payload, "existing": existing}
+
+
+def _round(port, shape, options, seed) -> dict:
+    health = run_saturation(port, shape["host"], shape["key"], clients=options.pool_clients,
+                            seconds=options.pool_seconds, path="/healthz", seed=seed)
+    intake = run_saturation(port, shape["host"], shape["key"], clients=options.pool_clients,
+                            seconds=options.pool_seconds, payload=shape["payload"], seed=seed)
+    return {"healthz_rps": health["throughput_rps"], "intake_rps": intake["throughput_rps"],
+            "share": round(intake["throughput_rps"] / health["throughput_rps"], 3),
+            "intake_statuses": intake["statuses"], "intake_p95_ms": intake["latency_ms"]["p95"]}
+
+
+def bench_pools(options) -> bool:
+    from django.core.cache import cache
+
+    sizes = [int(n) for n in options.pool_sizes.split(",") if n]
+    shapes = []
+    try:
+        for size in sizes:
+            shapes.append(_tenant(str(size), size, options.pool_existing, regions=False))
+        if options.pool_regions_row:
+            shapes.append(_tenant("4regions", 200, options.pool_existing, regions=True))
+        cache.clear()
+        connections.close_all()
+        table = []
+        for workers in [int(n) for n in options.pool_workers.split(",") if n]:
+            table += _bench_workers(workers, shapes, options)
+        record("pools", table)
+        print("pools table: " + json.dumps(table, ensure_ascii=False), flush=True)
+        return all(set(row["statuses"]) <= {"200", "201"} for row in table)
+    finally:
+        if not options.keep:
+            for shape in shapes:
+                tenant_drop(shape["tenant"])
+
+
+def _bench_workers(workers: int, shapes: list[dict], options) -> list[dict]:
+    server, port = gunicorn_start(workers)
+    rounds = {shape["label"]: [] for shape in shapes}
+    steady = {}
+    try:
+        for shape in shapes:  # warm every worker's memo for every tenant
+            client = Client(port, shape["host"], shape["key"])
+            for number in range(workers * 4):
+                client.post(shape["payload"](random.Random(number), number, f"warm{workers}"))
+        for run in range(options.pool_runs):
+            for shape in shapes:
+                result = _round(port, shape, options, seed=f"{workers}-{run}")
+                result["load1"] = round(os.getloadavg()[0], 2)
+                print(f"workers {workers} round {run} {shape['label']}: {json.dumps(result)}", flush=True)
+                rounds[shape["label"]].append(result)
+        for number, shape in enumerate(shapes):
+            steady[shape["label"]] = run_steady(port, shape["host"], shape["key"], rate=100.0,
+                                                seconds=options.pool_steady_seconds, duplicates=0.0,
+                                                seed=workers * 1000 + number, payload=shape["payload"])
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    rows = []
+    for shape in shapes:
+        runs = rounds[shape["label"]]
+        rows.append({
+            "workers": workers, "shape": shape["label"], "reps": shape["reps"], "existing": shape["existing"],
+            "healthz_rps_median": median([r["healthz_rps"] for r in runs]),
+            "intake_rps_median": median([r["intake_rps"] for r in runs]),
+            "share_median": median([r["share"] for r in runs]),
+            "intake_rps_runs": [r["intake_rps"] for r in runs], "healthz_rps_runs": [r["healthz_rps"] for r in runs],
+            "load1": [r["load1"] for r in runs],
+            "steady_p95_ms": steady[shape["label"]]["latency_ms"]["p95"],
+            "steady_p99_ms": steady[shape["label"]]["latency_ms"]["p99"],
+            "statuses": sorted({str(k) for r in runs for k in r["intake_statuses"]}
+                               | {str(k) for k in steady[shape["label"]]["statuses"]}),
+        })
+    return rows
+
+
+def table_markdown(rows: list[dict]) -> str:
+    """The README table: one line per (workers, shape), ratios to the same run's figures."""
+    base = {row["workers"]: row["intake_rps_median"] for row in rows if row["shape"] == "10"}
+    lines = ["| workers | eligible reps per lead | stored leads | /healthz req/s | intake leads/s | intake ÷ /healthz "
+             "| intake ÷ intake at 10 reps | steady 100/s p95 (p99) ms |", "|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        shape = "≈50 (200 reps over 4 regions, mixed grades)" if row["shape"] == "4regions" else row["shape"]
+        versus = f"{row['intake_rps_median'] / base[row['workers']]:.0%}" if base.get(row["workers"]) else "—"
+        lines.append(f"| {row['workers']} | {shape} | {row['existing']:,} | {row['healthz_rps_median']:.0f} "
+                     f"| {row['intake_rps_median']:.0f} | {row['share_median']:.0%} | {versus} "
+                     f"| {row['steady_p95_ms']:.1f} ({row['steady_p99_ms']:.1f}) |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # DJANGO_SETTINGS_MODULE=salesflow.settings.dev python -m bench.leads_pools <results.json>
+    import sys
+
+
+    figures = json.loads(open(sys.argv[1]).read())["figures"]
+    print(table_markdown(figures["pools"]))

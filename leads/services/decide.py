@@ -1,0 +1,154 @@
+"""Routing a new lead in constant work, whatever the size of the pool.
+
+The rule is matched as before; the pool's qualified and available reps come from the roster
+index (leads.services.roster), remembered per roster version; one statement (leads.services.pick)
+returns the strategy's first reps with a free slot and everyone at capacity; a guarded UPDATE
+takes the slot. The decision stores only what is specific to this lead — the chosen rep and the
+reps skipped for a reason — with the roster version and pool basis; the routing story rebuilds
+every other candidate from them (leads.selectors.decision_candidates).
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from salesflow import i18n
+from salesflow.org.selectors import tenant_settings_get
+
+from ..models import Lead, LeadStatus, RoutingDecision, RoutingRule, Strategy
+from .pick import Row, array_literal, pool_pick
+from .roster import PoolIndex, pool_index, roster_current, roster_store, rule_basis
+from .routing import (DEFAULT_TOP_RATE, assignment_notify, close_rates_all, no_match_reason, rep_slot_take, rule_match,
+                      rule_wants, rules_active)
+
+
+class Routed(NamedTuple):
+    decision: RoutingDecision
+    owner_username: str | None
+
+
+@dataclass
+class Outcome:
+    rule: RoutingRule | None
+    strategy: str
+    reason: dict
+    chosen: Row | None = None
+    chosen_name: tuple[str, str] | None = None  # (username, full name)
+    tried: bool = False  # someone had a free slot when routing began
+    candidates: list[dict] = field(default_factory=list)
+    roster: str | None = None
+    basis: dict = field(default_factory=dict)
+
+
+def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[RoutingRule] | None = None) -> Routed:
+    """Route a new lead by the rules and store it with its owner (or in the pool) and the decision.
+
+    `lead` is not saved yet: it is inserted once, already routed. No audit here: the calling
+    service records one entry for the whole change, as its last write.
+    """
+    outcome = _decide(lead, rules=rules if rules is not None else rules_active(), now=now)
+    if outcome.chosen is not None:
+        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, outcome.chosen.user_id, now, None
+        reason = i18n.message("routing.assigned_to", reason=i18n.nested(outcome.reason), rep=outcome.chosen_name[1])
+        kind = RoutingDecision.Outcome.ASSIGNED
+    else:
+        reason = i18n.message("routing.filled_up", reason=i18n.nested(outcome.reason)) if outcome.tried else outcome.reason
+        lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.POOL, None, None, now
+        kind = RoutingDecision.Outcome.POOL
+    lead.routing_rule = outcome.rule
+    lead.routing_reason, lead.routing_reason_message = "", reason
+    lead.save(force_insert=True)
+    decision = RoutingDecision.objects.create(
+        lead=lead, rule=outcome.rule, rule_name=outcome.rule.name if outcome.rule else "", strategy=outcome.strategy,
+        outcome=kind, assignee_id=lead.owner_id, candidates=outcome.candidates, score_breakdown=lead.score_breakdown,
+        reason_message=reason, actor_label=actor_label, decided_at=now,
+        roster_version_id=outcome.roster, pool_basis=outcome.basis,
+    )
+    if outcome.chosen is None:
+        return Routed(decision, None)
+    assignment_notify(lead=lead, decision=decision, user=outcome.chosen.user_id)
+    return Routed(decision, outcome.chosen_name[0])
+
+
+def _decide(lead: Lead, *, rules: list[RoutingRule], now: dt.datetime) -> Outcome:
+    rule = rule_match(rules, lead)
+    if rule is None:
+        return Outcome(rule=None, strategy=Strategy.PUBLIC_POOL, reason=i18n.message("routing.no_rule"))
+    if rule.strategy == Strategy.PUBLIC_POOL:
+        return Outcome(rule=rule, strategy=rule.strategy, reason=i18n.message("routing.rule_to_pool", rule=rule.name))
+    settings_ = tenant_settings_get()
+    roster = roster_current()
+    basis = rule_basis(rule, lead, today=now.astimezone(settings_.tzinfo).date(), new_hire_days=settings_.new_hire_days)
+    index = pool_index(roster, basis)
+    if not index.available and not index.away:
+        return Outcome(rule=rule, strategy=rule.strategy, reason=no_match_reason(rule, rule_wants(rule, lead)))
+    roster_store(roster)
+    outcome = Outcome(rule=rule, strategy=rule.strategy, reason={}, candidates=list(index.away),
+                      roster=roster.digest, basis=basis)
+    _take_slot(outcome, index, now=now)
+    return outcome
+
+
+def _take_slot(outcome: Outcome, index: PoolIndex, *, now: dt.datetime) -> None:
+    """Ask the database for the first reps with a free slot, and take the first slot still free."""
+    rule, pool_name = outcome.rule, outcome.rule.pool_label or outcome.rule.name
+    ids = index.ids if index.available else None
+    ranks = _ranks(index, now=now) if rule.strategy == Strategy.TOP_PERFORMER else None
+    last = None
+    if rule.strategy == Strategy.ROUND_ROBIN and ids:
+        # Taken as late as possible: the row lock serialises this rule's intakes until commit.
+        last = RoutingRule.objects.select_for_update().values_list("rr_last_user_id", flat=True).get(pk=rule.pk)
+    tried, named = [], set()
+    while True:
+        free, full = pool_pick(rule.strategy, ids=ids, ranks=ranks, last=last, exclude=tried) if ids else ([], [])
+        for row in full:
+            if row.user_id not in named:
+                named.add(row.user_id)
+                outcome.candidates.append({"user_id": row.user_id, "verdict": "skipped", "open": row.open,
+                                           "capacity": row.capacity, "why": i18n.message(
+                                               "routing.why.capacity", open=row.open, capacity=row.capacity)})
+        if not free:
+            break
+        if not outcome.reason:
+            outcome.reason = _strategy_reason(rule, pool_name, free[0])
+            outcome.tried = True
+        for row in free:
+            if rep_slot_take(row.user_id, turn_of_rule=rule.pk if rule.strategy == Strategy.ROUND_ROBIN else None):
+                _chosen(outcome, index, row)
+                return
+            tried.append(row.user_id)
+            named.add(row.user_id)
+            outcome.candidates.append({"user_id": row.user_id, "verdict": "skipped",
+                                       "why": i18n.message("routing.why.filled")})
+    if not outcome.tried:
+        outcome.reason = i18n.message("routing.nobody_free", pool=pool_name)
+
+
+def _chosen(outcome: Outcome, index: PoolIndex, row: Row) -> None:
+    rep = index.by_id[row.user_id]
+    outcome.chosen, outcome.chosen_name = row, (rep.username, rep.full_name)
+    entry = {"user_id": row.user_id, "verdict": "chosen", "why": outcome.reason, "open": row.open, "capacity": row.capacity}
+    if outcome.strategy == Strategy.TOP_PERFORMER:
+        entry["close_rate_7d"] = f"{row.rank:.3f}"
+    outcome.candidates.append(entry)
+
+
+def _strategy_reason(rule: RoutingRule, pool_name: str, first: Row) -> dict:
+    if rule.strategy == Strategy.ROUND_ROBIN:
+        return i18n.message("routing.round_robin", pool=pool_name)
+    if rule.strategy == Strategy.LEAST_LOADED:
+        return i18n.message("routing.least_loaded", pool=pool_name)
+    threshold = rule.min_close_rate if rule.min_close_rate is not None else DEFAULT_TOP_RATE
+    key = "routing.top" if Decimal(first.rank) > threshold else "routing.top_fallback"
+    return i18n.message(key, pool=pool_name, rate=f"{first.rank:.0%}", threshold=f"{threshold:.0%}")
+
+
+def _ranks(index: PoolIndex, *, now: dt.datetime) -> str:
+    """Each available rep's 7-day close rate, in the index's order; kept with the index while the
+    shared figures (recounted once a minute) are the same object."""
+    rates = close_rates_all(now=now)
+    if index.ranks_of is not rates:
+        index.ranks = array_literal(float(won / total) if total else 0.0
+                                    for won, total in (rates.get(rep.user_id, (0, 0)) for rep in index.available))
+        index.ranks_of = rates
+    return index.ranks
