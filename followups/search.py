@@ -51,8 +51,9 @@ def _fill(results: SearchResults, *, user, query: str) -> None:
     accounts = Account.objects.all()
     contacts = Contact.objects.all()
     if visible is not None:
-        accounts = accounts.filter(account_in_scope_condition(visible))
-        contacts = contacts.filter(account_in_scope_condition(visible, account_ref="account_id"))
+        accounts = accounts.filter(account_in_scope_condition(visible, model=Account, account_ref="pk", owner_ref="owner_id"))
+        contacts = contacts.filter(account_in_scope_condition(
+            visible, model=Contact, account_ref="account_id", owner_ref="account__owner_id"))
     accounts = search_filter(accounts, query).only("id", "name", "region", "industry").order_by()
     results.accounts = _best(list(accounts[:CANDIDATES]), query, lambda a: a.name)
     contacts = search_filter(contacts, query).select_related(
