@@ -43,9 +43,10 @@ class PipelineFilter(django_filters.FilterSet):
     )
     team = django_filters.ModelChoiceFilter(
         field_name="owner__member__team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
+        widget=QuickSelect,
     )
     product_line = django_filters.ChoiceFilter(label=_("product line"), choices=lambda: vocabulary_choices("product_line"),
-                                               empty_label=_("all product lines"))
+                                               empty_label=_("all product lines"), widget=QuickSelect)
 
     class Meta:
         model = Opportunity
