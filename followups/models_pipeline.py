@@ -6,6 +6,7 @@ of a quiet machine and 60 ms of a busy one). Triggers on the opportunity table k
 totals exact for every write, services and bulk inserts alike; see migration 0006.
 """
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class PipelineTotal(models.Model):
@@ -16,6 +17,11 @@ class PipelineTotal(models.Model):
     amount = models.DecimalField(max_digits=20, decimal_places=2, default=0)
 
     class Meta:
+        verbose_name = _("pipeline total")
+        verbose_name_plural = _("pipeline totals")
         constraints = [
             models.UniqueConstraint(fields=["stage_id", "owner_id", "product_line"], name="followups_pipelinetotal_key")
         ]
+
+    def __str__(self):
+        return f"{self.stage_id} · {self.owner_id} · {self.product_line}: {self.count} / {self.amount}"

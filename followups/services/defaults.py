@@ -1,6 +1,7 @@
 """What every new tenant starts with: the default pipeline, its action packs and
 reminders, the SLA policy and the one-tap template library (zh-hans and en)."""
 from django.db import transaction
+from django.utils.translation import get_language
 
 from audit.services import audit_record
 
@@ -104,4 +105,6 @@ def defaults_install(*, actor) -> dict[str, str]:
             actor=actor, verb="followups.defaults_installed", target_type="followups.slapolicy", target_id=1,
             payload={"stages": len(STAGES), "templates": len(TEMPLATES)},
         )
-    return {"pipeline": " → ".join(en for _, _, en, _, _ in STAGES), "action templates": str(len(TEMPLATES))}
+    chinese = (get_language() or "").startswith("zh")
+    names = [zh if chinese else en for _, zh, en, _, _ in STAGES]
+    return {"pipeline": " → ".join(names), "action templates": str(len(TEMPLATES))}

@@ -10,17 +10,19 @@ from .keys import intake_key_create
 from .routing import rules_forget
 from .scoring import lead_policy_get
 
-# From the seeds: tier rules first (they are more specific), then the grade rules.
+# From the seeds: tier rules first (they are more specific), then the grade rules. Names are
+# tenant data a Chinese sales team reads (admins rename them); the strategy is shown beside them
+# in the reader's language.
 DEFAULT_RULES = [
-    {"name": "三甲医院 → 大客户通道 (key account)", "position": 10, "tiers": ["tertiary_hospital"], "pool_label": "key account",
+    {"name": "三甲医院 → 大客户通道", "position": 10, "tiers": ["tertiary_hospital"], "pool_label": "大客户通道",
      "min_years_experience": 5, "match_lead_industry": True, "strategy": Strategy.LEAST_LOADED},
-    {"name": "乡镇卫生院 → 普惠通道 (inclusive)", "position": 20, "tiers": ["township_clinic"], "pool_label": "inclusive",
+    {"name": "乡镇卫生院 → 普惠通道", "position": 20, "tiers": ["township_clinic"], "pool_label": "普惠通道",
      "new_hires_only": True, "strategy": Strategy.ROUND_ROBIN},
-    {"name": "A 级 → 高成交率销售 (top performers)", "position": 30, "budget_grades": ["A"], "pool_label": "top performers",
+    {"name": "A 级 → 高成交率销售", "position": 30, "budget_grades": ["A"], "pool_label": "高成交率销售",
      "strategy": Strategy.TOP_PERFORMER, "min_close_rate": Decimal("0.850")},
-    {"name": "B 级 → 区域+产品线轮询 (round robin)", "position": 40, "budget_grades": ["B"], "pool_label": "region + product line",
+    {"name": "B 级 → 区域+产品线轮询", "position": 40, "budget_grades": ["B"], "pool_label": "区域+产品线",
      "match_lead_region": True, "match_lead_product_line": True, "strategy": Strategy.ROUND_ROBIN},
-    {"name": "C 级 → 公海 (public pool)", "position": 50, "budget_grades": ["C"], "strategy": Strategy.PUBLIC_POOL},
+    {"name": "C 级 → 公海", "position": 50, "budget_grades": ["C"], "strategy": Strategy.PUBLIC_POOL},
 ]
 
 

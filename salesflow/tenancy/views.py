@@ -34,6 +34,8 @@ def tenant_new(request):
 ANNOUNCEMENT_LABELS = {
     "intake key": _("Intake API key"),
     "finance secret": _("Finance webhook secret"),
+    "pipeline": _("Pipeline stages"),
+    "action templates": _("Action templates"),
 }
 
 

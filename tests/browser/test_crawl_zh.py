@@ -174,7 +174,8 @@ def test_every_page_of_every_role_answers_and_reads_in_chinese(crawl_site):
         for seen in visited:
             if seen["status"] >= 500 or seen["status"] == 0:
                 errors.append(f"{name} {seen['status']} {seen['url']}")
-            for phrase in english_phrases(seen["text"], crawl_site["data"]):
+            text = seen["text"]
+            for phrase in english_phrases(text, crawl_site["data"]):
                 english.append(f"{name} {seen['url']}: {phrase}")
     print(f"crawled {counts} in {time.monotonic() - started:.1f}s")
     assert errors == []

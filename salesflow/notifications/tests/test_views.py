@@ -24,7 +24,7 @@ def test_the_badge_counts_unread_and_keeps_a_plain_link(alpha, client_for, djang
     _give(alpha.rep, "a")
     _give(alpha.rep, "b")
     client = client_for(alpha, alpha.rep)
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):  # one more: the person's saved language, read per request
         html = client.get("/notifications/badge/").content.decode()
     assert 'href="/notifications/"' in html and 'hx-get="/notifications/badge/"' in html and ">2<" in html
 

@@ -103,3 +103,32 @@ def test_a_cloned_tenant_keeps_the_constraint_names_migrations_refer_to(in_publi
     assert ("notifications_notification", "notifications_one_per_event_recipient") in names
     assert ("audit_auditentry", "audit_prev_hash_unique") in names
     assert names == _constraint_names(settings.TENANT_BASE_SCHEMA)
+
+
+def test_the_operator_signs_in_on_the_public_host(in_public, client, django_user_model):
+    page = client.get("/accounts/login/", HTTP_HOST="localhost")
+    assert page.status_code == 200 and 'name="username"' in page.content.decode()
+    assert "password_reset" not in page.content.decode()  # only tenant hosts have that page
+    django_user_model.objects.create_superuser("op2", "op2@example.com", "op-pass-123")
+    signed_in = client.post("/accounts/login/", {"username": "op2", "password": "op-pass-123"}, HTTP_HOST="localhost")
+    assert signed_in.status_code == 302
+    tenants = client.get("/", HTTP_HOST="localhost").content.decode()
+    assert "<th>名称</th><th>数据库模式</th><th>主机</th>" in tenants
+
+
+@pytest.mark.parametrize(("language", "title", "label"), [("zh-hans", "已开通", "流水线阶段"), ("en", "is ready", "Pipeline stages")])
+def test_the_provision_result_reads_in_the_operators_language_and_links_to_the_tenant(
+    in_public, client, django_user_model, language, title, label
+):
+    django_user_model.objects.create_superuser("op3", "op3@example.com", "op-pass-123")
+    client.login(username="op3", password="op-pass-123")
+    client.cookies["django_language"] = language
+    schema = f"prov_{language[:2]}"
+    response = client.post("/tenants/new/", {
+        "name": "Epsilon", "schema": schema, "domain": f"{schema.replace('_', '-')}.localhost",
+        "admin_email": f"admin@{schema.replace('_', '-')}.example.com", "admin_password": "epsilon-pass-1",
+        "intake_rate_limit": 600,
+    }, HTTP_HOST="localhost")
+    page = response.content.decode()
+    assert response.status_code == 201 and title in page and label in page
+    assert f'href="http://{schema.replace("_", "-")}.localhost/accounts/login/"' in page
