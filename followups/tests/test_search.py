@@ -47,7 +47,7 @@ def test_customers_are_found_by_a_fragment_of_their_name_and_leads_by_company_co
         assert [l.pk for l in global_search(user=alpha.rep, text=query).leads] == [lead.pk], query
 
 
-# The scope is checked two ways (hashed for narrow scopes, probed per row for wide ones): both must agree.
+# The scope is checked two ways (an id array for narrow scopes, probed per row for wide ones): both must agree.
 @pytest.mark.parametrize("narrow_scope_users", [2, 0])
 def test_a_rep_finds_only_what_they_may_see_and_a_manager_their_team(alpha, chain, monkeypatch, narrow_scope_users):
     monkeypatch.setattr("followups.selectors.NARROW_SCOPE_USERS", narrow_scope_users)
