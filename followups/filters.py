@@ -34,18 +34,38 @@ class BoardFilter(django_filters.FilterSet):
         self.filters["owner"].queryset = members
 
 
+class _PeopleOptions(django_filters.fields.ModelChoiceIterator):
+    """The options from two columns (value, full name) instead of a Member instance per person."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        yield from self.queryset.values_list(self.field.to_field_name, "full_name")
+
+
+class _PeopleField(django_filters.fields.ModelChoiceField):
+    iterator = _PeopleOptions
+
+
+class PeopleChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice of members shown by full name, read as plain values (a director's select lists ~200)."""
+
+    field_class = _PeopleField
+
+
 class PipelineFilter(django_filters.FilterSet):
     """The pipeline's filters, kept in the query string; choices limited to the viewer's scope."""
 
-    owner = django_filters.ModelChoiceFilter(
+    owner = PeopleChoiceFilter(
         field_name="owner__member", label=_("rep"), queryset=Member.objects.none(), to_field_name="user_id",
         empty_label=_("everyone"), widget=QuickSelect,
     )
     team = django_filters.ModelChoiceFilter(
         field_name="owner__member__team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
+        widget=QuickSelect,
     )
     product_line = django_filters.ChoiceFilter(label=_("product line"), choices=lambda: vocabulary_choices("product_line"),
-                                               empty_label=_("all product lines"))
+                                               empty_label=_("all product lines"), widget=QuickSelect)
 
     class Meta:
         model = Opportunity

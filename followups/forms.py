@@ -1,8 +1,9 @@
 from decimal import Decimal
+from html import escape
 
 from django import forms
 from django.forms.utils import flatatt
-from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.fields import DateTimeField, LongTextField
@@ -88,16 +89,18 @@ class ConvertForm(forms.Form):
 
 class QuickSelect(forms.Select):
     """A select rendered in Python: Django renders each option through a template, which
-    for a director's 200 reps cost more than the rest of the pipeline page together."""
+    for a director's 200 reps cost more than the rest of the pipeline page together; and
+    plain string building, as `format_html` per option was still a tenth of the page."""
 
     def render(self, name, value, attrs=None, renderer=None):
         attrs = self.build_attrs(self.attrs, attrs)
         selected = "" if value is None else str(value)
-        options = format_html_join("", '<option value="{}"{}>{}</option>', (
-            (option_value, " selected" if str(option_value) == selected else "", label)
-            for option_value, label in self.choices
-        ))
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
+        options = []
+        for option_value, label in self.choices:
+            option_value = "" if option_value is None else str(option_value)
+            mark = " selected" if option_value == selected else ""
+            options.append(f'<option value="{escape(option_value)}"{mark}>{escape(str(label))}</option>')
+        return mark_safe(f'<select name="{escape(name)}"{flatatt(attrs)}>{"".join(options)}</select>')
 
 
 def _people_in_scope(user):

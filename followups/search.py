@@ -12,7 +12,7 @@ from salesflow.org.scoping import visible_user_ids
 from salesflow.search import custom_plans, normalise_query, search_filter
 
 from .models import Account, Contact
-from .selectors import account_in_scope_condition
+from .selectors import SearchScope
 
 CANDIDATES = 60
 SHOWN = 8
@@ -51,8 +51,9 @@ def _fill(results: SearchResults, *, user, query: str) -> None:
     accounts = Account.objects.all()
     contacts = Contact.objects.all()
     if visible is not None:
-        accounts = accounts.filter(account_in_scope_condition(visible))
-        contacts = contacts.filter(account_in_scope_condition(visible, account_ref="account_id"))
+        scope = SearchScope(visible)
+        accounts = accounts.filter(scope.condition(model=Account, account_ref="pk", owner_ref="owner_id"))
+        contacts = contacts.filter(scope.condition(model=Contact, account_ref="account_id", owner_ref="account__owner_id"))
     accounts = search_filter(accounts, query).only("id", "name", "region", "industry").order_by()
     results.accounts = _best(list(accounts[:CANDIDATES]), query, lambda a: a.name)
     contacts = search_filter(contacts, query).select_related(

@@ -47,13 +47,43 @@ def test_customers_are_found_by_a_fragment_of_their_name_and_leads_by_company_co
         assert [l.pk for l in global_search(user=alpha.rep, text=query).leads] == [lead.pk], query
 
 
-def test_a_rep_finds_only_what_they_may_see_and_a_manager_their_team(alpha, chain):
+# The scope is checked two ways (an id array for narrow scopes, probed per row for wide ones): both must agree.
+@pytest.mark.parametrize("narrow_scope_users", [2, 0])
+def test_a_rep_finds_only_what_they_may_see_and_a_manager_their_team(alpha, chain, monkeypatch, narrow_scope_users):
+    monkeypatch.setattr("followups.selectors.NARROW_SCOPE_USERS", narrow_scope_users)
     other = AccountFactory(owner=alpha.other_rep, name="北京协和医院")
     ContactFactory(account=other, name="张伟", phone="13911112222")
     assert [c.account_id for c in global_search(user=alpha.rep, text="张伟").contacts] == [chain.pk]
     assert global_search(user=alpha.rep, text="协和").accounts == []
     assert _names(global_search(user=alpha.manager, text="医院").accounts) == ["上海市第六人民医院"]
+    assert _names(global_search(user=alpha.director, text="医院").accounts) == ["上海市第六人民医院"]
     assert len(global_search(user=alpha.admin, text="张伟").contacts) == 2
+
+
+@pytest.mark.parametrize("narrow_scope_users", [2, 0])
+def test_a_customer_someone_else_owns_is_found_through_an_opportunity_held_in_scope(alpha, monkeypatch,
+                                                                                     narrow_scope_users):
+    monkeypatch.setattr("followups.selectors.NARROW_SCOPE_USERS", narrow_scope_users)
+    held = AccountFactory(owner=alpha.other_rep, name="苏州市立医院")
+    opportunity_make(owner=alpha.rep, account=held)
+    ContactFactory(account=held, name="李娜", phone="13800001111")
+    for viewer in (alpha.rep, alpha.manager, alpha.director):
+        assert _names(global_search(user=viewer, text="市立").accounts) == ["苏州市立医院"], viewer
+        assert _names(global_search(user=viewer, text="1111").contacts) == ["李娜"], viewer
+    assert global_search(user=alpha.other_manager, text="市立").accounts != []  # their rep owns it
+    assert global_search(user=alpha.other_manager, text="1111").contacts != []
+
+
+def test_search_statements_are_never_prepared_so_never_planned_generically(alpha, chain):
+    def prepared():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%salesflow_grams_query%"])
+            return cursor.fetchone()[0]
+
+    for _ in range(8):  # beyond the driver's prepare_threshold (5)
+        assert _names(global_search(user=alpha.manager, text="5678").contacts) == ["张伟"]
+    assert prepared() == 0
+    assert connection.connection.prepare_threshold == 5  # restored for everything else
 
 
 def test_nothing_is_found_in_another_tenant(alpha, beta, chain, client_for):
