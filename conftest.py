@@ -299,6 +299,22 @@ def live_server_url(django_db_setup, django_db_blocker):
         server.wait(timeout=10)
 
 
+def off_main_thread(fn):
+    """Run `fn` on a thread of its own and close that thread's database connections afterwards."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    def call():
+        try:
+            return fn()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(call).result()
+
+
 def on_phone(flow, *, locale: str = "zh-CN"):
     """Run `flow(page)` on a fresh 375×812 touch phone page in Chromium, and return its result.
 

@@ -4,14 +4,13 @@ Database work and the browser each run in a worker thread: Playwright's sync API
 event loop on the thread that starts it, and Django refuses ORM calls on such a thread.
 """
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.utils import schema_context
 
-from conftest import ADMIN_PASSWORD, on_phone, tenant_url
+from conftest import ADMIN_PASSWORD, off_main_thread, on_phone, tenant_url
 from leads.models import Lead, LeadStatus, RoutingRule, Strategy
 from salesflow.org.tests.factories import PASSWORD, MemberFactory, TeamFactory, UserFactory
 from salesflow.tenancy.services import tenant_provision
@@ -20,17 +19,6 @@ from .factories import lead_submit
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
-
-
-def _off_main_thread(fn):
-    def call():
-        try:
-            return fn()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(call).result()
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def mobile_tenant(django_db_setup, django_db_blocker):
                 pooled = lead_submit(company="闵行社区卫生院", budget_grade="C").lead
             return tenant, rep, mine, pooled
 
-    tenant, rep, mine, pooled = _off_main_thread(setup)
+    tenant, rep, mine, pooled = off_main_thread(setup)
     assert mine.owner_id == rep.pk and pooled.status == LeadStatus.POOL
     yield schema, rep, mine, pooled
 
@@ -61,7 +49,7 @@ def mobile_tenant(django_db_setup, django_db_blocker):
             connection.set_schema_to_public()
             tenant.delete(force_drop=True)
 
-    _off_main_thread(drop)
+    off_main_thread(drop)
 
 
 def _lead(django_db_blocker, schema, pk):
@@ -69,7 +57,7 @@ def _lead(django_db_blocker, schema, pk):
         with django_db_blocker.unblock(), schema_context(schema):
             return Lead.objects.get(pk=pk)
 
-    return _off_main_thread(load)
+    return off_main_thread(load)
 
 
 def _sign_in(page, base, schema, path):
@@ -131,7 +119,7 @@ def test_a_visitor_sends_the_web_form_on_a_phone_and_the_lead_routes_by_the_list
                                                    tiers=["tertiary_hospital"], match_lead_product_line=True)
             tier_rule.pool_teams.add(rep.member.team_id)
 
-    _off_main_thread(rule)
+    off_main_thread(rule)
 
     def flow(page):
         page.goto(tenant_url(live_server_url, schema, "/form/"))
@@ -153,6 +141,6 @@ def test_a_visitor_sends_the_web_form_on_a_phone_and_the_lead_routes_by_the_list
         with django_db_blocker.unblock(), schema_context(schema):
             return Lead.objects.select_related("routing_rule").get(phone_normalized="+8613911110077")
 
-    lead = _off_main_thread(sent)
+    lead = off_main_thread(sent)
     assert (lead.channel, lead.region, lead.product_line, lead.tier) == ("web_form", "华东区", "影像设备", "tertiary_hospital")
     assert lead.owner_id == rep.pk and lead.routing_rule.name == "三甲 → 移动组"

@@ -1,13 +1,12 @@
 """The main pages work under the Content-Security-Policy: Chromium reports no violation on any of them."""
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django_tenants.utils import schema_context
 
-from conftest import ADMIN_PASSWORD, on_phone, tenant_url
+from conftest import ADMIN_PASSWORD, off_main_thread, on_phone, tenant_url
 from salesflow.org.models import Role
 from salesflow.org.tests.factories import PASSWORD, MemberFactory, TeamFactory, UserFactory
 from salesflow.tenancy.services import tenant_provision
@@ -17,17 +16,6 @@ SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 # Every violation is also dispatched as an event: collected here, read after each page.
 WATCH = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
          "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.sample || '')));")
-
-
-def _off_main_thread(fn):
-    def call():
-        try:
-            return fn()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(call).result()
 
 
 @pytest.fixture
@@ -54,7 +42,7 @@ def csp_tenant(django_db_setup, django_db_blocker):
                                          to_stage=Stage.objects.get(code="solution_demo"), via="web")
             return tenant, lead.pk, opportunity.pk, opportunity.account_id
 
-    tenant, lead_id, opportunity_id, account_id = _off_main_thread(setup)
+    tenant, lead_id, opportunity_id, account_id = off_main_thread(setup)
     yield schema, lead_id, opportunity_id, account_id
 
     def drop():
@@ -62,7 +50,7 @@ def csp_tenant(django_db_setup, django_db_blocker):
             connection.set_schema_to_public()
             tenant.delete(force_drop=True)
 
-    _off_main_thread(drop)
+    off_main_thread(drop)
 
 
 def _visit_all(page, base, schema, username, password, paths) -> dict[str, list[str]]:

@@ -1,27 +1,14 @@
 """A tenant admin on a phone sees the outside notifications that could not be sent."""
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.db import connections
 from django_tenants.utils import schema_context
 
-from conftest import ADMIN_PASSWORD, on_phone, tenant_url
+from conftest import ADMIN_PASSWORD, off_main_thread, on_phone, tenant_url
 from salesflow.notifications.models import Channel, Delivery
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[3] / ".data" / "screenshots"
-
-
-def _off_main_thread(fn):
-    def call():
-        try:
-            return fn()
-        finally:
-            connections.close_all()
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(call).result()
 
 
 def test_the_admin_sees_the_failed_count_in_the_inbox_and_reaches_the_re_send_list(
@@ -38,7 +25,7 @@ def test_the_admin_sees_the_failed_count_in_the_inbox_and_reaches_the_re_send_li
                 Delivery.objects.create(event_key=f"e{n}", channel=channel, target=f"robot:{channel.pk}", subject="s",
                                         text="t", status=Delivery.Status.FAILED, attempts=6, last_error="gave up")
 
-    _off_main_thread(setup)
+    off_main_thread(setup)
 
     def flow(page):
         page.goto(tenant_url(live_server_url, schema, "/notifications/"))
