@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from salesflow.search import search_document_field
+from salesflow.search import search_document_field, search_owners_field
 
 
 def _bilingual(zh: str, en: str) -> str:
@@ -173,6 +173,7 @@ class Account(models.Model):
     light = models.PositiveSmallIntegerField(_("traffic light"), choices=Light.choices, default=Light.NONE)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     search_document = search_document_field("name")
+    search_owners = search_owners_field()
 
     class Meta:
         verbose_name = _("account")
@@ -180,7 +181,7 @@ class Account(models.Model):
         ordering = ["name"]
         indexes = [
             models.Index(fields=["owner", "light"], name="followups_account_owner_light"),
-            GinIndex(fields=["search_document"], name="followups_account_search"),
+            GinIndex(fields=["search_document", "search_owners"], name="followups_account_search"),
         ]
 
     def __str__(self):
@@ -210,12 +211,13 @@ class Contact(models.Model):
     phone = models.CharField(_("phone"), max_length=32, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     search_document = search_document_field("name", "phone")
+    search_owners = search_owners_field()  # the account's, copied by a trigger
 
     class Meta:
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-is_key_person", "-influence", "name"]
-        indexes = [GinIndex(fields=["search_document"], name="followups_contact_search")]
+        indexes = [GinIndex(fields=["search_document", "search_owners"], name="followups_contact_search")]
 
     def __str__(self):
         return f"{self.name} ({self.get_role_display()})"

@@ -2,8 +2,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Count, Q, QuerySet
-from django.db.models.expressions import RawSQL
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from salesflow.org.scoping import visible_user_ids
@@ -23,10 +22,6 @@ from .models import (
     StageRequirement,
     Task,
 )
-
-# Up to this many people in scope (a rep, a manager of one), the customers in scope are few enough
-# to list once per search; wider scopes are probed per candidate row (SearchScope).
-NARROW_SCOPE_USERS = 2
 
 
 def opportunity_list(*, user) -> QuerySet[Opportunity]:
@@ -283,46 +278,6 @@ def account_ids_in_scope(visible: set[int]) -> QuerySet:
     owned = Account.objects.filter(owner_id__in=visible).order_by().values("id")
     held = Opportunity.objects.filter(owner_id__in=visible).order_by().values("account_id")
     return owned.union(held, all=True)
-
-
-class SearchScope:
-    """"This row's account is in scope", checked per row, for queries another index already
-    narrows (the search); how it is checked is chosen once per search by the scope's width.
-
-    A narrow scope (a rep): the customers in scope are listed first (~500 ids, one
-    statement) and rows are matched against that array; PostgreSQL then picks between the
-    text index and the account-id index with exact estimates. A rep's single-character
-    query matches ~9,000 contacts of which ~40 are theirs: checking each match against
-    hashes of their accounts and opportunities read them all (20–40 ms), the array 4 ms.
-
-    A wide scope (a manager of 24 people, 11,000 customers): listing or hashing the scope
-    is the cost (PostgreSQL plans an `EXISTS` under `OR` as a hash of every opportunity in
-    scope, since it cannot see that the LIMIT stops after a few rows: ~15 ms twice per
-    search). The owner is compared on the row (or on the account joined for display) and
-    the "holds an opportunity in scope" `EXISTS` carries `OFFSET 0`, which keeps it from
-    being hashed: it is probed per candidate row and stops with the LIMIT.
-    """
-
-    def __init__(self, visible: set[int]):
-        self.visible = visible
-        self.account_ids = None
-        if len(visible) <= NARROW_SCOPE_USERS:
-            self.account_ids = sorted({row["id"] for row in account_ids_in_scope(visible)})
-
-    def condition(self, *, model, account_ref: str, owner_ref: str) -> Q:
-        """`account_ref`: the field of `model` holding the account id ("pk" for accounts);
-        `owner_ref`: the ORM path to that account's owner."""
-        field = model._meta.pk if account_ref == "pk" else model._meta.get_field(account_ref)
-        account_column = f'"{model._meta.db_table}"."{field.column}"'
-        if self.account_ids is not None:
-            return Q(RawSQL(f"{account_column} = ANY(%s::integer[])", (self.account_ids,), output_field=BooleanField()))
-        table = Opportunity._meta.db_table
-        held = RawSQL(
-            f'EXISTS (SELECT 1 FROM "{table}" WHERE "{table}"."account_id" = {account_column}'
-            f' AND "{table}"."owner_id" = ANY(%s::integer[]) OFFSET 0)',
-            (sorted(self.visible),), output_field=BooleanField(),
-        )
-        return Q(**{f"{owner_ref}__in": self.visible}) | Q(held)
 
 
 def contact_get_for_user(*, user, contact_id: int) -> Contact | None:

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from salesflow.i18n import render
-from salesflow.search import search_document_field
+from salesflow.search import EVERYONE, search_document_field
 
 
 class IntakeKey(models.Model):
@@ -108,6 +108,16 @@ class Lead(models.Model):
     pool_since = models.DateTimeField(_("in the pool since"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     search_document = search_document_field("company", "contact_name", "phone")
+    # Who finds it in the global search (salesflow.search): the owner, everyone while in the pool, nobody once merged.
+    search_owners = models.GeneratedField(
+        expression=models.Case(
+            models.When(status=LeadStatus.POOL, then=models.Value([EVERYONE], output_field=ArrayField(models.IntegerField()))),
+            models.When(status=LeadStatus.MERGED, then=models.Value([], output_field=ArrayField(models.IntegerField()))),
+            default=models.Func(models.F("owner"), template="ARRAY[%(expressions)s]::integer[]"),
+            output_field=ArrayField(models.IntegerField()),
+        ),
+        output_field=ArrayField(models.IntegerField()), db_persist=True, verbose_name=_("visible through"),
+    )
 
     class Meta:
         verbose_name = _("lead")
@@ -139,7 +149,7 @@ class Lead(models.Model):
             models.Index(fields=["status", "-created_at"], name="leads_status_created_idx"),
             models.Index(fields=["claimed_at"], condition=models.Q(claimed_at__isnull=False), name="leads_claimed_idx"),
             models.Index(fields=["merged_into"], condition=models.Q(merged_into__isnull=False), name="leads_merged_into_idx"),
-            GinIndex(fields=["search_document"], name="leads_search_idx"),
+            GinIndex(fields=["search_document", "search_owners"], name="leads_search_idx"),
         ]
 
     def __str__(self):

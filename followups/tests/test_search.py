@@ -47,10 +47,7 @@ def test_customers_are_found_by_a_fragment_of_their_name_and_leads_by_company_co
         assert [l.pk for l in global_search(user=alpha.rep, text=query).leads] == [lead.pk], query
 
 
-# The scope is checked two ways (an id array for narrow scopes, probed per row for wide ones): both must agree.
-@pytest.mark.parametrize("narrow_scope_users", [2, 0])
-def test_a_rep_finds_only_what_they_may_see_and_a_manager_their_team(alpha, chain, monkeypatch, narrow_scope_users):
-    monkeypatch.setattr("followups.selectors.NARROW_SCOPE_USERS", narrow_scope_users)
+def test_a_rep_finds_only_what_they_may_see_and_a_manager_their_team(alpha, chain):
     other = AccountFactory(owner=alpha.other_rep, name="北京协和医院")
     ContactFactory(account=other, name="张伟", phone="13911112222")
     assert [c.account_id for c in global_search(user=alpha.rep, text="张伟").contacts] == [chain.pk]
@@ -60,10 +57,7 @@ def test_a_rep_finds_only_what_they_may_see_and_a_manager_their_team(alpha, chai
     assert len(global_search(user=alpha.admin, text="张伟").contacts) == 2
 
 
-@pytest.mark.parametrize("narrow_scope_users", [2, 0])
-def test_a_customer_someone_else_owns_is_found_through_an_opportunity_held_in_scope(alpha, monkeypatch,
-                                                                                     narrow_scope_users):
-    monkeypatch.setattr("followups.selectors.NARROW_SCOPE_USERS", narrow_scope_users)
+def test_a_customer_someone_else_owns_is_found_through_an_opportunity_held_in_scope(alpha):
     held = AccountFactory(owner=alpha.other_rep, name="苏州市立医院")
     opportunity_make(owner=alpha.rep, account=held)
     ContactFactory(account=held, name="李娜", phone="13800001111")
@@ -115,3 +109,86 @@ def test_the_search_page_and_the_header_partial_answer(alpha, chain, client_for)
     assert page.status_code == partial.status_code == 200
     assert "张伟" in partial.content.decode() and "<html" not in partial.content.decode()
     assert client_for(alpha).get(reverse("followups:search"), {"q": "x"}).status_code == 302  # signed out
+
+
+def _owners(model, pk):
+    return sorted(model.objects.values_list("search_owners", flat=True).get(pk=pk))
+
+
+def test_who_finds_a_customer_follows_its_owner_and_its_opportunities_holders(alpha):
+    """search_owners is kept by triggers: whatever the ORM or a bulk write does, it is right."""
+    from followups.models import Account, Opportunity
+
+    account = AccountFactory(owner=alpha.rep, search_owners=[999])  # what the ORM writes is replaced
+    contact = ContactFactory(account=account, search_owners=[])
+    assert _owners(Account, account.pk) == _owners(Contact, contact.pk) == [alpha.rep.pk]
+
+    deal = opportunity_make(owner=alpha.other_rep, account=account)
+    assert _owners(Account, account.pk) == _owners(Contact, contact.pk) == sorted([alpha.rep.pk, alpha.other_rep.pk])
+
+    Opportunity.objects.filter(pk=deal.pk).update(owner=alpha.manager)  # a bulk reassignment
+    assert _owners(Contact, contact.pk) == sorted([alpha.rep.pk, alpha.manager.pk])
+
+    elsewhere = AccountFactory(owner=alpha.admin)
+    Opportunity.objects.filter(pk=deal.pk).update(account=elsewhere)  # moved to another customer
+    assert _owners(Contact, contact.pk) == [alpha.rep.pk]
+    assert _owners(Account, elsewhere.pk) == sorted([alpha.admin.pk, alpha.manager.pk])
+
+    Account.objects.filter(pk=account.pk).update(owner=alpha.other_rep)
+    assert _owners(Contact, contact.pk) == [alpha.other_rep.pk]
+
+    Contact.objects.filter(pk=contact.pk).update(account=elsewhere)
+    assert _owners(Contact, contact.pk) == sorted([alpha.admin.pk, alpha.manager.pk])
+
+    Opportunity.objects.filter(pk=deal.pk).delete()
+    assert _owners(Contact, contact.pk) == [alpha.admin.pk]
+    contact.refresh_from_db()
+    contact.name = "改名"
+    contact.save()  # a save through the ORM writes its stale list back: the trigger puts the right one
+    assert _owners(Contact, contact.pk) == [alpha.admin.pk]
+
+
+def test_who_finds_a_lead_follows_its_status_and_owner(alpha):
+    from leads.models import Lead, LeadStatus
+    from salesflow.search import EVERYONE
+
+    lead = lead_submit(company="杭州市中医院", contact_name="陈静", phone="13977770042").lead
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.POOL, owner=None)
+    assert _owners(Lead, lead.pk) == [EVERYONE]
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.ACCEPTED, owner=alpha.rep)
+    assert _owners(Lead, lead.pk) == [alpha.rep.pk]
+    Lead.objects.filter(pk=lead.pk).update(status=LeadStatus.MERGED)
+    assert _owners(Lead, lead.pk) == []
+    assert global_search(user=alpha.admin, text="中医院").leads == []
+
+
+def test_search_finds_exactly_what_the_lists_of_each_role_show(alpha):
+    """The indexed scope and the selectors' scope are two statements of one rule: they must agree."""
+    from followups.selectors import account_list
+    from leads.models import Lead, LeadStatus
+    from leads.selectors import lead_list
+
+    people = [alpha.rep, alpha.other_rep, alpha.manager, alpha.other_manager, alpha.director, alpha.admin]
+    for index, owner in enumerate(people):
+        account = AccountFactory(owner=owner, name=f"苏州第{index}医院")
+        ContactFactory(account=account, name=f"王{index}", phone=f"1380000{index:04d}")
+        opportunity_make(owner=people[-index - 1], account=AccountFactory(owner=owner, name=f"无锡第{index}医院"))
+        lead = lead_submit(company=f"常州第{index}医院", contact_name=f"赵{index}", phone=f"1390000{index:04d}").lead
+        Lead.objects.filter(pk=lead.pk).update(status=[LeadStatus.POOL, LeadStatus.ACCEPTED, LeadStatus.MERGED][index % 3],
+                                               owner=None if index % 3 == 0 else owner)
+    for viewer in people:
+        found = global_search(user=viewer, text="医院")
+        accounts = global_search(user=viewer, text="苏州").accounts + global_search(user=viewer, text="无锡").accounts
+        assert {a.pk for a in accounts} == set(account_list(user=viewer).filter(name__contains="第")
+                                               .values_list("pk", flat=True)), viewer
+        assert {c.pk for c in global_search(user=viewer, text="13800").contacts} == set(
+            Contact.objects.filter(account__in=account_list(user=viewer)).values_list("pk", flat=True)), viewer
+        assert {l.pk for l in found.leads} == set(lead_list(user=viewer).filter(company__contains="医院")
+                                                  .values_list("pk", flat=True)), viewer
+
+
+def test_a_search_is_one_statement(alpha, chain, django_assert_num_queries):
+    global_search(user=alpha.rep, text="张")  # the member row, read once per request
+    with django_assert_num_queries(1):
+        found = global_search(user=alpha.rep, text="张")
+    assert _names(found.contacts) == ["张伟"]
