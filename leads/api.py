@@ -1,6 +1,8 @@
 """The intake API (SPEC §8): POST /api/v1/leads and its OpenAPI description."""
+from django.conf import settings
 from django.http import JsonResponse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -39,13 +41,18 @@ def lead_representation(result: IntakeResult) -> dict:
 
 
 def _api_language(request) -> str:
-    """Machines rarely say which language they read: English unless Accept-Language names one we speak."""
+    """The language Accept-Language asks for when we speak it, else the tenant's default language.
+
+    Integrations rarely send Accept-Language. The people who write and watch them for a Chinese
+    tenant (its IT staff, the ad platform's or call centre's integrator) read Chinese, and the
+    tenant's default language is the one it chose for everyone who has not said otherwise.
+    """
     for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
         try:
             return translation.get_supported_language_variant(code)
         except LookupError:
             continue
-    return "en"
+    return tenant_settings_get().default_language
 
 
 def _key_from(request) -> IntakeKey | None:
@@ -58,22 +65,25 @@ def _key_from(request) -> IntakeKey | None:
 
 @csrf_exempt
 def leads_intake(request):
-    # Every answer in one language: the one the request asks for, else English (see _api_language).
-    with translation.override(_api_language(request)):
-        return _leads_intake(request)
+    # Every answer in one language (see _api_language), named in Content-Language.
+    language = _api_language(request)
+    with translation.override(language):
+        response = _leads_intake(request)
+    response["Content-Language"] = language
+    return response
 
 
 def _leads_intake(request):
     if request.method != "POST":
-        response = _errors(405, {"method": ["Use POST."]})
+        response = _errors(405, {"method": [_("Use POST.")]})
         response["Allow"] = "POST"
         return response
     key = _key_from(request)
     if key is None:
-        return _errors(401, {"authorization": ["Missing, unknown or revoked intake key."]}, WWW_Authenticate='Bearer realm="intake"')
+        return _errors(401, {"authorization": [_("Missing, unknown or revoked intake key.")]}, WWW_Authenticate='Bearer realm="intake"')
     retry_after = rate_limit_hit(bucket=f"key:{key.prefix}", limit=tenant_settings_get().intake_rate_limit)
     if retry_after is not None:
-        return _errors(429, {"rate_limit": ["Too many requests for this key; slow down."]}, Retry_After=str(retry_after))
+        return _errors(429, {"rate_limit": [_("Too many requests for this key; slow down.")]}, Retry_After=str(retry_after))
     try:
         data = json_body(request, max_bytes=MAX_BODY_BYTES)
     except BodyRefused as refused:
@@ -81,7 +91,7 @@ def _leads_intake(request):
     clean, errors = lead_payload_validate(data)
     idempotency_key = request.headers.get("Idempotency-Key", "").strip()
     if len(idempotency_key) > 200:
-        errors["Idempotency-Key"] = ["At most 200 characters."]
+        errors["Idempotency-Key"] = [_("At most %(n)s characters.") % {"n": 200}]
     elif text_problem(idempotency_key):
         errors["Idempotency-Key"] = [text_problem(idempotency_key)]
     if errors:
@@ -93,7 +103,7 @@ def _leads_intake(request):
             idempotency_key=idempotency_key, request_hash=canonical_hash(data),
         )
     except IdempotencyMismatch:
-        return _errors(422, {"Idempotency-Key": ["This key was used before with a different body."]})
+        return _errors(422, {"Idempotency-Key": [_("This key was used before with a different body.")]})
     return JsonResponse(lead_representation(result), status=201 if result.created else 200,
                         json_dumps_params={"ensure_ascii": False})
 
@@ -137,11 +147,14 @@ def openapi_document() -> dict:
             "duplicate": {"type": "boolean"},
         },
     }
-    return {
+    document = {
         "openapi": "3.1.0",
         "info": {"title": "SalesFlow lead intake", "version": "1.0.0",
                  "description": "Submit leads from ad platforms, 400-phone systems or WeCom. Duplicates (same phone or "
-                                "e-mail, normalised; or a known external_id) answer 200 with the existing lead."},
+                                "e-mail, normalised; or a known external_id) answer 200 with the existing lead. "
+                                "Error texts and the routing reason are written in the language Accept-Language asks "
+                                "for (zh-hans or en), else in the tenant's default language; Content-Language names "
+                                "the one used. Field names, codes and statuses are the same in every language."},
         "servers": [{"url": "/"}],
         "components": {
             "securitySchemes": {"intakeKey": {"type": "http", "scheme": "bearer", "description": "The tenant's intake key."}},
@@ -161,7 +174,11 @@ def openapi_document() -> dict:
             "operationId": "createLead",
             "summary": "Submit a lead; it is scored and routed at once.",
             "parameters": [{"name": "Idempotency-Key", "in": "header", "required": False,
-                            "schema": {"type": "string", "maxLength": 200}}],
+                            "schema": {"type": "string", "maxLength": 200}},
+                           {"name": "Accept-Language", "in": "header", "required": False,
+                            "description": "zh-hans or en (zh, zh-CN and en-US are understood); without it, or when "
+                                           "it names neither, the tenant's default language.",
+                            "schema": {"type": "string"}}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadIn"}}}},
             "responses": {
                 "201": {"description": "Created and routed.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LeadOut"}}}},
@@ -176,6 +193,11 @@ def openapi_document() -> dict:
             },
         }}},
     }
+    language = {"description": "The language of the error texts and the routing reason: zh-hans or en.",
+                "schema": {"type": "string", "enum": [code for code, _name in settings.LANGUAGES]}}
+    for response in document["paths"]["/api/v1/leads"]["post"]["responses"].values():
+        response.setdefault("headers", {})["Content-Language"] = language
+    return document
 
 
 @require_GET

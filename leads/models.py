@@ -329,7 +329,7 @@ class PoolClaim(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user"))
     claimed_at = models.DateTimeField(default=timezone.now, verbose_name=_("claimed at"))
     released_at = models.DateTimeField(null=True, blank=True, verbose_name=_("released at"))
-    release_reason = models.CharField(max_length=200, blank=True, verbose_name=_("release reason"))
+    release_reason = models.JSONField(default=dict, blank=True, verbose_name=_("release reason"))  # a stored message
 
     class Meta:
         verbose_name = _("pool claim")
@@ -339,6 +339,10 @@ class PoolClaim(models.Model):
 
     def __str__(self):
         return f"{self.lead_id} · {self.user_id} · {self.claimed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def release_reason_text(self) -> str:
+        return render(self.release_reason)
 
 
 class IdempotencyRecord(models.Model):

@@ -69,7 +69,7 @@ def lead_detail(request, lead_id: int):
     context = {
         "lead": lead,
         "decisions": lead_decisions(lead),
-        "touches": lead.touches.select_related("actor").order_by("-at")[:50],
+        "touches": lead.touches.select_related("actor", "actor__member").order_by("-at")[:50],
         "is_owner": lead.owner_id == request.user.pk,
         "touch_kinds": LeadTouch.CONTACT_KINDS,
         "reassign_form": ReassignForm(user=request.user) if is_manager(request.user) and lead.status != LeadStatus.MERGED else None,

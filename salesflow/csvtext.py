@@ -1,5 +1,6 @@
 """Reading an uploaded CSV whatever Excel saved it as: UTF-8 (with or without BOM), GBK/GB18030
-(Excel on Chinese Windows) or UTF-16 with a BOM (Excel's "Unicode text", tab-separated).
+(Excel on Chinese Windows) or UTF-16 (Excel's "Unicode text", tab-separated), with or without
+its BOM.
 
 The encoding is decided before any row is read, and named in the result, so an import never
 turns Chinese into mojibake silently: when no candidate decodes the whole file cleanly the file
@@ -27,7 +28,7 @@ class CsvEncodingError(ValueError):
 @dataclass(frozen=True)
 class CsvText:
     text: str
-    encoding: str  # "UTF-8", "UTF-8 (BOM)", "GBK", "GB18030", "UTF-16LE (BOM)", "UTF-16BE (BOM)"
+    encoding: str  # "UTF-8", "UTF-8 (BOM)", "GBK", "GB18030", "UTF-16LE/BE (BOM)", "UTF-16LE/BE (no BOM)"
     delimiter: str  # "," or "\t"
 
     # newline="": the csv module reads line ends itself, so a lone \r inside a field is data, not an error.
@@ -61,6 +62,25 @@ def _plausible(text: str, codec: str) -> bool:
     return True
 
 
+def _utf16_without_bom(raw: bytes) -> tuple[str, str] | None:
+    """UTF-16 whose BOM was lost (saved by a script, or cut off): a CSV's delimiters, line ends and
+    digits are ASCII, and ASCII in UTF-16 is a NUL beside each byte, on the odd bytes for little-
+    endian and on the even ones for big-endian. A file with NULs on one side only is read that way."""
+    if len(raw) < 2 or len(raw) % 2:
+        return None
+    even, odd = raw[0::2].count(0), raw[1::2].count(0)
+    units = len(raw) // 2
+    for nuls, other, codec, name in ((odd, even, "utf-16-le", "UTF-16LE (no BOM)"),
+                                     (even, odd, "utf-16-be", "UTF-16BE (no BOM)")):
+        if nuls * 10 >= units and other * 10 < nuls:
+            try:
+                text = raw.decode(codec)
+            except UnicodeDecodeError:
+                return None
+            return (text, name) if _plausible(text, codec) else None
+    return None
+
+
 def _decode(raw: bytes) -> tuple[str, str]:
     for bom, codec, name in _BOMS:
         if raw.startswith(bom):
@@ -72,6 +92,8 @@ def _decode(raw: bytes) -> tuple[str, str]:
                 return text, name
             break
     else:
+        if b"\x00" in raw and (found := _utf16_without_bom(raw)) is not None:
+            return found
         for codec, name in _GUESSES:
             try:
                 text = raw.decode(codec)

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from salesflow import i18n
 from audit.services import audit_record
 from salesflow.org.models import Member, Role
+from salesflow.org.selectors import display_name
 from salesflow.org.scoping import is_manager, visible_user_ids
 
 from ..models import OPEN_STATUSES, Lead, LeadStatus, LeadTouch, RoutingDecision
@@ -87,7 +88,7 @@ def lead_reassign(*, actor, lead: Lead, new_owner, reason: str, now: dt.datetime
         current.save(update_fields=["owner", "status", "assigned_at", "accepted_at", "claimed_at", "pool_since"])
         decision = RoutingDecision.objects.create(
             lead=current, outcome=RoutingDecision.Outcome.REASSIGNED, assignee=new_owner, decided_at=now,
-            reason_message=i18n.message("routing.reassigned", actor=actor.get_username(), reason=reason), actor_label=actor.get_username(),
+            reason_message=i18n.message("routing.reassigned", actor=display_name(actor), reason=reason), actor_label=actor.get_username(),
             candidates=[{"user_id": previous, "verdict": "previous owner"}] if previous else [],
             score_breakdown=current.score_breakdown, rule_name="", strategy="manual",
         )

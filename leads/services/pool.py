@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from salesflow import i18n
 from audit.services import audit_record
 from salesflow.org.models import Member, Role
+from salesflow.org.selectors import display_name
 
 from ..models import Lead, LeadStatus, PoolClaim, RoutingDecision
 from .routing import rep_slot_release, rep_slot_take
@@ -40,7 +41,7 @@ def lead_claim(*, actor, lead: Lead, now: dt.datetime | None = None) -> Lead:
         PoolClaim.objects.create(lead=lead, user=actor, claimed_at=now)
         RoutingDecision.objects.create(
             lead=lead, outcome=RoutingDecision.Outcome.CLAIMED, assignee=actor, decided_at=now, strategy="public_pool",
-            reason_message=i18n.message("routing.claimed", actor=actor.get_username()), actor_label=actor.get_username(),
+            reason_message=i18n.message("routing.claimed", actor=display_name(actor)), actor_label=actor.get_username(),
             score_breakdown=lead.score_breakdown,
         )
         audit_record(actor=actor, verb="lead.claimed", target=lead, at=now)
@@ -71,19 +72,20 @@ def pool_release_expired(*, now: dt.datetime) -> int:
                 """,
                 [now, cutoff],
             )
-            released = cursor.fetchall()
-        for lead_id, owner_id, claimed_at in released:
+            released_rows = cursor.fetchall()
+        reason = i18n.message("routing.released", duration=i18n.seconds(policy.pool_hold_hours * 3600))
+        for lead_id, owner_id, claimed_at in released_rows:
             rep_slot_release(owner_id)
             PoolClaim.objects.filter(lead_id=lead_id, user_id=owner_id, released_at__isnull=True).update(
-                released_at=now, release_reason=f"no follow-up within {policy.pool_hold_hours} h"
+                released_at=now, release_reason=reason
             )
             RoutingDecision.objects.create(
                 lead_id=lead_id, outcome=RoutingDecision.Outcome.RELEASED, decided_at=now, actor_label="pool scan",
-                reason_message=i18n.message("routing.released", duration=i18n.seconds(policy.pool_hold_hours * 3600)),
+                reason_message=reason,
                 candidates=[{"user_id": owner_id, "verdict": "former claimer", "why": i18n.message(
                     "routing.why.cooling", duration=i18n.seconds(policy.pool_cooling_hours * 3600))}],
             )
-        for lead_id, owner_id, claimed_at in released:
+        for lead_id, owner_id, claimed_at in released_rows:
             audit_record(actor="pool scan", verb="lead.released", target_type="leads.lead", target_id=lead_id, at=now,
                          payload={"former_owner": owner_id, "claimed_at": claimed_at, "hold_hours": policy.pool_hold_hours})
-    return len(released)
+    return len(released_rows)

@@ -40,11 +40,11 @@ def test_a_valid_lead_is_created_and_routed_at_once(alpha, api):
     lead = Lead.objects.get(pk=body["id"])
     assert body["status"] == "assigned" and body["owner"] == "rep" and lead.owner == alpha.rep
     assert body["routing"]["rule"].startswith("B 级")
-    with translation.override("en"):  # a machine that names no language reads English
+    with translation.override("zh-hans"):  # a machine that names no language reads the tenant's default
         assert body["routing"]["reason"] == lead.routing_reason_text
-    assert body["routing"]["reason"].startswith("round robin in")
-    asked_zh = api({**GOOD, "phone": "13800138009", "external_id": "zh-1"}, Accept_Language="zh-CN").json()
-    assert asked_zh["routing"]["reason"].startswith("在“")
+    assert body["routing"]["reason"].startswith("在“")
+    asked_en = api({**GOOD, "phone": "13800138009", "external_id": "en-1"}, Accept_Language="en-US").json()
+    assert asked_en["routing"]["reason"].startswith("round robin in")
     assert lead.routing_reason_message["params"]["reason"]["v"]["key"] == "routing.round_robin"
     assert lead.phone_normalized == "+8613800138000" and lead.score_breakdown["total"] == lead.score
     assert Notification.objects.filter(recipient=alpha.rep, payload__lead_id=lead.pk).exists()
@@ -193,3 +193,21 @@ def test_a_used_key_shows_when_it_was_last_used(alpha, api):
     assert api({**GOOD, "external_id": "ad-2", "phone": "13900139000", "email": "x@y.cn"}).status_code == 201
     key.refresh_from_db()
     assert key.last_used_at == first_use  # within the minute: no second write
+
+
+def test_without_accept_language_the_api_answers_in_the_tenants_default_language(alpha, api):
+    refused = api({"contact_name": "张三", "budget_grade": "D"})
+    assert refused["Content-Language"] == "zh-hans"
+    assert refused.json()["errors"]["budget_grade"][0].startswith("必须是以下之一")
+    unknown_key = api(GOOD, key="nope")
+    assert unknown_key.status_code == 401 and unknown_key.json()["errors"]["authorization"] == ["接入密钥缺失、无法识别或已被吊销。"]
+    asked = api(GOOD, key="nope", Accept_Language="en")
+    assert asked["Content-Language"] == "en"
+    assert asked.json()["errors"]["authorization"] == ["Missing, unknown or revoked intake key."]
+    unspoken = api(GOOD, key="nope", Accept_Language="fr-FR, *;q=0.5")  # nothing we speak: the default again
+    assert unspoken["Content-Language"] == "zh-hans"
+
+    tenant_settings_update(actor=alpha.admin, default_language="en")
+    tenant_settings_forget()
+    english = api({"contact_name": "张三", "budget_grade": "D"})
+    assert english["Content-Language"] == "en" and english.json()["errors"]["budget_grade"][0].startswith("Must be one of")

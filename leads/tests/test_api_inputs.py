@@ -68,9 +68,11 @@ def test_a_blank_phone_without_an_email_is_refused(alpha, api, phone):
 
 
 def test_body_and_field_errors_answer_in_one_language(api):
-    english = api('{"contact_name": "\\ud800", "phone": "   "}')
+    english = api('{"contact_name": "\\ud800", "phone": "   "}', Accept_Language="en")
     assert english.status_code == 400 and "Unicode" in english.json()["errors"]["contact_name"][0]
-    plain = api("[" * 100 + "]" * 100)
+    plain = api("[" * 100 + "]" * 100, Accept_Language="en")
     assert plain.status_code == 400 and "nest" in plain.json()["errors"]["body"][0].lower()
     chinese = api("[" * 100 + "]" * 100, Accept_Language="zh-CN")
     assert chinese.status_code == 400 and "嵌套" in chinese.json()["errors"]["body"][0]
+    unasked = api('{"contact_name": "\\ud800", "phone": "   "}')  # the tenant's default language: Chinese
+    assert not any(word in " ".join(unasked.json()["errors"]["contact_name"]) for word in ("Must", "Unicode text"))

@@ -42,10 +42,31 @@ def test_utf16_big_endian_with_a_bom_is_read():
     assert decoded.encoding == "UTF-16BE (BOM)" and decoded.delimiter == "\t" and list(decoded.reader())[1] == ["甲", "乙"]
 
 
+@pytest.mark.parametrize("codec, expected", [("utf-16-le", "UTF-16LE (no BOM)"), ("utf-16-be", "UTF-16BE (no BOM)")])
+def test_utf16_that_lost_its_bom_is_recognised_by_where_its_nuls_fall_and_named(codec, expected):
+    fixture = (FIXTURES / "leads_utf16.txt").read_bytes()
+    text = fixture[len(codecs.BOM_UTF16_LE):].decode("utf-16-le")
+    decoded = csv_decode(text.encode(codec))
+    assert decoded.encoding == expected and decoded.delimiter == "\t"
+    rows = list(decoded.reader())
+    assert rows[0][:3] == ["公司", "联系人", "电话"] and rows[1][0] == "杭州市第一人民医院"
+
+
+def test_the_import_command_names_utf16_without_a_bom(alpha, tmp_path):
+    path = tmp_path / "leads.txt"
+    path.write_bytes((FIXTURES / "leads_utf16.txt").read_bytes()[len(codecs.BOM_UTF16_LE):])
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("import_leads", "--schema", "alpha", str(path), stdout=out, stderr=io.StringIO())
+    assert "encoding: UTF-16LE (no BOM)" in out.getvalue()
+    assert Lead.objects.get(company="杭州市第一人民医院").contact_name == "王建华"
+
+
 @pytest.mark.parametrize("raw", [
     "Société Générale,Zoé\n".encode("latin-1"),  # Western Windows: no candidate reads it cleanly
     bytes(range(256)),
-    "公司,联系人\n".encode("utf-16-le"),  # UTF-16 without a BOM: NULs everywhere
+    b"\x00\x00\x00" + "公司,联系人\n".encode("utf-16-le"),  # NULs on both sides: not text in any of them
+    "公司,联系人\n\ud800".encode("utf-16-le", "surrogatepass"),  # UTF-16 without a BOM, but broken
 ])
 def test_a_file_no_encoding_reads_cleanly_is_refused_rather_than_imported_as_mojibake(raw):
     with translation.override("en"), pytest.raises(CsvEncodingError, match="UTF-8, GBK/GB18030 or UTF-16"):

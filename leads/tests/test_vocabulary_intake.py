@@ -42,7 +42,7 @@ def test_a_synonym_region_reaches_the_rep_of_that_region_instead_of_the_pool(alp
 
 
 def test_an_unknown_value_is_refused_naming_the_allowed_values(alpha, api):
-    response = api({**B_LEAD, "phone": "13800000003", "region": "火星", "channel": "pigeon"})
+    response = api({**B_LEAD, "phone": "13800000003", "region": "火星", "channel": "pigeon"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {"region", "channel"}
@@ -66,7 +66,7 @@ def _codes(alpha, kind):
 
 @pytest.mark.parametrize("contact", [{}, {"phone": "", "email": ""}, {"phone": "   ", "email": "\t "}, {"phone": None}])
 def test_a_lead_without_a_non_blank_phone_or_email_is_refused_by_the_api(alpha, api, contact):
-    response = api({**B_LEAD, **contact})
+    response = api({**B_LEAD, **contact}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     message = response.json()["errors"]["phone"][0]
     assert "phone" in message and "e-mail" in message

@@ -106,6 +106,17 @@ def _routing_reason_whole(text: str) -> dict | None:
     return None
 
 
+def pool_release_reason(text: str) -> dict:
+    """Why a pool claim was released, as the pool scan wrote it ("no follow-up within 48 h");
+    any other text is kept as data, read the same in every language."""
+    text = (text or "").strip()
+    if not text:
+        return {}
+    if m := re.fullmatch(r"no follow-up within (\d+) h", text):
+        return _msg("routing.released", duration=_hours(m[1]))
+    return _msg("text.verbatim", text=text)
+
+
 def notification(title: str, body: str, *, tz: zoneinfo.ZoneInfo, stage_codes: dict[str, str]) -> dict | None:
     """{"title": …, "body": …} for an alert or lead notification as written before messages, else None."""
     title_msg = _title(title, stage_codes)

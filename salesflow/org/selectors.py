@@ -8,7 +8,7 @@ from django.utils import timezone
 from salesflow.memo import memo_forget, memo_get, remembered
 
 from .models import Member, Region, Role, TenantSettings, available_on, hired_recently
-from .scoping import visible_user_ids
+from .scoping import member_for, visible_user_ids
 
 SETTINGS_CACHE_KEY = "org:tenant-settings"
 
@@ -17,6 +17,12 @@ def tenant_settings_get() -> TenantSettings:
     """The current tenant's settings: remembered in this process for a few seconds, cached per
     schema in Redis, and read from the database when Redis cannot answer."""
     return remembered(SETTINGS_CACHE_KEY, lambda: TenantSettings.objects.get(pk=1), shared_seconds=300)
+
+
+def display_name(user) -> str:
+    """How a person is named to others: their full name, else (no member row) their username."""
+    member = member_for(user)
+    return member.full_name if member is not None and member.full_name else user.get_username()
 
 
 def member_list(*, user) -> QuerySet[Member]:
