@@ -72,17 +72,20 @@ def global_search(*, user, text: str) -> SearchResults:
         return results
     found = {"account": [], "contact": [], "lead": []}
     with custom_plans():
-        for kind, *values in _rows(query, visible_user_ids(user)):
-            found[kind].append(_HITS[kind](*values))
+        for row in _rows(query, visible_user_ids(user)):
+            found[row[0]].append(_hit(*row))
     results.accounts = _best(found["account"], query)
     results.contacts = _best(found["contact"], query)
     results.leads = _best(found["lead"], query)
     return results
 
 
-_HITS = {"account": lambda pk, name, note, phone, link, status: AccountHit(pk, name, note),
-         "contact": lambda pk, name, note, phone, link, status: ContactHit(pk, name, phone, link, note),
-         "lead": lambda pk, name, note, phone, link, status: LeadHit(pk, name, note, phone, status)}
+def _hit(kind: str, pk: int, name: str, note: str, phone: str, link: int, status: str):
+    if kind == "account":
+        return AccountHit(pk, name, region=note)
+    if kind == "contact":
+        return ContactHit(pk, name, phone, account_id=link, account_name=note)
+    return LeadHit(pk, company=name, contact_name=note, phone=phone, status=status)
 
 
 def _best(hits: list, query: str) -> list:
