@@ -149,7 +149,7 @@ def _finance_only(user):
 @login_required
 def finance(request):
     _finance_only(request.user)
-    query = request.GET.get("q", "")[:100]
+    query = request.GET.get("opp", "")[:100]
     form = PrepaymentForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -172,7 +172,7 @@ def finance(request):
                     messages.success(request, _("Prepayment recorded; credit is now %(credit)s.") % {"credit": result.credit})
                 else:
                     messages.info(request, _("This reference was recorded before; nothing changed."))
-                return redirect(reverse("evidence:finance") + (f"?q={result.prepayment.opportunity_id}"))
+                return redirect(reverse("evidence:finance") + f"?opp={result.prepayment.opportunity_id}")
         else:
             status = 400
     return render(request, "forecasting/finance.html", {

@@ -46,7 +46,8 @@ def confirmation_request(*, actor, opportunity, followup=None, now=None) -> tupl
     now = now or timezone.now()
     if followup is None:
         followup = opportunity.followups.filter(corrects__isnull=True).order_by("-occurred_at", "-id").first()
-    subject = (followup.summary if followup else opportunity.name)[:200]
+    # The page puts the sentence's own full stop after the subject.
+    subject = (followup.summary if followup else opportunity.name)[:200].rstrip("。.!！ ")
     met_on = timezone.localdate(followup.occurred_at) if followup else timezone.localdate(now)
     member = getattr(actor, "member", None)
     with transaction.atomic():

@@ -29,7 +29,6 @@ from forecasting.services.finance_secret import finance_secret_get, finance_secr
 from forecasting.services.gates import GateRefused
 from forecasting.services.prepayment import delivery_schedule
 
-from .factories import credit_give
 
 
 def test_a_move_short_of_credit_is_refused_in_words_and_numbers_and_audited(alpha):
@@ -202,7 +201,7 @@ def test_a_finance_user_records_a_prepayment_and_delivery_can_then_be_scheduled(
     with pytest.raises(ValidationError):
         delivery_schedule(actor=alpha.rep, opportunity=opp, planned_on=dt.date(2026, 12, 20))
     client = client_for(alpha, finance_user)
-    assert client.get(reverse("evidence:finance"), {"q": str(opp.pk)}).status_code == 200
+    assert client.get(reverse("evidence:finance"), {"opp": str(opp.pk)}).status_code == 200
     response = client.post(reverse("evidence:finance"), {
         "opportunity": opp.pk, "amount": "30000", "currency": "CNY", "received_at": "2026-11-30T10:00",
         "reference": "BANK-778"})
