@@ -48,6 +48,10 @@ class Stage(models.Model):
     probability = models.PositiveSmallIntegerField(
         _("win probability %"), default=10, validators=[MaxValueValidator(100)]
     )
+    entry_min_credit = models.PositiveSmallIntegerField(
+        _("credit needed to enter"), default=0, validators=[MaxValueValidator(1000)],
+        help_text=_("Stage gate: an opportunity moves forward into this stage only with at least this credit score."),
+    )
 
     class Meta:
         verbose_name = _("pipeline stage")
@@ -79,6 +83,7 @@ class ActionKey(models.TextChoices):
     TENDER = "tender", _("tender documents")
     DECISION_CHAIN = "decision_chain", _("decision chain mapped")
     CONTRACT = "contract", _("contract")
+    LEGAL_REVIEW = "legal_review", _("legal pre-review passed")
 
 
 class StageRequirement(models.Model):
@@ -87,6 +92,10 @@ class StageRequirement(models.Model):
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="requirements", verbose_name=_("stage"))
     action = models.CharField(_("action"), max_length=32, choices=ActionKey.choices)
     count = models.PositiveSmallIntegerField(_("required count"), default=1, validators=[MinValueValidator(1)])
+    required_to_advance = models.BooleanField(
+        _("required before moving on"), default=False,
+        help_text=_("Stage gate: the opportunity may not move forward out of this stage until these follow-ups are logged."),
+    )
 
     class Meta:
         verbose_name = _("required action")

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class ForecastingConfig(AppConfig):
     name = "forecasting"
     verbose_name = _("Forecasting")
+
+    def ready(self):
+        from .evidence_setup import evidence_ready
+
+        evidence_ready()

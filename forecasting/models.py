@@ -68,7 +68,19 @@ class Evidence(models.Model):
     class Meta:
         verbose_name = _("evidence")
         verbose_name_plural = _("evidence")
-        indexes = [models.Index(fields=["opportunity", "created_at"], name="forecasting_ev_opp_time")]
+        indexes = [
+            models.Index(fields=["opportunity", "created_at"], name="forecasting_ev_opp_time"),
+            # The review queue: items a manager may still downgrade or reject, newest first.
+            models.Index(fields=["-created_at"], name="forecasting_ev_reviewable",
+                         condition=models.Q(state="accepted", level__gt=1)),
+        ]
+        constraints = [
+            # A prepayment and the customer's own submission count once per opportunity.
+            models.UniqueConstraint(fields=["opportunity"], condition=models.Q(source="prepayment"),
+                                    name="forecasting_ev_one_prepayment"),
+            models.UniqueConstraint(fields=["opportunity"], condition=models.Q(source="customer_submission"),
+                                    name="forecasting_ev_one_submission"),
+        ]
 
     def __str__(self):
         return f"{self.get_source_display()} · {self.points}"
@@ -99,3 +111,12 @@ class EvidenceReview(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} · {self.reason[:40]}"
+
+
+from .models_evidence import (  # noqa: E402,F401  (models of this app live in several modules)
+    CustomerConfirmation,
+    DeliverySchedule,
+    FinanceSecret,
+    Prepayment,
+    PrepaymentVia,
+)

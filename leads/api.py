@@ -202,4 +202,6 @@ def openapi_document() -> dict:
 
 @require_GET
 def openapi_json(request):
-    return JsonResponse(openapi_document(), json_dumps_params={"ensure_ascii": False})
+    from forecasting.api import openapi_prepayments
+
+    return JsonResponse(openapi_prepayments(openapi_document()), json_dumps_params={"ensure_ascii": False})

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from forecasting import api as finance_api
 from salesflow import views
 from salesflow.signin import SignInView, ThrottledAdminAuthenticationForm
 
@@ -24,5 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("followups/", include("followups.urls")),
     path("notifications/", include("salesflow.notifications.urls")),
+    path("evidence/", include("forecasting.urls_evidence")),
+    path("api/v1/finance/prepayments", finance_api.finance_prepayments, name="api-finance-prepayments"),
     path("", include("leads.urls")),
 ]

@@ -43,6 +43,7 @@ SalesFlow is running.
   Demo tenant   http://demo.localhost:{PORT}/
     manager     manager1 / salesflow-demo     (regional director: director / salesflow-demo)
     rep         rep001 / salesflow-demo
+    finance     finance / salesflow-demo      (records prepayments: http://demo.localhost:{PORT}/evidence/finance/)
     admin       admin@demo.example.com / salesflow-admin   (Django admin: http://demo.localhost:{PORT}/admin/)
   Operator      http://localhost:{PORT}/   operator / salesflow-operator
   Health        http://localhost:{PORT}/healthz

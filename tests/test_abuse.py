@@ -118,7 +118,7 @@ def test_a_completed_task_never_redirects_off_site(alpha, client_for, target):
     from followups.services import opportunity_stage_change
     from followups.tests.factories import opportunity_make
 
-    opp = opportunity_make(owner=alpha.rep)
+    opp = opportunity_make(owner=alpha.rep, credit=15)
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="solution_demo"), via="web")
     response = client_for(alpha, alpha.rep).post(reverse("followups:task-done", args=[opp.tasks.first().pk]), {"next": target})
     assert response.status_code == 302 and response["Location"] == reverse("followups:today")
@@ -129,7 +129,7 @@ def test_a_completed_task_goes_back_to_a_page_on_this_site(alpha, client_for):
     from followups.services import opportunity_stage_change
     from followups.tests.factories import opportunity_make
 
-    opp = opportunity_make(owner=alpha.rep)
+    opp = opportunity_make(owner=alpha.rep, credit=15)
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="solution_demo"), via="web")
     response = client_for(alpha, alpha.rep).post(reverse("followups:task-done", args=[opp.tasks.first().pk]), {"next": "/leads/"})
     assert response["Location"] == "/leads/"

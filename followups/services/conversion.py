@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
+from forecasting.services.evidence import evidence_for_conversion
 from leads.models import Lead, LeadStatus
 from leads.services import lead_close
 
@@ -48,6 +49,9 @@ def lead_convert(
             name=opportunity_name or f"{lead.company or lead.contact_name} · {lead.product_line or lead.industry}",
             via="conversion", source_lead_id=lead.pk, first_touch_at=lead.first_touch_at, created_at=now,
         )
+        # The customer's own submission (web form, intake API) is strong evidence from the start.
+        evidence_for_conversion(actor=actor, opportunity=opportunity, lead=lead)
+        opportunity.refresh_from_db(fields=["credit_score"])
         audit_record(
             actor=actor, verb="lead.converted_to_opportunity", target=opportunity,
             payload={"lead": lead.pk, "account": account.pk, "lead_received_at": lead.created_at,

@@ -17,6 +17,8 @@ STAGES = [
     ("won", "赢单", "Won", Outcome.WON, 100),
     ("lost", "输单", "Lost", Outcome.LOST, 0),
 ]
+# Stage gates (SPEC §4): credit needed to enter the proposal stage and to start contract approval.
+ENTRY_MIN_CREDIT = {"solution_demo": 15, "negotiation": 25}
 # The seeds' minimum action packs: nurturing = 3 touches + 1 needs diagnosis + 1 tailored proposal.
 REQUIREMENTS = {
     "initial_contact": [(ActionKey.TOUCH, 3), (ActionKey.NEEDS_DIAGNOSIS, 1), (ActionKey.PROPOSAL, 1)],
@@ -80,7 +82,7 @@ def defaults_install(*, actor) -> dict[str, str]:
         for position, (code, zh, en, outcome, probability) in enumerate(STAGES):
             stages[code], _ = Stage.objects.get_or_create(
                 code=code, defaults={"name_zh": zh, "name_en": en, "outcome": outcome, "probability": probability,
-                                     "position": position},
+                                     "position": position, "entry_min_credit": ENTRY_MIN_CREDIT.get(code, 0)},
             )
         for code, lines in REQUIREMENTS.items():
             for action, count in lines:

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
+from forecasting.services.evidence import evidence_for_followup
+from forecasting.services.gates import gate_enforce
 from salesflow.fields import too_long_message
 
 from ..models import (
@@ -178,8 +180,10 @@ def opportunity_stage_change(
 ) -> Opportunity:
     """Move to `to_stage`, recording who, when and from where; starts the stage's reminders.
 
-    The UPDATE is filtered on the stage the caller saw, so of two concurrent moves
-    only the first applies; the second is refused rather than silently overwriting.
+    The opportunity row is locked and must still be in the stage the caller saw, so of two
+    concurrent moves only the first applies; the second is refused rather than silently
+    overwriting. The stage gate (forecasting) is checked on the locked row: a refusal is
+    audited and raised as a ValidationError saying what is missing.
     """
     now = now or timezone.now()
     if to_stage.pk == opportunity.stage_id:
@@ -188,28 +192,40 @@ def opportunity_stage_change(
         raise ValidationError({"lost_reason": _("Say why the opportunity was lost.")})
     from_stage_id = opportunity.stage_id
     with transaction.atomic():
-        updated = Opportunity.objects.filter(pk=opportunity.pk, stage_id=from_stage_id).update(
-            stage=to_stage, stage_entered_at=now, is_open=to_stage.is_open, is_stagnant=False,
-            light=Light.GREEN if to_stage.is_open else Light.NONE, light_changed_at=now,
-            lost_reason=lost_reason.strip() if to_stage.outcome == Outcome.LOST else "",
-        )
-        if updated != 1:
+        current = Opportunity.objects.select_for_update(of=("self",)).select_related("stage").get(pk=opportunity.pk)
+        if current.stage_id != from_stage_id:
             raise ValidationError(_("Someone else moved this opportunity meanwhile; reload and try again."))
-        change = StageChange.objects.create(
-            opportunity=opportunity, from_stage_id=from_stage_id, to_stage=to_stage, actor=_user_or_none(actor),
-            actor_label=_label(actor), at=now, via=via, ip=ip, reason=lost_reason.strip(),
-        )
-        opportunity.refresh_from_db()
-        if to_stage.is_open:
-            _tasks_for_entry(opportunity=opportunity, change=change)
-        else:
-            Task.objects.filter(opportunity=opportunity, done_at__isnull=True).update(done_at=now)
-        account_lights_refresh(account_ids=[opportunity.account_id])
-        audit_record(
-            actor=actor, verb="opportunity.stage_changed", target=opportunity,
-            payload={"from": from_stage_id, "to": to_stage.code, "via": via, "ip": ip, "lost_reason": lost_reason},
-        )
+        refused = gate_enforce(actor=actor, opportunity=current, to_stage=to_stage, via=via, ip=ip)
+        if refused is None:
+            _stage_move(actor=actor, opportunity=opportunity, from_stage_id=from_stage_id, to_stage=to_stage, via=via,
+                        ip=ip, lost_reason=lost_reason, now=now)
+    if refused is not None:
+        raise refused
     return opportunity
+
+
+def _stage_move(*, actor, opportunity, from_stage_id, to_stage, via, ip, lost_reason, now) -> None:
+    updated = Opportunity.objects.filter(pk=opportunity.pk, stage_id=from_stage_id).update(
+        stage=to_stage, stage_entered_at=now, is_open=to_stage.is_open, is_stagnant=False,
+        light=Light.GREEN if to_stage.is_open else Light.NONE, light_changed_at=now,
+        lost_reason=lost_reason.strip() if to_stage.outcome == Outcome.LOST else "",
+    )
+    if updated != 1:
+        raise ValidationError(_("Someone else moved this opportunity meanwhile; reload and try again."))
+    change = StageChange.objects.create(
+        opportunity=opportunity, from_stage_id=from_stage_id, to_stage=to_stage, actor=_user_or_none(actor),
+        actor_label=_label(actor), at=now, via=via, ip=ip, reason=lost_reason.strip(),
+    )
+    opportunity.refresh_from_db()
+    if to_stage.is_open:
+        _tasks_for_entry(opportunity=opportunity, change=change)
+    else:
+        Task.objects.filter(opportunity=opportunity, done_at__isnull=True).update(done_at=now)
+    account_lights_refresh(account_ids=[opportunity.account_id])
+    audit_record(
+        actor=actor, verb="opportunity.stage_changed", target=opportunity,
+        payload={"from": from_stage_id, "to": to_stage.code, "via": via, "ip": ip, "lost_reason": lost_reason},
+    )
 
 
 def _validate_files(files) -> None:
@@ -263,12 +279,15 @@ def followup_log(
         )
         if contacts:
             followup.contacts.set(contacts)
-        for upload in files:
+        attachments = [
             Attachment.objects.create(
                 followup=followup, file=upload, original_name=upload.name[:200],
                 content_type=(upload.content_type or mimetypes.guess_type(upload.name)[0] or "application/octet-stream")[:100],
                 size=upload.size,
             )
+            for upload in files
+        ]
+        evidence_for_followup(actor=actor, followup=followup, attachments=attachments)
         last = max(opp.last_activity_at, occurred_at)
         due = next_due(
             policy=policy, amount=opp.amount, created_at=opp.created_at, last_activity_at=last,

@@ -30,9 +30,10 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
 def opportunity_make(
     *, owner, stage: str = "initial_contact", amount: Decimal = Decimal("100000"), created_at=None,
-    last_activity_at=None, stage_entered_at=None, next_due_at=None, account=None, name="影像设备采购",
+    last_activity_at=None, stage_entered_at=None, next_due_at=None, account=None, name="影像设备采购", credit: int = 0,
 ) -> Opportunity:
-    """An opportunity made by the service, then with its clocks set as the test needs."""
+    """An opportunity made by the service, then with its clocks set as the test needs; `credit`
+    backs it with that many points of evidence (enough to pass the stage gates it moves through)."""
     created_at = created_at or timezone.now()
     account = account or AccountFactory(owner=owner)
     opportunity = opportunity_create(
@@ -46,6 +47,10 @@ def opportunity_make(
     if next_due_at is not None:
         clocks["next_due_at"] = next_due_at
     Opportunity.objects.filter(pk=opportunity.pk).update(**clocks)
+    if credit:
+        from forecasting.tests.factories import credit_give
+
+        credit_give(opportunity, credit)
     opportunity.refresh_from_db()
     return opportunity
 

@@ -20,7 +20,7 @@ def test_a_new_open_deal_lights_its_customer_at_once(alpha):
 
 def test_a_very_late_open_deal_makes_its_customer_red_beside_a_won_one(alpha):
     account = AccountFactory(owner=alpha.rep)
-    won = opportunity_make(owner=alpha.rep, account=account, name="已签项目")
+    won = opportunity_make(owner=alpha.rep, account=account, name="已签项目", credit=25)
     opportunity_stage_change(actor=alpha.rep, opportunity=won, to_stage=Stage.objects.get(code="won"), via="web")
     late = opportunity_make(owner=alpha.rep, account=account, name="拖延项目",
                             next_due_at=timezone.now() - dt.timedelta(days=10))

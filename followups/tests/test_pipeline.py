@@ -14,7 +14,7 @@ from .factories import opportunity_make
 @pytest.fixture
 def deals(alpha):
     return [
-        opportunity_make(owner=alpha.rep, amount=Decimal("100000")),
+        opportunity_make(owner=alpha.rep, amount=Decimal("100000"), credit=15),
         opportunity_make(owner=alpha.rep, amount=Decimal("250000"), stage="trial"),
         opportunity_make(owner=alpha.manager, amount=Decimal("50000"), stage="trial"),
         opportunity_make(owner=alpha.other_rep, amount=Decimal("999000"), stage="trial"),
@@ -113,7 +113,7 @@ def test_the_trigger_kept_totals_match_the_open_opportunities_after_every_kind_o
         return kept, actual
 
     a = opportunity_make(owner=alpha.rep, amount=Decimal("100000"))
-    b = opportunity_make(owner=alpha.rep, amount=Decimal("200000"), stage="trial")
+    b = opportunity_make(owner=alpha.rep, amount=Decimal("200000"), stage="trial", credit=25)
     Opportunity.objects.bulk_create([Opportunity(account=a.account, name="导入", owner=alpha.rep, stage=a.stage,
                                                  amount=Decimal("5"), product_line="耗材")])
     opportunity_update(actor=alpha.rep, opportunity=a, amount=Decimal("150000"), product_line="影像设备")

@@ -39,7 +39,7 @@ def test_every_tenant_starts_with_the_default_pipeline_and_at_least_twelve_bilin
 
 
 def test_a_stage_change_records_who_when_and_from_where_and_is_audited(alpha):
-    opp = opportunity_make(owner=alpha.rep)
+    opp = opportunity_make(owner=alpha.rep, credit=15)
     demo = Stage.objects.get(code="solution_demo")
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=demo, via="mobile", ip="10.1.2.3")
     change = StageChange.objects.filter(opportunity=opp).first()
@@ -49,7 +49,7 @@ def test_a_stage_change_records_who_when_and_from_where_and_is_audited(alpha):
 
 
 def test_a_stale_stage_move_is_refused_rather_than_overwriting(alpha):
-    opp = opportunity_make(owner=alpha.rep)
+    opp = opportunity_make(owner=alpha.rep, credit=25)
     stale = Opportunity.objects.get(pk=opp.pk)
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="trial"), via="web")
     with pytest.raises(ValidationError):
@@ -83,8 +83,9 @@ def test_a_follow_up_restarts_the_clock_and_cannot_be_edited_or_deleted(alpha):
     assert list(followup.contacts.all()) == [contact]
     with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
         FollowUp.objects.filter(pk=followup.pk).update(summary="改过了")
-    with pytest.raises((InternalError, ProgrammingError)), transaction.atomic():
-        FollowUp.objects.filter(pk=followup.pk).delete()
+    with pytest.raises((InternalError, ProgrammingError)), transaction.atomic(), connection.cursor() as cursor:
+        # Raw SQL: the ORM would stop first at the evidence row that protects the record.
+        cursor.execute("DELETE FROM followups_followup WHERE id = %s", [followup.pk])
     correction = followup_correct(actor=alpha.rep, original=followup, summary="确认预算 80 万")
     assert correction.corrects == followup
     followup.refresh_from_db()

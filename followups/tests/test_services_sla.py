@@ -10,6 +10,7 @@ from audit.models import AuditEntry
 from followups.models import AlertKind, Light, Opportunity, SlaAlert, SlaPolicy, Stage
 from followups.services import followup_log, opportunity_stage_change, sla_scan
 from followups.tasks import sla_scan_task
+from forecasting.tests.factories import credit_give
 from salesflow.notifications.models import Notification
 from salesflow.org.models import Holiday, TenantSettings
 
@@ -122,7 +123,8 @@ def test_stagnation_counts_working_days_in_the_tenants_calendar(alpha):
 
 
 def test_moving_the_stage_starts_its_reminders_and_they_alert_the_rep_when_due(alpha):
-    opp = opportunity_make(owner=alpha.rep, created_at=NOW - dt.timedelta(days=1), next_due_at=NOW + dt.timedelta(days=9))
+    opp = opportunity_make(owner=alpha.rep, created_at=NOW - dt.timedelta(days=1), next_due_at=NOW + dt.timedelta(days=9),
+                           credit=15)
     demo = Stage.objects.get(code="solution_demo")
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=demo, via="web", now=NOW)
     titles = sorted((t.due_at - NOW, t.title) for t in opp.tasks.all())
@@ -168,6 +170,7 @@ def test_a_redelivered_scan_task_notifies_nobody_twice(alpha):
 
 def test_closed_opportunities_raise_nothing(alpha):
     opp = _silent(alpha, hours=200)
+    credit_give(opp, 25)
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="won"), via="web", now=NOW)
     result = sla_scan(now=NOW + dt.timedelta(days=1))
     assert result.alerts == 0 and not SlaAlert.objects.filter(opportunity=opp).exists()

@@ -77,6 +77,9 @@ def test_a_template_tap_and_the_quick_form_log_follow_ups(alpha, client_for, opp
 
 
 def test_the_stage_form_moves_for_owner_and_manager_only(alpha, beta, client_for, opp):
+    from forecasting.tests.factories import credit_give
+
+    credit_give(opp, 15)
     url = reverse("followups:stage", args=[opp.pk])
     from followups.models import Stage
 
@@ -165,7 +168,7 @@ def test_a_task_is_completed_only_by_its_assignee(alpha, client_for):
     from followups.models import Stage
     from followups.services import opportunity_stage_change
 
-    opp = opportunity_make(owner=alpha.rep)
+    opp = opportunity_make(owner=alpha.rep, credit=15)
     opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="solution_demo"), via="web")
     task = opp.tasks.first()
     assert client_for(alpha, alpha.manager).post(reverse("followups:task-done", args=[task.pk])).status_code == 404
@@ -187,7 +190,7 @@ def test_today_and_the_opportunity_page_keep_to_a_fixed_query_budget(alpha, clie
     from followups.models import Stage
     from followups.services import opportunity_stage_change
 
-    opps = [opportunity_make(owner=alpha.rep, name=f"项目{n}", next_due_at=timezone.now() - dt.timedelta(hours=n))
+    opps = [opportunity_make(owner=alpha.rep, name=f"项目{n}", next_due_at=timezone.now() - dt.timedelta(hours=n), credit=15)
             for n in range(25)]
     for opp in opps[:5]:
         opportunity_stage_change(actor=alpha.rep, opportunity=opp, to_stage=Stage.objects.get(code="solution_demo"), via="web")
@@ -196,6 +199,7 @@ def test_today_and_the_opportunity_page_keep_to_a_fixed_query_budget(alpha, clie
     client.get(reverse("followups:today"))
     with django_assert_max_num_queries(10):
         assert client.get(reverse("followups:today")).status_code == 200
-    # 20 before the change history; it adds its rows and the names of the people and customers they mention.
-    with django_assert_max_num_queries(23):
+    # 20 before the change history; it adds its rows and the names of the people and customers they mention (23);
+    # the evidence panel adds its rows (reviews prefetched), the prepayments, the delivery plan and the next gate.
+    with django_assert_max_num_queries(26):
         assert client.get(reverse("followups:opportunity", args=[opps[0].pk])).status_code == 200

@@ -103,3 +103,42 @@ def test_the_csv_import_never_fails_and_accounts_for_every_row(alpha):
         assert job.created_leads + job.duplicate_rows + len(job.errors) == job.total_rows
 
     run()
+
+
+def test_the_finance_webhook_never_answers_a_server_error(alpha, client_for):
+    """The finance webhook, driven by its OpenAPI schema: every body signed, so the fuzzer gets past
+    the signature to validation, the opportunity lookup and idempotency."""
+    import hashlib
+    import hmac
+    import time
+
+    from followups.tests.factories import opportunity_make
+    from forecasting.services.finance_secret import finance_secret_get
+
+    client, secret = client_for(alpha), finance_secret_get().encode()
+    schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]["PrepaymentIn"]
+    opp = opportunity_make(owner=alpha.rep)
+    valid = {"opportunity": opp.pk, "amount": "100.00", "currency": "CNY", "received_at": "2026-11-30T10:00:00+08:00",
+             "reference": "fuzz"}
+    hostile = {name: st.one_of(st.from_regex(r"\A\d{1,13}(\.\d{0,3})?\Z"), json_values_or_ints)
+               for name in schema["properties"]}
+    near = st.builds(lambda n, changes: {**valid, "reference": f"fuzz-{n}", **changes}, st.integers(0, 10**8),
+                     st.fixed_dictionaries({}, optional=hostile).filter(lambda changes: len(changes) <= 2))
+    seen = set()
+
+    @CI
+    @given(body=st.one_of(near.map(json_bytes), body_from_schema(schema).map(json_bytes), raw_bodies))
+    def run(body):
+        stamp = str(int(time.time()))
+        signature = hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        response = client.post("/api/v1/finance/prepayments", data=body, content_type="application/json",
+                               HTTP_X_SALESFLOW_SIGNATURE=f"t={stamp},v1={signature}")
+        seen.add(response.status_code)
+        assert response.status_code in (200, 201, 400, 404, 413), (body[:300], response.content[:300])
+        assert set(response.json()) <= {"id", "opportunity", "credit", "duplicate", "errors"}
+
+    run()
+    assert {201, 400} <= seen
+
+
+json_values_or_ints = st.one_of(st.integers(), st.none(), st.booleans(), nasty_text, st.floats())

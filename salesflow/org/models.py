@@ -141,6 +141,7 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Tenant admin")
     MANAGER = "manager", _("Manager")
     REP = "rep", _("Sales rep")
+    FINANCE = "finance", _("Finance")
 
 
 class Availability(models.TextChoices):

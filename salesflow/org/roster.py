@@ -86,7 +86,7 @@ def _parse_row(line: int, raw: dict[str, str]) -> tuple[RosterRow | None, list[s
     problems = [f"line {line}: {name} is required" for name in REQUIRED if not values[name]]
     problems += _text_problems(line, values)
     if values["role"] and values["role"] not in Role.values:
-        problems.append(f"line {line}: role {values['role']!r} must be one of admin, manager, rep")
+        problems.append(f"line {line}: role {values['role']!r} must be one of admin, manager, rep, finance")
     if values["email"]:
         try:
             validate_email(values["email"])

@@ -4,7 +4,7 @@ Every selector that lists people's work filters through `visible_user_ids`:
 - a tenant admin sees everyone in the tenant;
 - a manager sees themself, the members of the teams they manage and of every team and
   member in the regions they direct, including sub-regions (transitively);
-- a rep sees only themself.
+- a rep sees only themself; so does a finance user (their own page lists what they need).
 """
 from django.db import connection
 from django.db.models import Q, QuerySet
@@ -82,7 +82,7 @@ def _visible_user_ids(user) -> set[int] | None:
         return set()
     if member.role == Role.ADMIN:
         return None
-    if member.role == Role.REP:
+    if member.role in (Role.REP, Role.FINANCE):
         return {user.pk}
     ids = _managed_user_ids(user.pk)
     ids.add(user.pk)

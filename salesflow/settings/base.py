@@ -233,9 +233,11 @@ SALESFLOW_OUTBOUND_TRUSTED_HOSTS = env_list("SALESFLOW_OUTBOUND_TRUSTED_HOSTS", 
 # The role the application connects as in production, when migrations run as the owner:
 # new tenant schemas grant it rights at provisioning time (see `grant_app_role`).
 SALESFLOW_APP_DB_ROLE = env_str("SALESFLOW_APP_DB_ROLE", "")
-SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_defaults_install", "leads.services.defaults_install", "followups.services.defaults_install"]
+# Key encrypting tenants' finance webhook secrets at rest (empty: derived from SECRET_KEY).
+SALESFLOW_FINANCE_SECRET_KEY = env_str("SALESFLOW_FINANCE_SECRET_KEY", "")
+SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_defaults_install", "leads.services.defaults_install", "followups.services.defaults_install", "forecasting.services.finance_secret.defaults_install"]
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
-SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups"]
+SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups", "forecasting.demo_evidence.seed_finance"]
 
 LOGGING = {
     "version": 1,

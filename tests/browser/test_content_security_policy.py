@@ -37,7 +37,7 @@ def csp_tenant(django_db_setup, django_db_blocker):
                 team = TeamFactory(name="安全组", manager=manager)
                 rep = MemberFactory(user=UserFactory(username="csp_rep"), team=team).user
                 lead = lead_submit(company="浦东新区人民医院", budget_grade="C").lead
-                opportunity = opportunity_make(owner=rep)
+                opportunity = opportunity_make(owner=rep, credit=15)
                 opportunity_stage_change(actor=rep, opportunity=opportunity,
                                          to_stage=Stage.objects.get(code="solution_demo"), via="web")
             return tenant, lead.pk, opportunity.pk, opportunity.account_id

@@ -5,7 +5,7 @@ from django.utils.dateparse import parse_datetime
 from django_tenants.utils import tenant_context
 
 from followups.services import sla_scan
-from salesflow.tenancy.selectors import tenant_get_by_schema, tenant_list
+from salesflow.tenancy.selectors import tenants_for_command
 
 
 def _clock(value: str | None) -> dt.datetime | None:
@@ -31,14 +31,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         now = _clock(opts["now"])
-        if opts["schema"]:
-            tenant = tenant_get_by_schema(opts["schema"])
-            if tenant is None:
-                raise CommandError(f"no tenant with schema {opts['schema']!r}")
-            tenants = [tenant]
-        else:
-            tenants = list(tenant_list())
-        for tenant in tenants:
+        for tenant in tenants_for_command(opts["schema"]):
             with tenant_context(tenant):
                 result = sla_scan(now=now)
             self.stdout.write(result.summary_line())

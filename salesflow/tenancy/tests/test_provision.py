@@ -22,12 +22,17 @@ def test_provisioning_clones_a_ready_tenant_with_admin_key_and_log(in_public, ca
     key_lines = [line for line in out if line.startswith("intake key: ")]
     assert len(key_lines) == 1
     key = key_lines[0].removeprefix("intake key: ")
+    finance_lines = [line for line in out if line.startswith("finance secret: ")]
+    assert len(finance_lines) == 1
     assert schema_exists("gamma") and Domain.objects.get(domain="gamma.localhost").tenant.schema_name == "gamma"
     with schema_context("gamma"):
         assert TenantSettings.objects.get().intake_rate_limit == 120
         admin = Member.objects.select_related("user").get(role=Role.ADMIN).user
         assert admin.username == "boss@gamma.example.com" and admin.check_password("gamma-pass-99")
         assert intake_key_authenticate(key) is not None
+        from forecasting.services.finance_secret import finance_secret_get
+
+        assert finance_secret_get() == finance_lines[0].removeprefix("finance secret: ")
         assert AuditEntry.objects.filter(verb="tenant.provisioned").exists()
         assert audit_chain_verify().intact
         with connection.cursor() as cursor:  # the cloned schema keeps the append-only triggers
