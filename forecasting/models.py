@@ -99,3 +99,13 @@ class EvidenceReview(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} · {self.reason[:40]}"
+
+
+from .models_forecast import (  # noqa: E402,F401  the weekly forecast's models
+    CommitAdjustment,
+    CommitCategory,
+    CommitEntry,
+    ForecastAlert,
+    ForecastSnapshot,
+    SnapshotLine,
+)
