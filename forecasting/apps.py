@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class ForecastingConfig(AppConfig):
     name = "forecasting"
     verbose_name = _("Forecasting")
+
+    def ready(self):
+        from . import tasks_forecast  # noqa: F401  registers the forecast's Celery tasks (not named tasks.py)
+        from .messages_forecast import register_param_kinds
+
+        register_param_kinds()

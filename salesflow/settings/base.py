@@ -189,6 +189,17 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "salesflow")
 CELERY_TASK_ALWAYS_EAGER = False
 # The whole beat schedule lives here; per-tenant work is fanned out by one dispatcher task.
 CELERY_BEAT_SCHEDULE = {
+    # Monday 00:00 tenant time: the first run in a tenant's new ISO week freezes its forecast.
+    "forecast-weekly-snapshot": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute=1),
+        "args": ("forecasting.tasks_forecast.forecast_snapshot_task", 0.2),
+    },
+    "forecast-below-committed-alerts": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute=20),
+        "args": ("forecasting.tasks_forecast.forecast_alert_scan_task", 0.2),
+    },
     # Golden 48 h, traffic lights, stagnation, reminders and the 72 h pool release.
     "followups-sla-scan": {
         "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
