@@ -3,6 +3,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from forecasting.accuracy import METHODS, accuracy_measure
+from salesflow.management.commands.run_sla_scan import _clock
 from salesflow.tenancy.selectors import tenant_get_by_schema
 
 
@@ -12,6 +13,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--schema", required=True)
         parser.add_argument("--lead-weeks", type=int, default=4, help="snapshot taken this many weeks before the week (default 4)")
+        parser.add_argument("--now", help="the clock deciding which weeks are closed, ISO-8601 with offset (default: now)")
 
     def handle(self, *args, **opts):
         if not 1 <= opts["lead_weeks"] <= 52:
@@ -20,6 +22,6 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"no tenant with schema {opts['schema']!r}")
         with tenant_context(tenant):
-            result = accuracy_measure(lead=opts["lead_weeks"], now=timezone.now())
+            result = accuracy_measure(lead=opts["lead_weeks"], now=_clock(opts["now"]) or timezone.now())
         for method in METHODS:
             self.stdout.write(result.scores[method].line(tenant.schema_name, opts["lead_weeks"]))
