@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from followups.models import Opportunity
-from salesflow.org.models import Team
+from salesflow.org.models import Region, Team
 from salesflow.org.scoping import is_admin, is_manager, managed_teams, member_for, scope_by_owner
 
 from .accuracy import METHODS, accuracy_measure, calibration
@@ -23,6 +23,10 @@ from .models_forecast import CommitAdjustment, CommitCategory, ForecastSnapshot
 from .services.forecast_board import WEEKS_AHEAD, board_weeks, curve_current, week_opportunities, with_forecast
 from .services.forecast_commit import commit_adjust, commit_set
 from .weeks import tenant_tz, week_start
+
+
+def directed_regions(user):
+    return Region.objects.filter(director=user)
 
 
 def _manager_only(user):
@@ -156,11 +160,12 @@ def adjust(request):
 def accuracy(request):
     _manager_only(request.user)
     board_filter = _filtered(request)
-    form = AccuracyForm(request.GET)
-    if not form.is_valid():
+    form = AccuracyForm(request.GET if "lead" in request.GET or "period" in request.GET else None)
+    if form.is_bound and not form.is_valid():
         raise Http404
-    lead = form.cleaned_data.get("lead") or 4
-    monthly = form.cleaned_data.get("period") == "month"
+    chosen = form.cleaned_data if form.is_bound else {}
+    lead = chosen.get("lead") or 4
+    monthly = chosen.get("period") == "month"
     data = board_filter.form.cleaned_data
     visible_all = board_filter.team_ids() is None
     if data.get("team"):
@@ -169,6 +174,8 @@ def accuracy(request):
         scope, scope_id, scope_name = "region", data["region"].pk, data["region"].name
     elif visible_all:
         scope, scope_id, scope_name = "company", None, _("whole company")
+    elif (region := directed_regions(request.user).order_by("parent_id", "name").first()) is not None:
+        scope, scope_id, scope_name = "region", region.pk, region.name
     else:
         team = managed_teams(request.user).order_by("name").first()
         if team is None:
