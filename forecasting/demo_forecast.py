@@ -1,11 +1,12 @@
 """seed_demo: 26 weeks of deal history for the forecast, then its snapshots rebuilt.
 
-Each deal has a hidden quality q ∈ [0, 1] that decides whether it is won. The evidence its
-rep collects follows q with strength `--evidence-signal` s: how many items and how strong
-they are is s·(a function of q) + (1 − s)·(the same function of an unrelated draw). With
-s = 0 the credit score carries no information about the outcome, so the credit method must
-not beat the stage method beyond noise; benchmarks run both. Stages, by contrast, follow
-how far a deal got (a lost deal tends to die early), as in life.
+Each deal has a hidden quality q ∈ [0, 1] that decides whether it is won (P = 0.08 + 0.6 q).
+The evidence its rep collects follows q with strength `--evidence-signal` s: how many items and
+how strong they are is s·(a function of q) + (1 − s)·(the same function of an unrelated draw).
+With s = 0 the credit score carries no information about the outcome, so the credit method must
+not beat the stage method beyond noise; benchmarks run both. The stages a rep records follow
+the calendar more than the deal: a deal that will be lost climbs to a stage drawn regardless of
+its quality before it dies, so a stage says something (survival) but less than verified evidence.
 
 Close dates slip, amounts change, deals are created mid-period, reps commit deals they feel
 good about (with optimism of their own). Everything is bulk-inserted as it would have been
@@ -25,6 +26,7 @@ from salesflow.org.models import Member, Role
 
 from .models import Evidence, EvidenceLevel, EvidenceReview, EvidenceSource
 from .models_forecast import CommitCategory, CommitEntry, ForecastSnapshot
+from .services.forecast_commit import commit_current_refresh
 from .snapshots import history_rebuild, snapshot_take
 from .weeks import monday_of
 
@@ -97,53 +99,56 @@ def forecast_history_seed(*, rng, count: int, signal: float, now: dt.datetime) -
 
 def _plan(rng, *, signal, start, now, open_stages, won, lost) -> dict:
     quality = rng.random()
+    tz = start.tzinfo
     created = start + (now - start) * rng.random() ** 0.8
-    weeks_to_close = rng.uniform(3, 12)
-    close = (created + dt.timedelta(weeks=weeks_to_close)).date()
-    closes = [(created, close)]
+    # The outcome follows quality. The stages a rep records follow the calendar more than the deal:
+    # a deal that will be lost still climbs (to a stage drawn regardless of its quality) before it dies.
+    outcome = won if rng.random() < 0.08 + 0.6 * quality else lost
+    reach = len(open_stages) - 1 if outcome == won else rng.randint(0, len(open_stages) - 1)
+    moves, moment = [(created, open_stages[0], None)], created
+    for index in range(1, reach + 1):
+        moment = moment + dt.timedelta(days=rng.uniform(5, 21))
+        moves.append((moment, open_stages[index], open_stages[index - 1]))
+    moment = moment + dt.timedelta(days=rng.uniform(5, 21))
+    closed_at = moment
+    if closed_at <= now:
+        moves.append((closed_at, outcome, moves[-1][1]))
+    moves = [m for m in moves if m[0] <= now]
+    end = min(closed_at, now)
+    # The close date the rep types: a guess at the end of the path, revised when it passes unmet.
+    guess = (created + (closed_at - created) * rng.uniform(0.6, 1.3) + dt.timedelta(days=rng.uniform(-7, 7))).date()
+    guess = max(guess, created.date() + dt.timedelta(days=7))
+    closes = [(created, guess)]
+    while True:
+        passed = dt.datetime.combine(closes[-1][1], dt.time(18), tzinfo=tz)
+        if passed >= end:
+            break
+        closes.append((passed, closes[-1][1] + dt.timedelta(weeks=rng.randint(1, 4))))
+    if closed_at <= now:
+        closes.append((closed_at, closed_at.astimezone(tz).date()))  # recorded when it closed
     amount = Decimal(rng.choice(AMOUNTS)) * 10000
     amounts = [(created, amount)]
-    # Slips: the close date moves later, recorded some days before the date it replaces.
-    moment = created
-    while rng.random() < 0.35 and len(closes) < 4:
-        moment = moment + (dt.datetime.combine(closes[-1][1], dt.time(10), tzinfo=created.tzinfo) - moment) * rng.uniform(0.4, 0.9)
-        closes.append((moment, closes[-1][1] + dt.timedelta(weeks=rng.randint(1, 4))))
-    closes = [c for c in closes if c[0] <= now]  # slips still to come have not been recorded
     if rng.random() < 0.3:
-        at = created + (dt.datetime.combine(closes[-1][1], dt.time(10), tzinfo=created.tzinfo) - created) * rng.uniform(0.2, 0.8)
+        at = created + (end - created) * rng.uniform(0.2, 0.9)
         amounts.append((at, (amount * Decimal(str(round(rng.uniform(0.7, 1.3), 2)))).quantize(Decimal("1"))))
-    amounts = [a for a in amounts if a[0] <= now]
-    final_close = closes[-1][1]
-    closed_at = dt.datetime.combine(final_close, dt.time(rng.randint(9, 17)), tzinfo=created.tzinfo) + dt.timedelta(
-        days=rng.randint(-3, 3))
-    is_won = rng.random() < 0.1 + 0.7 * quality
-    end = min(closed_at, now)
-    # Stages: won deals climb to the top; lost ones stall somewhere on the way.
-    reach = len(open_stages) - 1 if is_won else min(len(open_stages) - 1, int(rng.random() * (1 + 3 * quality) * 1.3))
-    moves = [(created, open_stages[0], None)]
-    for index in range(1, reach + 1):
-        at = created + (end - created) * (index / (reach + 1.5)) * rng.uniform(0.85, 1.0)
-        moves.append((at, open_stages[index], open_stages[index - 1]))
-    if closed_at <= now:
-        moves.append((closed_at, won if is_won else lost, moves[-1][1]))
-    # Evidence: its amount and strength follow quality with strength `signal`.
+    # Evidence: how much and how strong follows quality with strength `signal`.
     felt = signal * quality + (1 - signal) * rng.random()
-    span_days = max(1.0, (end - created).total_seconds() / 86400)
-    items = max(0, round(span_days / 7 * (0.5 + 1.8 * felt) + rng.uniform(-1, 1)))
+    weeks_open = max(1 / 7, (end - created).total_seconds() / 604800)
+    items = max(0, round(weeks_open * (0.2 + 1.6 * felt) + rng.uniform(-0.5, 0.5)))
     evidence = []
     for _ in range(items):
         draw = rng.random()
-        level = (EvidenceLevel.STRONG if draw < 0.05 + 0.35 * felt
-                 else EvidenceLevel.MEDIUM if draw < 0.25 + 0.45 * felt else EvidenceLevel.WEAK)
+        level = (EvidenceLevel.STRONG if draw < 0.03 + 0.3 * felt
+                 else EvidenceLevel.MEDIUM if draw < 0.15 + 0.5 * felt else EvidenceLevel.WEAK)
         at = created + (end - created) * rng.random()
         evidence.append({"level": level, "points": POINTS[level], "at": at, "review": None})
     for item in evidence:
         if item["level"] == EvidenceLevel.MEDIUM and rng.random() < 0.06:
             item["review"] = item["at"] + (end - item["at"]) * rng.uniform(0.1, 0.9)
-    # Commit: about two weeks before the close date the rep calls it, optimistically.
+    # Commit: some weeks before each close date the rep calls it, on a hunch (and some optimism).
     commits = []
     for at, close_day in closes:
-        call_at = dt.datetime.combine(close_day, dt.time(9), tzinfo=created.tzinfo) - dt.timedelta(days=rng.randint(8, 45))
+        call_at = dt.datetime.combine(close_day, dt.time(9), tzinfo=tz) - dt.timedelta(days=rng.randint(8, 45))
         if at <= call_at < end:
             hunch = 0.5 * quality + 0.5 * rng.random() + 0.1
             category = (CommitCategory.COMMIT if hunch > 0.6 else CommitCategory.BEST_CASE if hunch > 0.4
@@ -191,5 +196,6 @@ def _write_history(opportunities, plans) -> dict:
     ]
     EvidenceReview.objects.bulk_create(reviews, batch_size=BATCH)
     CommitEntry.objects.bulk_create(commits, batch_size=BATCH)
+    commit_current_refresh()
     return {"stage_changes": len(changes), "changes": len(records), "evidence": len(created),
             "reviews": len(reviews), "commits": len(commits)}

@@ -104,8 +104,10 @@ class EvidenceReview(models.Model):
 from .models_forecast import (  # noqa: E402,F401  the weekly forecast's models
     CommitAdjustment,
     CommitCategory,
+    CommitCurrent,
     CommitEntry,
     ForecastAlert,
     ForecastSnapshot,
     SnapshotLine,
+    SnapshotRollup,
 )

@@ -44,6 +44,24 @@ class CommitEntry(models.Model):
         return f"{self.opportunity_id}: {self.category}"
 
 
+class CommitCurrent(models.Model):
+    """The latest CommitEntry of each opportunity, kept beside it so the board joins one row
+    instead of looking up each deal's newest entry (written with every CommitEntry)."""
+
+    opportunity = models.OneToOneField(
+        "followups.Opportunity", on_delete=models.CASCADE, primary_key=True, related_name="commit_current"
+    )
+    category = models.CharField(max_length=12, choices=CommitCategory.choices)
+    period = models.DateField()
+
+    class Meta:
+        verbose_name = _("current commit category")
+        verbose_name_plural = _("current commit categories")
+
+    def __str__(self):
+        return f"{self.opportunity_id}: {self.category}"
+
+
 class CommitAdjustment(models.Model):
     """A manager's figure for a team's committed amount in one week, with the note saying why."""
 
@@ -115,6 +133,34 @@ class SnapshotLine(models.Model):
 
     def __str__(self):
         return f"{self.snapshot_id}/{self.opportunity_id}"
+
+
+class SnapshotRollup(models.Model):
+    """A frozen snapshot summed per rep, team, region and the company, per close week (level, key)."""
+
+    class Level(models.TextChoices):
+        REP = "rep", _("rep")
+        TEAM = "team", _("team")
+        REGION = "region", _("region")
+        COMPANY = "company", _("company")
+
+    snapshot = models.ForeignKey(ForecastSnapshot, on_delete=models.PROTECT, related_name="rollups")
+    level = models.CharField(max_length=8, choices=Level.choices)
+    key = models.BigIntegerField(null=True)
+    close_week = models.DateField(null=True)
+    opportunities = models.IntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+    weighted = models.DecimalField(max_digits=18, decimal_places=2)
+    stage_weighted = models.DecimalField(max_digits=18, decimal_places=2)
+    committed = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("snapshot roll-up")
+        verbose_name_plural = _("snapshot roll-ups")
+        indexes = [models.Index(fields=["snapshot", "level", "key"], name="forecasting_rollup_key")]
+
+    def __str__(self):
+        return f"{self.snapshot_id} {self.level} {self.key} {self.close_week}"
 
 
 class ForecastAlert(models.Model):

@@ -4,7 +4,8 @@ Every line is the opportunity *as known at* the snapshot's instant T, read from 
 recorded by then: its stage from StageChange rows, its amount and expected close from
 RecordChange rows (where a record predates its history, the old value of the first later
 change, else the current value), its credit from Evidence rows created by T with the points
-their reviews had left them at T, and its commit category from CommitEntry rows. A live
+their reviews had left them at T, and its commit category from CommitEntry rows. Lines are
+then summed per rep, team, region and the company per close week (`SnapshotRollup`). A live
 snapshot (Monday 00:00, or the command) and a rebuilt one run the same statement, so the
 history of a tenant that starts with us reads the same as one we watched live.
 
@@ -100,6 +101,20 @@ LEFT JOIN org_member m ON m.user_id = k.owner_id
 LEFT JOIN org_team tm ON tm.id = m.team_id
 """
 
+ROLLUP_SQL = """
+INSERT INTO forecasting_snapshotrollup
+    (snapshot_id, level, key, close_week, opportunities, amount, weighted, stage_weighted, committed)
+SELECT %(snapshot)s,
+    CASE WHEN GROUPING(owner_id) = 0 THEN 'rep' WHEN GROUPING(team_id) = 0 THEN 'team'
+         WHEN GROUPING(region_id) = 0 THEN 'region' ELSE 'company' END,
+    CASE WHEN GROUPING(owner_id) = 0 THEN owner_id WHEN GROUPING(team_id) = 0 THEN team_id
+         WHEN GROUPING(region_id) = 0 THEN region_id END,
+    close_week, COUNT(*), SUM(amount), ROUND(SUM(amount * credit_weight::numeric), 2),
+    ROUND(SUM(amount * stage_weight::numeric), 2), COALESCE(SUM(amount) FILTER (WHERE category = 'commit'), 0)
+FROM forecasting_snapshotline WHERE snapshot_id = %(snapshot)s
+GROUP BY GROUPING SETS ((owner_id, close_week), (team_id, close_week), (region_id, close_week), (close_week))
+"""
+
 TOTALS_SQL = """
 SELECT COUNT(*), COALESCE(SUM(amount * credit_weight::numeric), 0), COALESCE(SUM(amount * stage_weight::numeric), 0),
     COALESCE(SUM(amount) FILTER (WHERE category = 'commit'), 0),
@@ -156,6 +171,7 @@ def snapshot_take(*, now: dt.datetime, rebuilt: bool = False, actor="forecast_sn
             cursor.execute(LINES_SQL, {
                 "t": taken_at, "snapshot": snapshot_id, "edges": BAND_EDGES, "weights": [b.weight for b in curve],
             })
+            cursor.execute(ROLLUP_SQL, {"snapshot": snapshot_id})
             cursor.execute(TOTALS_SQL, {"snapshot": snapshot_id})
             count, weighted, stage_weighted, committed, digest = cursor.fetchone()
         weighted, stage_weighted = Decimal(weighted).quantize(Decimal("0.01")), Decimal(stage_weighted).quantize(Decimal("0.01"))

@@ -22,6 +22,7 @@ from .forms_forecast import AccuracyForm, AdjustForm, CommitForm
 from .models_forecast import CommitAdjustment, CommitCategory, ForecastSnapshot
 from .services.forecast_board import WEEKS_AHEAD, board_weeks, curve_current, week_opportunities, with_forecast
 from .services.forecast_commit import commit_adjust, commit_set
+from .services.forecast_weights import PRIOR_STRENGTH
 from .weeks import tenant_tz, week_start
 
 
@@ -70,7 +71,8 @@ def board(request):
                   "warning": _("warning line (0.7 × committed)")},
     }
     context = {"filter": board_filter, "bars": bars, "chart": chart, "query": _query(request), "curve": curve,
-               "weeks_ahead": WEEKS_AHEAD, "below": [bar for bar in bars if bar.below]}
+               "weeks_ahead": WEEKS_AHEAD, "below": [bar for bar in bars if bar.below],
+               "prior_strength": PRIOR_STRENGTH}
     if request.htmx and request.GET.get("partial") == "board":
         return render(request, "forecasting/_board.html", context)
     adjustable = Team.objects.all() if is_admin(request.user) else managed_teams(request.user)

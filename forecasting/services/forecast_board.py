@@ -7,10 +7,10 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, ExpressionWrapper, F, FloatField, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest, TruncWeek
 
-from ..models_forecast import CommitAdjustment, CommitEntry, ForecastSnapshot
+from ..models_forecast import CommitAdjustment, ForecastSnapshot
 from .forecast_weights import BAND_EDGES, Band, curve_fit, curve_from_json
 
 WEEKS_AHEAD = 12
@@ -34,14 +34,13 @@ def weight_expression(curve: list[Band]):
 
 def with_forecast(opportunities, *, curve: list[Band], first_week: dt.date):
     """Annotate open opportunities with their bucket week, weights and current commit category."""
-    latest = CommitEntry.objects.filter(opportunity=OuterRef("pk")).order_by("-at", "-id")
     return opportunities.filter(is_open=True, expected_close__isnull=False).annotate(
         week=TruncWeek(Greatest("expected_close", Value(first_week))),
         credit_weight=weight_expression(curve),
         stage_weight=ExpressionWrapper(Cast("stage__probability", FloatField()) / 100.0, output_field=FloatField()),
         amount_float=Cast("amount", FloatField()),
-        commit_category=Subquery(latest.values("category")[:1]),
-        commit_period=Subquery(latest.values("period")[:1]),
+        commit_category=F("commit_current__category"),
+        commit_period=F("commit_current__period"),
     )
 
 

@@ -3,7 +3,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from audit.services import audit_record
 from followups.models import Opportunity
 
-from ..models_forecast import CommitAdjustment, CommitCategory, CommitEntry
+from ..models_forecast import CommitAdjustment, CommitCategory, CommitCurrent, CommitEntry
 from ..weeks import monday_of
 
 
@@ -25,6 +25,9 @@ def commit_set(*, actor, opportunity: Opportunity, category: str) -> CommitEntry
         entry = CommitEntry.objects.create(
             opportunity=opportunity, category=category, period=monday_of(opportunity.expected_close), set_by=actor,
         )
+        CommitCurrent.objects.update_or_create(
+            opportunity=opportunity, defaults={"category": category, "period": entry.period}
+        )
         audit_record(
             actor=actor, verb="forecast.commit_set", target=opportunity,
             payload={"category": category, "period": entry.period.isoformat(), "amount": str(opportunity.amount)},
@@ -34,14 +37,10 @@ def commit_set(*, actor, opportunity: Opportunity, category: str) -> CommitEntry
 
 def team_rollup(*, team_id: int, week: dt.date) -> Decimal:
     """The reps' committed amount for a team and week: open deals whose latest category is commit for that week."""
-    latest = {}
-    for entry in CommitEntry.objects.filter(
-        opportunity__owner__member__team_id=team_id, opportunity__is_open=True,
-    ).order_by("opportunity_id", "at", "id").values("opportunity_id", "category", "period"):
-        latest[entry["opportunity_id"]] = entry
-    committed = [oid for oid, e in latest.items() if e["category"] == CommitCategory.COMMIT and e["period"] == week]
-    total = Opportunity.objects.filter(pk__in=committed, expected_close__gte=week,
-                                       expected_close__lt=week + dt.timedelta(weeks=1)).aggregate(t=Sum("amount"))["t"]
+    total = Opportunity.objects.filter(
+        owner__member__team_id=team_id, is_open=True, commit_current__category=CommitCategory.COMMIT,
+        commit_current__period=week, expected_close__gte=week, expected_close__lt=week + dt.timedelta(weeks=1),
+    ).aggregate(total=Sum("amount"))["total"]
     return total or Decimal(0)
 
 
@@ -62,3 +61,16 @@ def commit_adjust(*, actor, team, week: dt.date, amount: Decimal, note: str) -> 
             payload={"week": week.isoformat(), "amount": str(amount), "rollup": str(rollup)},
         )
     return adjustment
+
+
+def commit_current_refresh() -> None:
+    """Rebuild every opportunity's current category from its newest CommitEntry (after bulk inserts)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO forecasting_commitcurrent (opportunity_id, category, period)
+            SELECT DISTINCT ON (opportunity_id) opportunity_id, category, period FROM forecasting_commitentry
+            ORDER BY opportunity_id, at DESC, id DESC
+            ON CONFLICT (opportunity_id) DO UPDATE SET category = EXCLUDED.category, period = EXCLUDED.period
+            """
+        )

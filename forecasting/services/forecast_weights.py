@@ -3,8 +3,13 @@
 Empirical-Bayes shrinkage with a beta prior: a band's weight is the posterior mean
 (won + k·p) / (closed + k), where p is the default curve's value for the band and k = PRIOR_STRENGTH
 pseudo-deals. A band with no closed deals reads the default; one with hundreds reads its own
-win rate. Fitted only on deals that closed before the instant asked for (rolling origin), with
-the credit each had as recorded by then.
+win rate.
+
+Rolling origin: fitted only on deals that closed before the instant asked for, each counted with
+the band it had in every weekly snapshot frozen before that instant. The weight answers "of the
+deals that sat in this band at a weekly snapshot, how many were won?", asked of open deals at the
+same point of their life as the forecast. (Fitting on the credit a deal had when it closed would
+overstate every band: deals keep collecting evidence until they close.)
 """
 from dataclasses import dataclass
 
@@ -13,7 +18,7 @@ from django.db import connection
 # Lower bounds of bands 1..7; band 0 is below 5 points. SQL: width_bucket(credit, BAND_EDGES).
 BAND_EDGES = [5, 10, 15, 20, 25, 30, 40]
 DEFAULT_CURVE = [0.05, 0.10, 0.18, 0.28, 0.40, 0.52, 0.64, 0.78]
-PRIOR_STRENGTH = 8
+PRIOR_STRENGTH = 20  # pseudo snapshot lines at the default rate
 
 
 @dataclass(frozen=True)
@@ -62,36 +67,21 @@ def curve_from_json(rows: list[dict]) -> list[Band]:
 
 CLOSED_COUNTS_SQL = """
 WITH last_move AS (
-    SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id, sc.at, s.outcome
+    SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id, s.outcome
     FROM followups_stagechange sc JOIN followups_stage s ON s.id = sc.to_stage_id
     WHERE sc.at < %(t)s
     ORDER BY sc.opportunity_id, sc.at DESC, sc.id DESC
-),
-closed AS (SELECT opportunity_id, at, outcome FROM last_move WHERE outcome <> 'open'),
-review_before AS (
-    SELECT DISTINCT ON (evidence_id) evidence_id, points_after FROM forecasting_evidencereview
-    WHERE at < %(t)s ORDER BY evidence_id, at DESC, id DESC
-),
-review_after AS (
-    SELECT DISTINCT ON (evidence_id) evidence_id, points_before FROM forecasting_evidencereview
-    WHERE at >= %(t)s ORDER BY evidence_id, at, id
-),
-credit AS (
-    SELECT c.opportunity_id, COALESCE(SUM(COALESCE(rb.points_after, ra.points_before, e.points)), 0) AS credit
-    FROM closed c
-    LEFT JOIN forecasting_evidence e ON e.opportunity_id = c.opportunity_id AND e.created_at <= c.at
-    LEFT JOIN review_before rb ON rb.evidence_id = e.id
-    LEFT JOIN review_after ra ON ra.evidence_id = e.id
-    GROUP BY c.opportunity_id
 )
-SELECT width_bucket(cr.credit, %(edges)s::int[]) AS band, COUNT(*), COUNT(*) FILTER (WHERE c.outcome = 'won')
-FROM closed c JOIN credit cr ON cr.opportunity_id = c.opportunity_id
-GROUP BY 1
+SELECT l.band, COUNT(*), COUNT(*) FILTER (WHERE m.outcome = 'won')
+FROM forecasting_snapshotline l
+JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id AND s.taken_at < %(t)s
+JOIN last_move m ON m.opportunity_id = l.opportunity_id AND m.outcome <> 'open'
+GROUP BY l.band
 """
 
 
 def curve_fit(*, before) -> list[Band]:
-    """The weight curve from deals closed before `before`, with their credit as recorded at closing."""
+    """The weight curve from frozen snapshot lines of deals closed before `before` (rolling origin)."""
     with connection.cursor() as cursor:
         cursor.execute(CLOSED_COUNTS_SQL, {"t": before, "edges": BAND_EDGES})
         counts = {band: (closed, won) for band, closed, won in cursor.fetchall()}

@@ -15,6 +15,7 @@ from forecasting.accuracy import accuracy_measure, brier, wape_bias
 from forecasting.models import Evidence, EvidenceReview, ForecastAlert, ForecastSnapshot, SnapshotLine
 from forecasting.models_forecast import CommitAdjustment, CommitEntry
 from forecasting.services.forecast_alerts import forecast_alert_scan
+from forecasting.services.forecast_commit import commit_set
 from forecasting.services.forecast_weights import DEFAULT_CURVE, PRIOR_STRENGTH, band_of, curve_fit
 from forecasting.snapshots import snapshot_take
 from salesflow.notifications.models import Notification
@@ -84,13 +85,16 @@ def test_a_rebuilt_snapshot_reads_what_was_recorded_by_then_and_ignores_later_ev
 
 
 def test_the_weight_curve_is_fitted_only_on_deals_closed_before_the_snapshot(alpha):
-    for n in range(4):
-        opp = _deal(alpha, created=f"2026-01-0{n + 1}T10:00:00+08:00")
+    deals = []
+    for n in range(5):
+        opp = _deal(alpha, created=f"2026-01-0{n + 1}T10:00:00+08:00", close="2026-02-10")
         _evidence(opp, 20, at("2026-01-10T10:00:00+08:00"))
-        _close(opp, "won" if n < 3 else "lost", at("2026-02-10T10:00:00+08:00"))
-    late = _deal(alpha, created="2026-01-05T10:00:00+08:00")
-    _evidence(late, 20, at("2026-01-10T10:00:00+08:00"))
-    _close(late, "lost", at("2026-03-10T10:00:00+08:00"))
+        deals.append(opp)
+    snapshot_take(now=at("2026-01-19T12:00:00+08:00"), rebuilt=True)  # all five open, band of 20 points
+    for opp in deals[:3]:
+        _close(opp, "won", at("2026-02-10T10:00:00+08:00"))
+    _close(deals[3], "lost", at("2026-02-10T10:00:00+08:00"))
+    _close(deals[4], "lost", at("2026-03-10T10:00:00+08:00"))  # after the origin below: not known then
 
     band = band_of(20)
     before = curve_fit(before=MONDAY)[band]
@@ -99,6 +103,7 @@ def test_the_weight_curve_is_fitted_only_on_deals_closed_before_the_snapshot(alp
     assert (before.closed, before.won) == (4, 3)
     assert before.weight == pytest.approx((3 + PRIOR_STRENGTH * DEFAULT_CURVE[band]) / (4 + PRIOR_STRENGTH))
     assert (after.closed, after.won) == (5, 3)
+    assert curve_fit(before=at("2026-01-19T00:00:00+08:00"))[band].closed == 0  # the snapshot came later
 
 
 def test_wape_bias_and_brier_on_hand_computed_numbers():
@@ -150,7 +155,7 @@ def test_the_warning_alert_is_raised_once_per_week_and_scope(alpha):
 
     now = timezone.now()
     opp = _deal(alpha, close=now.date().isoformat(), created=(now - dt.timedelta(days=3)).isoformat())
-    CommitEntry.objects.create(opportunity=opp, category="commit", period=opp.expected_close - dt.timedelta(days=opp.expected_close.weekday()))
+    commit_set(actor=alpha.rep, opportunity=opp, category="commit")
 
     first = forecast_alert_scan(now=now)
     notified = Notification.objects.count()
@@ -205,3 +210,24 @@ def test_commit_and_adjustment_are_kept_and_audited(alpha, client_for):
     assert entry.reason == "客户预算冻结" and connection.schema_name == "alpha"
     page = client_for(alpha, alpha.manager).get(f"/forecast/board/?team={team.pk}").content.decode()
     assert "客户预算冻结" in page
+
+
+def test_the_demo_history_fills_26_weeks_recorded_in_the_past(alpha):
+    import random
+
+    from django.utils import timezone
+
+    from forecasting.demo_forecast import forecast_history_seed
+    from forecasting.snapshots import history_rebuild
+
+    now = timezone.now()
+    forecast_history_seed(rng=random.Random(3), count=150, signal=0.6, now=now)
+    results = history_rebuild(now=now, weeks=26)
+
+    assert len(results) == 26 and all(r.new for r in results)
+    assert ForecastSnapshot.objects.count() == 26 and ForecastSnapshot.objects.filter(rebuilt=True).count() == 26
+    for model, field in ((StageChange, "at"), (RecordChange, "at"), (Evidence, "created_at"), (CommitEntry, "at")):
+        assert model.objects.exists() and not model.objects.filter(**{f"{field}__gt": now}).exists(), model
+    assert Stage.objects.filter(code="won", opportunities__isnull=False).exists()
+    assert accuracy_measure(lead=1, now=now).scores["credit"].periods == 25
+    assert history_rebuild(now=now, weeks=26)[0].new is False
