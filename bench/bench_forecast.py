@@ -43,6 +43,8 @@ def _parse(argv):
     parser.add_argument("--parts", default="history,board,tenants,backtest")
     parser.add_argument("--opportunities", type=int, default=100_000)
     parser.add_argument("--reps", type=int, default=200)
+    parser.add_argument("--evidence", type=int, default=1_000_000,
+                        help="top the history tenant's evidence up to this many rows (weak notes at past times)")
     parser.add_argument("--tenants", type=int, default=50)
     parser.add_argument("--tenant-opportunities", type=int, default=2_000)
     parser.add_argument("--backtest-opportunities", type=int, default=3_000)
@@ -66,7 +68,34 @@ def _analyse():
     with connection.cursor() as cursor:
         for table in ("followups_opportunity", "followups_stagechange", "followups_recordchange", "forecasting_evidence",
                       "forecasting_evidencereview", "forecasting_commitentry", "forecasting_snapshotline"):
-            cursor.execute(f"ANALYZE {table}")
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
+def _evidence_top_up(target: int) -> None:
+    """More weak notes, each on a random deal at a random moment of its life before now (one statement)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*), MIN(id), MAX(id) FROM followups_opportunity")
+        count, low, high = cursor.fetchone()
+        cursor.execute("SELECT COUNT(*) FROM forecasting_evidence")
+        missing = target - cursor.fetchone()[0]
+        if missing <= 0 or not count:
+            return
+        cursor.execute(
+            """
+            INSERT INTO forecasting_evidence (opportunity_id, source, level, points, state, created_at)
+            SELECT o.id, 'note', 3, 2, 'accepted', o.created_at + random() * (now() - o.created_at) * 0.9
+            FROM generate_series(1, %s) g
+            JOIN followups_opportunity o ON o.id = %s + (hashint4(g) & 2147483647) %% (%s - %s + 1)
+            """,
+            [missing, low, high, low],
+        )
+        cursor.execute(
+            """
+            UPDATE followups_opportunity o SET credit_score = e.points
+            FROM (SELECT opportunity_id, SUM(points) AS points FROM forecasting_evidence GROUP BY 1) e
+            WHERE e.opportunity_id = o.id AND o.credit_score <> e.points
+            """
+        )
 
 
 def bench_history(options, tenant) -> bool:
@@ -76,6 +105,7 @@ def bench_history(options, tenant) -> bool:
         started = time.perf_counter()
         print(f"forecast history: seeded {_seed(reps=options.reps, deals=options.opportunities, signal=0.6, seed=21)}"
               f" in {time.perf_counter() - started:.0f}s")
+        _evidence_top_up(options.evidence)
         _analyse()
         started = time.perf_counter()
         results = history_rebuild(now=timezone.now(), weeks=26)
@@ -200,23 +230,28 @@ def bench_tenants(options) -> bool:
 
 
 def _stage_probabilities_tune() -> dict[str, int]:
-    """Give the stage method its best chance: each open stage's probability set to the share of
-    the deals that entered it and have closed that were won — fitted in-sample, on the very history
-    it is then scored on (knowledge no real forecast has, so the comparison favours the stage method)."""
+    """Give the stage method its best chance: rebuild the history once, set each open stage's
+    probability to the share won among the weekly snapshot lines that sat in it (the same estimand
+    the credit curve is fitted on, but in-sample: knowledge no real forecast has, so the comparison
+    favours the stage method), then drop those snapshots so the scored rebuild starts clean."""
     from followups.models import Stage
+    from forecasting.models import ForecastSnapshot, SnapshotLine, SnapshotRollup
+    from forecasting.snapshots import history_rebuild
 
+    history_rebuild(now=timezone.now(), weeks=26)
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT sc.to_stage_id, ROUND(100.0 * AVG(CASE WHEN st.outcome = 'won' THEN 1 ELSE 0 END))
-            FROM (SELECT DISTINCT opportunity_id, to_stage_id FROM followups_stagechange) sc
-            JOIN followups_opportunity o ON o.id = sc.opportunity_id
+            SELECT l.stage_id, ROUND(100.0 * AVG(CASE WHEN st.outcome = 'won' THEN 1 ELSE 0 END))
+            FROM forecasting_snapshotline l JOIN followups_opportunity o ON o.id = l.opportunity_id
             JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open'
-            JOIN followups_stage entered ON entered.id = sc.to_stage_id AND entered.outcome = 'open'
-            GROUP BY sc.to_stage_id
+            GROUP BY l.stage_id
             """
         )
         shares = dict(cursor.fetchall())
+    SnapshotRollup.objects.all().delete()
+    SnapshotLine.objects.all().delete()
+    ForecastSnapshot.objects.all().delete()
     tuned = {}
     for stage in Stage.objects.filter(pk__in=shares):
         stage.probability = int(shares[stage.pk])

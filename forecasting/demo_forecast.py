@@ -116,7 +116,7 @@ def _plan(rng, *, signal, start, now, open_stages, won, lost) -> dict:
     moves = [m for m in moves if m[0] <= now]
     end = min(closed_at, now)
     # The close date the rep types: a guess at the end of the path, revised when it passes unmet.
-    guess = (created + (closed_at - created) * rng.uniform(0.6, 1.3) + dt.timedelta(days=rng.uniform(-7, 7))).date()
+    guess = (closed_at + dt.timedelta(days=rng.gauss(0, 7))).date()  # right on average, a week off either way
     guess = max(guess, created.date() + dt.timedelta(days=7))
     closes = [(created, guess)]
     while True:
