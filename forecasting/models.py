@@ -120,3 +120,13 @@ from .models_evidence import (  # noqa: E402,F401  (models of this app live in s
     Prepayment,
     PrepaymentVia,
 )
+from .models_forecast import (  # noqa: E402,F401  the weekly forecast's models
+    CommitAdjustment,
+    CommitCategory,
+    CommitCurrent,
+    CommitEntry,
+    ForecastAlert,
+    ForecastSnapshot,
+    SnapshotLine,
+    SnapshotRollup,
+)

@@ -24,6 +24,7 @@ urlpatterns = [
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("admin/", admin.site.urls),
     path("followups/", include("followups.urls")),
+    path("forecast/", include("forecasting.urls_forecast")),
     path("notifications/", include("salesflow.notifications.urls")),
     path("evidence/", include("forecasting.urls_evidence")),
     path("api/v1/finance/prepayments", finance_api.finance_prepayments, name="api-finance-prepayments"),

@@ -189,6 +189,17 @@ CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_QUEUE", "salesflow")
 CELERY_TASK_ALWAYS_EAGER = False
 # The whole beat schedule lives here; per-tenant work is fanned out by one dispatcher task.
 CELERY_BEAT_SCHEDULE = {
+    # Monday 00:00 tenant time: the first run in a tenant's new ISO week freezes its forecast.
+    "forecast-weekly-snapshot": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute=1),
+        "args": ("forecasting.tasks_forecast.forecast_snapshot_task", 0.2),
+    },
+    "forecast-below-committed-alerts": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute=20),
+        "args": ("forecasting.tasks_forecast.forecast_alert_scan_task", 0.2),
+    },
     # Golden 48 h, traffic lights, stagnation, reminders and the 72 h pool release.
     "followups-sla-scan": {
         "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
@@ -237,7 +248,10 @@ SALESFLOW_APP_DB_ROLE = env_str("SALESFLOW_APP_DB_ROLE", "")
 SALESFLOW_FINANCE_SECRET_KEY = env_str("SALESFLOW_FINANCE_SECRET_KEY", "")
 SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_defaults_install", "leads.services.defaults_install", "followups.services.defaults_install", "forecasting.services.finance_secret.defaults_install"]
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
-SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups", "forecasting.demo_evidence.seed_finance"]
+SALESFLOW_DEMO_SEEDERS: list[str] = [
+    "salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups",
+    "forecasting.demo_evidence.seed_finance", "forecasting.demo_forecast.seed_forecast",
+]
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,245 @@
+"""How right the frozen forecasts were: WAPE, bias, Brier score and calibration.
+
+For a period P (a closed week, or a closed month) and a lead time of L weeks, the forecast is
+read from the snapshot frozen L weeks before P began (for a month: before its first Monday)
+— summing its lines whose close date falls in P — and compared with the amount actually won
+in P (deals whose move to a won stage was recorded in P). Four methods on the same lines:
+
+- credit: Σ amount × the band weight the snapshot froze (rolling-origin curve);
+- stage: Σ amount × Stage.probability;
+- commit: Σ amount of lines the rep had in "commit" for that period;
+- runrate: the won amount of the 4 weeks before the snapshot, per week (× weeks in a month).
+
+WAPE = Σ|F − A| / ΣA and bias = Σ(F − A) / ΣA over all periods (undefined when nothing was won).
+Periods without a snapshot at that lead are left out and not counted.
+"""
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import connection
+
+from .services.forecast_weights import BAND_EDGES, DEFAULT_CURVE
+from .weeks import monday_of, month_start, next_month, tenant_tz, week_start
+
+METHODS = ("credit", "stage", "commit", "runrate")
+LEADS = (1, 4, 8)
+
+
+@dataclass
+class Score:
+    method: str
+    periods: int = 0
+    abs_error: float = 0.0
+    error: float = 0.0
+    actual: float = 0.0
+    rows: list = field(default_factory=list)  # (period, forecast, actual)
+
+    def add(self, period, forecast: float, actual: float):
+        self.periods += 1
+        self.abs_error += abs(forecast - actual)
+        self.error += forecast - actual
+        self.actual += actual
+        self.rows.append((period, forecast, actual))
+
+    @property
+    def wape(self) -> float | None:
+        return self.abs_error / self.actual if self.actual else None
+
+    @property
+    def accuracy(self) -> float | None:
+        return None if self.wape is None else 1 - self.wape
+
+    @property
+    def bias(self) -> float | None:
+        return self.error / self.actual if self.actual else None
+
+    def line(self, schema: str, lead: int) -> str:
+        wape = "n/a" if self.wape is None else f"{self.wape * 100:.1f}%"
+        bias = "n/a" if self.bias is None else f"{self.bias * 100:+.1f}%"
+        return f"forecast accuracy {schema} method={self.method} lead={lead}w: periods={self.periods} wape={wape} bias={bias}"
+
+
+def wape_bias(pairs: list[tuple[float, float]]) -> tuple[float | None, float | None]:
+    """(forecast, actual) pairs → (WAPE, bias); None when nothing was won."""
+    actual = sum(a for _, a in pairs)
+    if not actual:
+        return None, None
+    return sum(abs(f - a) for f, a in pairs) / actual, sum(f - a for f, a in pairs) / actual
+
+
+def brier(pairs: list[tuple[float, int]]) -> float | None:
+    """(probability, outcome 0/1) pairs → mean squared error; None without pairs."""
+    return sum((p - o) ** 2 for p, o in pairs) / len(pairs) if pairs else None
+
+
+def _scope_sql(scope: str) -> str:
+    return {"company": "TRUE", "team": "team_id = %(scope_id)s", "region": "region_id = %(scope_id)s"}[scope]
+
+
+def _won_by_day(cursor, scope: str, scope_id) -> dict[dt.date, float]:
+    """Amount won per tenant-local day, for the scope (owner's team/region today)."""
+    cursor.execute(
+        f"""
+        WITH won AS (
+            SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id, sc.at FROM followups_stagechange sc
+            JOIN followups_stage s ON s.id = sc.to_stage_id AND s.outcome = 'won'
+            ORDER BY sc.opportunity_id, sc.at DESC
+        ), owners AS (
+            SELECT o.id, o.amount, m.team_id, COALESCE(t.region_id, m.region_id) AS region_id
+            FROM followups_opportunity o JOIN followups_stage s ON s.id = o.stage_id AND s.outcome = 'won'
+            LEFT JOIN org_member m ON m.user_id = o.owner_id LEFT JOIN org_team t ON t.id = m.team_id
+        )
+        SELECT (w.at AT TIME ZONE %(tz)s)::date, SUM(o.amount) FROM won w JOIN owners o ON o.id = w.opportunity_id
+        WHERE {_scope_sql(scope)} GROUP BY 1
+        """,
+        {"tz": str(tenant_tz()), "scope_id": scope_id},
+    )
+    return {day: float(total) for day, total in cursor.fetchall()}
+
+
+def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool) -> dict[tuple[dt.date, dt.date], tuple]:
+    """(snapshot week, period start) → (credit, stage, commit) forecast sums."""
+    period = "date_trunc('month', l.close_date)::date" if monthly else "l.close_week"
+    cursor.execute(
+        f"""
+        SELECT s.week, {period}, SUM(l.amount * l.credit_weight::numeric), SUM(l.amount * l.stage_weight::numeric),
+            COALESCE(SUM(l.amount) FILTER (WHERE l.category = 'commit'), 0)
+        FROM forecasting_snapshotline l JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id
+        WHERE l.close_date IS NOT NULL AND {_scope_sql(scope).replace('team_id', 'l.team_id').replace('region_id', 'l.region_id')}
+        GROUP BY 1, 2
+        """,
+        {"scope_id": scope_id},
+    )
+    return {(week, start): tuple(float(v) for v in values) for week, start, *values in cursor.fetchall()}
+
+
+def _periods(first_week: dt.date, current_week: dt.date, monthly: bool) -> list[tuple[dt.date, dt.date]]:
+    """Closed periods [start, end) from the first snapshot's week up to this week."""
+    periods = []
+    if monthly:
+        start = month_start(first_week)
+        while next_month(start) <= current_week:
+            periods.append((start, next_month(start)))
+            start = next_month(start)
+    else:
+        start = first_week
+        while start + dt.timedelta(weeks=1) <= current_week:
+            periods.append((start, start + dt.timedelta(weeks=1)))
+            start += dt.timedelta(weeks=1)
+    return periods
+
+
+@dataclass
+class Accuracy:
+    lead: int
+    monthly: bool
+    scores: dict[str, Score]
+    adjusted: Score | None
+    brier_credit: float | None
+    brier_stage: float | None
+    lines_scored: int
+
+
+def accuracy_measure(*, lead: int, now: dt.datetime, scope: str = "company", scope_id=None,
+                     monthly: bool = False) -> Accuracy:
+    tz = tenant_tz()
+    current_week = week_start(now, tz)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT week, id FROM forecasting_forecastsnapshot ORDER BY week")
+        snapshots = dict(cursor.fetchall())
+        scores = {m: Score(m) for m in METHODS}
+        if not snapshots:
+            return Accuracy(lead, monthly, scores, None, None, None, 0)
+        won = _won_by_day(cursor, scope, scope_id)
+        sums = _snapshot_sums(cursor, scope, scope_id, monthly)
+        adjustments = _adjustments(cursor, scope, scope_id) if not monthly else {}
+        adjusted = Score("commit_adjusted") if adjustments else None
+        used = []
+        for start, end in _periods(min(snapshots), current_week, monthly):
+            snap_week = monday_of(start) - dt.timedelta(weeks=lead)
+            if snap_week not in snapshots:
+                continue
+            used.append((snap_week, start))
+            actual = sum(v for day, v in won.items() if start <= day < end)
+            credit, stage, commit = sums.get((snap_week, start), (0.0, 0.0, 0.0))
+            trailing = sum(v for day, v in won.items() if snap_week - dt.timedelta(weeks=4) <= day < snap_week) / 4
+            weeks_in = (end - start).days / 7
+            scores["credit"].add(start, credit, actual)
+            scores["stage"].add(start, stage, actual)
+            scores["commit"].add(start, commit, actual)
+            scores["runrate"].add(start, trailing * weeks_in, actual)
+            if adjusted is not None:
+                adjusted.add(start, commit + adjustments.get(start, 0.0), actual)
+        brier_credit, brier_stage, count = _brier(cursor, used, scope, scope_id, monthly)
+    return Accuracy(lead, monthly, scores, adjusted, brier_credit, brier_stage, count)
+
+
+def _adjustments(cursor, scope: str, scope_id) -> dict[dt.date, float]:
+    """Week → Σ (manager's figure − the reps' roll-up then), latest adjustment per team and week."""
+    cursor.execute(
+        f"""
+        SELECT period, SUM(amount - rollup) FROM (
+            SELECT DISTINCT ON (a.team_id, a.period) a.period, a.amount, a.rollup, a.team_id, t.region_id
+            FROM forecasting_commitadjustment a JOIN org_team t ON t.id = a.team_id
+            ORDER BY a.team_id, a.period, a.at DESC, a.id DESC
+        ) latest WHERE {_scope_sql(scope)} GROUP BY period
+        """,
+        {"scope_id": scope_id},
+    )
+    return {period: float(delta) for period, delta in cursor.fetchall()}
+
+
+def _brier(cursor, used, scope, scope_id, monthly) -> tuple[float | None, float | None, int]:
+    """Per opportunity line of the snapshots scored: (weight − won)² for deals closed since."""
+    if not used:
+        return None, None, 0
+    period = "date_trunc('month', l.close_date)::date" if monthly else "l.close_week"
+    scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
+    cursor.execute(
+        f"""
+        SELECT AVG(power(l.credit_weight - won, 2)), AVG(power(l.stage_weight - won, 2)), COUNT(*)
+        FROM forecasting_snapshotline l
+        JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id
+        JOIN (SELECT o.id, CASE WHEN st.outcome = 'won' THEN 1 ELSE 0 END AS won FROM followups_opportunity o
+              JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open') c ON c.id = l.opportunity_id
+        WHERE (s.week, {period}) IN (SELECT * FROM unnest(%(weeks)s::date[], %(starts)s::date[])) AND {scope_sql}
+        """,
+        {"weeks": [w for w, _ in used], "starts": [s for _, s in used], "scope_id": scope_id},
+    )
+    credit, stage, count = cursor.fetchone()
+    return credit, stage, count
+
+
+@dataclass(frozen=True)
+class CalibrationRow:
+    band: int
+    label: str
+    lines: int
+    predicted: float
+    won_share: float | None
+    default: float
+
+
+def calibration(*, scope: str = "company", scope_id=None) -> list[CalibrationRow]:
+    """Credit band at snapshot time → share of those deals actually won (deals closed since)."""
+    from .services.forecast_weights import Band
+
+    scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT l.band, COUNT(*), AVG(l.credit_weight), AVG(CASE WHEN st.outcome = 'won' THEN 1.0 ELSE 0.0 END)
+            FROM forecasting_snapshotline l JOIN followups_opportunity o ON o.id = l.opportunity_id
+            JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open'
+            WHERE {scope_sql} GROUP BY l.band ORDER BY l.band
+            """,
+            {"scope_id": scope_id},
+        )
+        found = {band: (n, predicted, share) for band, n, predicted, share in cursor.fetchall()}
+    rows = []
+    for index in range(len(BAND_EDGES) + 1):
+        n, predicted, share = found.get(index, (0, 0.0, None))
+        rows.append(CalibrationRow(index, Band(index, 0, 0, 0, 0).label, n, float(predicted or 0),
+                                   None if share is None else float(share), DEFAULT_CURVE[index]))
+    return rows

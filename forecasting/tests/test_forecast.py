@@ -1,0 +1,233 @@
+"""The forecast: frozen snapshots as known then, rolling-origin weights, accuracy, alerts, scoping."""
+import datetime as dt
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from audit.models import AuditEntry
+from followups.models import Opportunity, RecordChange, RecordKind, Stage, StageChange
+from followups.tests.factories import at, opportunity_make
+from forecasting.accuracy import accuracy_measure, brier, wape_bias
+from forecasting.models import Evidence, EvidenceReview, ForecastAlert, ForecastSnapshot, SnapshotLine
+from forecasting.models_forecast import CommitAdjustment, CommitEntry
+from forecasting.services.forecast_alerts import forecast_alert_scan
+from forecasting.services.forecast_commit import commit_set
+from forecasting.services.forecast_weights import DEFAULT_CURVE, PRIOR_STRENGTH, band_of, curve_fit
+from forecasting.snapshots import snapshot_take
+from salesflow.notifications.models import Notification
+
+pytestmark = pytest.mark.django_db
+
+MONDAY = at("2026-03-02T00:00:00+08:00")  # tenant time is Asia/Shanghai
+
+
+def _evidence(opp, points, when, level=3):
+    return Evidence.objects.create(opportunity=opp, source="note", level=level, points=points, created_at=when)
+
+
+def _close(opp, outcome: str, when):
+    stage = Stage.objects.get(code=outcome)
+    StageChange.objects.create(opportunity=opp, from_stage=opp.stage, to_stage=stage, actor_label="test", at=when, via="test")
+    Opportunity.objects.filter(pk=opp.pk).update(stage=stage, is_open=False)
+
+
+def _deal(alpha, *, stage="negotiation", amount="100000", close="2026-03-10", created="2026-02-20T10:00:00+08:00"):
+    opp = opportunity_make(owner=alpha.rep, stage=stage, amount=Decimal(amount), created_at=at(created))
+    Opportunity.objects.filter(pk=opp.pk).update(expected_close=dt.date.fromisoformat(close))
+    opp.refresh_from_db()
+    return opp
+
+
+def test_a_snapshot_is_frozen_once_per_week_and_a_second_run_changes_nothing(alpha):
+    _deal(alpha)
+    first = snapshot_take(now=at("2026-03-03T09:00:00+08:00"))
+    snapshot = ForecastSnapshot.objects.get()
+    lines = list(SnapshotLine.objects.values_list("opportunity_id", "amount", "credit", "category"))
+    entries = AuditEntry.objects.filter(verb="forecast.snapshot_frozen").count()
+
+    second = snapshot_take(now=at("2026-03-05T09:00:00+08:00"))
+
+    assert (first.new, second.new) == (True, False)
+    assert first.opportunities == second.opportunities == 1
+    assert ForecastSnapshot.objects.get().digest == snapshot.digest and len(snapshot.digest) == 64
+    assert list(SnapshotLine.objects.values_list("opportunity_id", "amount", "credit", "category")) == lines
+    assert AuditEntry.objects.filter(verb="forecast.snapshot_frozen").count() == entries == 1
+    assert AuditEntry.objects.get(verb="forecast.snapshot_frozen").payload["digest"] == snapshot.digest
+
+
+def test_a_rebuilt_snapshot_reads_what_was_recorded_by_then_and_ignores_later_events(alpha):
+    opp = _deal(alpha, stage="initial_contact", amount="100000")
+    early = _evidence(opp, 6, at("2026-02-25T10:00:00+08:00"), level=2)
+    # After the snapshot's instant: a stage move, an amount change, new evidence, a review of the early item.
+    later = at("2026-03-04T10:00:00+08:00")
+    negotiation = Stage.objects.get(code="negotiation")
+    StageChange.objects.create(opportunity=opp, from_stage=opp.stage, to_stage=negotiation, actor_label="t", at=later, via="t")
+    RecordChange.objects.create(record_type=RecordKind.OPPORTUNITY, record_id=opp.pk, account_id=opp.account_id,
+                                field="amount", old_value="100000.00", new_value="900000.00", actor_label="t", at=later, via="t")
+    _evidence(opp, 10, later, level=1)
+    EvidenceReview.objects.create(evidence=early, action="downgrade", level_before=2, level_after=3, points_before=6,
+                                  points_after=2, reason="r", at=later)
+    Evidence.objects.filter(pk=early.pk).update(points=2, level=3, state="downgraded")
+    Opportunity.objects.filter(pk=opp.pk).update(stage=negotiation, amount=Decimal("900000"), credit_score=12)
+
+    snapshot_take(now=at("2026-03-06T12:00:00+08:00"), rebuilt=True)
+
+    line = SnapshotLine.objects.get(opportunity_id=opp.pk)
+    assert ForecastSnapshot.objects.get().taken_at == MONDAY
+    assert line.stage_id == Stage.objects.get(code="initial_contact").pk
+    assert line.amount == Decimal("100000")
+    assert line.credit == 6  # the early item at the points it had then, the later one not at all
+    assert line.stage_weight == pytest.approx(0.10)
+
+
+def test_the_weight_curve_is_fitted_only_on_deals_closed_before_the_snapshot(alpha):
+    deals = []
+    for n in range(5):
+        opp = _deal(alpha, created=f"2026-01-0{n + 1}T10:00:00+08:00", close="2026-02-10")
+        _evidence(opp, 20, at("2026-01-10T10:00:00+08:00"))
+        deals.append(opp)
+    snapshot_take(now=at("2026-01-19T12:00:00+08:00"), rebuilt=True)  # all five open, band of 20 points
+    for opp in deals[:3]:
+        _close(opp, "won", at("2026-02-10T10:00:00+08:00"))
+    _close(deals[3], "lost", at("2026-02-10T10:00:00+08:00"))
+    _close(deals[4], "lost", at("2026-03-10T10:00:00+08:00"))  # after the origin below: not known then
+
+    band = band_of(20)
+    before = curve_fit(before=MONDAY)[band]
+    after = curve_fit(before=at("2026-03-20T00:00:00+08:00"))[band]
+
+    assert (before.closed, before.won) == (4, 3)
+    assert before.weight == pytest.approx((3 + PRIOR_STRENGTH * DEFAULT_CURVE[band]) / (4 + PRIOR_STRENGTH))
+    assert (after.closed, after.won) == (5, 3)
+    assert curve_fit(before=at("2026-01-19T00:00:00+08:00"))[band].closed == 0  # the snapshot came later
+
+
+def test_wape_bias_and_brier_on_hand_computed_numbers():
+    wape, bias = wape_bias([(100.0, 80.0), (50.0, 70.0), (30.0, 0.0)])
+    # |20| + |−20| + |30| = 70 over 150 won; (20 − 20 + 30) = 30 over 150
+    assert wape == pytest.approx(70 / 150) and bias == pytest.approx(30 / 150)
+    assert wape_bias([(10.0, 0.0)]) == (None, None)
+    assert brier([(0.8, 1), (0.3, 0)]) == pytest.approx((0.04 + 0.09) / 2)
+    assert brier([]) is None
+
+
+def test_accuracy_reads_the_snapshot_frozen_lead_weeks_before_the_week(alpha):
+    opp = _deal(alpha)  # negotiation: stage probability 80 %, no credit: the default weight of band 0
+    snapshot_take(now=MONDAY, rebuilt=True)  # week of 2026-03-02, one week before the close week
+    _close(opp, "won", at("2026-03-11T15:00:00+08:00"))
+
+    result = accuracy_measure(lead=1, now=at("2026-03-18T10:00:00+08:00"))
+
+    stage, credit = result.scores["stage"], result.scores["credit"]
+    assert stage.periods == 1 and stage.rows == [(dt.date(2026, 3, 9), 80000.0, 100000.0)]
+    assert stage.wape == pytest.approx(0.2) and stage.bias == pytest.approx(-0.2)
+    assert credit.rows[0][1] == pytest.approx(100000 * DEFAULT_CURVE[0])
+    assert result.brier_stage == pytest.approx((0.8 - 1) ** 2)
+    assert accuracy_measure(lead=4, now=at("2026-03-18T10:00:00+08:00")).scores["stage"].periods == 0
+
+
+def test_the_commands_print_the_contract_lines(alpha):
+    opp = _deal(alpha)
+    CommitEntry.objects.create(opportunity=opp, category="commit", period=dt.date(2026, 3, 9), at=at("2026-02-27T10:00:00+08:00"))
+    out = io.StringIO()
+    call_command("forecast_snapshot", schema="alpha", now="2026-03-02T09:00:00+08:00", stdout=out)
+    call_command("forecast_snapshot", schema="alpha", now="2026-03-02T10:00:00+08:00", stdout=out)
+    first, second = out.getvalue().strip().splitlines()
+    assert first == "forecast snapshot alpha 2026-W10: opportunities=1 weighted=5000.00 committed=100000.00 new=1"
+    assert second == first.replace("new=1", "new=0")
+
+    _close(opp, "won", at("2026-03-11T15:00:00+08:00"))
+    out = io.StringIO()
+    call_command("forecast_accuracy", schema="alpha", lead_weeks=1, now="2026-03-18T10:00:00+08:00", stdout=out)
+    lines = out.getvalue().strip().splitlines()
+    assert [re.match(r"forecast accuracy alpha method=(\w+) lead=1w: periods=\d+ wape=\S+% bias=\S+%$", line).group(1)
+            for line in lines] == ["credit", "stage", "commit", "runrate"]
+    assert lines[1] == "forecast accuracy alpha method=stage lead=1w: periods=1 wape=20.0% bias=-20.0%"
+    assert lines[2] == "forecast accuracy alpha method=commit lead=1w: periods=1 wape=0.0% bias=+0.0%"
+
+
+def test_the_warning_alert_is_raised_once_per_week_and_scope(alpha):
+    from django.utils import timezone
+
+    now = timezone.now()
+    opp = _deal(alpha, close=now.date().isoformat(), created=(now - dt.timedelta(days=3)).isoformat())
+    commit_set(actor=alpha.rep, opportunity=opp, category="commit")
+
+    first = forecast_alert_scan(now=now)
+    notified = Notification.objects.count()
+    second = forecast_alert_scan(now=now)
+
+    team = alpha.rep.member.team
+    assert first.raised >= 1 and second.raised == 0
+    assert ForecastAlert.objects.filter(scope="team", scope_id=team.pk).count() == 1
+    assert Notification.objects.count() == notified and notified >= 1
+    assert AuditEntry.objects.filter(verb="forecast.below_warning").count() == first.raised
+
+
+def test_board_and_drill_down_are_scoped(alpha, client_for):
+    from django.utils import timezone
+
+    now = timezone.now()
+    opp = _deal(alpha, close=now.date().isoformat(), created=(now - dt.timedelta(days=3)).isoformat())
+    week = (opp.expected_close - dt.timedelta(days=opp.expected_close.weekday())).isoformat()
+    team = alpha.rep.member.team
+
+    assert client_for(alpha, alpha.rep).get("/forecast/board/").status_code == 403
+    assert client_for(alpha, alpha.rep).get(f"/forecast/board/week/?week={week}").status_code == 403
+    manager = client_for(alpha, alpha.manager)
+    assert manager.get("/forecast/board/").status_code == 200
+    assert opp.name in manager.get(f"/forecast/board/week/?week={week}").content.decode()
+    other = client_for(alpha, alpha.other_manager)
+    assert other.get(f"/forecast/board/?team={team.pk}").status_code == 404
+    assert other.get(f"/forecast/board/week/?week={week}&team={team.pk}").status_code == 404
+    assert opp.name not in other.get(f"/forecast/board/week/?week={week}").content.decode()
+    assert other.post("/forecast/adjust/", {"team": team.pk, "week": week, "amount": "1", "note": "x"}).status_code == 404
+    assert not CommitAdjustment.objects.exists()
+    assert other.post(f"/forecast/commits/{opp.pk}/", {"category": "commit"}).status_code == 404
+    assert not CommitEntry.objects.exists()
+
+
+def test_commit_and_adjustment_are_kept_and_audited(alpha, client_for):
+    from django.utils import timezone
+
+    now = timezone.now()
+    opp = _deal(alpha, close=(now.date() + dt.timedelta(days=7)).isoformat(), created=(now - dt.timedelta(days=3)).isoformat())
+    week = opp.expected_close - dt.timedelta(days=opp.expected_close.weekday())
+    client_for(alpha, alpha.rep).post(f"/forecast/commits/{opp.pk}/", {"category": "commit"})
+    entry = CommitEntry.objects.get()
+    assert (entry.category, entry.period) == ("commit", week)
+    team = alpha.rep.member.team
+    response = client_for(alpha, alpha.manager).post(
+        "/forecast/adjust/", {"team": team.pk, "week": week.isoformat(), "amount": "50000", "note": "客户预算冻结"})
+    assert response.status_code == 302
+    adjustment = CommitAdjustment.objects.get()
+    assert adjustment.rollup == Decimal("100000") and adjustment.amount == Decimal("50000")
+    entry = AuditEntry.objects.get(verb="forecast.commit_adjusted")
+    assert entry.reason == "客户预算冻结" and connection.schema_name == "alpha"
+    page = client_for(alpha, alpha.manager).get(f"/forecast/board/?team={team.pk}").content.decode()
+    assert "客户预算冻结" in page
+
+
+def test_the_demo_history_fills_26_weeks_recorded_in_the_past(alpha):
+    import random
+
+    from django.utils import timezone
+
+    from forecasting.demo_forecast import forecast_history_seed
+    from forecasting.snapshots import history_rebuild
+
+    now = timezone.now()
+    forecast_history_seed(rng=random.Random(3), count=150, signal=0.6, now=now)
+    results = history_rebuild(now=now, weeks=26)
+
+    assert len(results) == 26 and all(r.new for r in results)
+    assert ForecastSnapshot.objects.count() == 26 and ForecastSnapshot.objects.filter(rebuilt=True).count() == 26
+    for model, field in ((StageChange, "at"), (RecordChange, "at"), (Evidence, "created_at"), (CommitEntry, "at")):
+        assert model.objects.exists() and not model.objects.filter(**{f"{field}__gt": now}).exists(), model
+    assert Stage.objects.filter(code="won", opportunities__isnull=False).exists()
+    assert accuracy_measure(lead=1, now=now).scores["credit"].periods == 25
+    assert history_rebuild(now=now, weeks=26)[0].new is False
