@@ -99,3 +99,6 @@ class EvidenceReview(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()} · {self.reason[:40]}"
+
+
+from .models_targets import HeatmapReport, PeriodKind, Target, TargetLevel, TargetPolicy  # noqa: E402,F401

@@ -23,6 +23,7 @@ urlpatterns = [
     path("i18n/setlang/", views.language_set, name="set_language"),
     path("admin/", admin.site.urls),
     path("followups/", include("followups.urls")),
+    path("targets/", include("forecasting.urls_targets")),
     path("notifications/", include("salesflow.notifications.urls")),
     path("", include("leads.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Writes and scheduled work of forecasting, one module per sub-area."""
