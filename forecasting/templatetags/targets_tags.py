@@ -47,3 +47,8 @@ def absolute(value):
 @register.filter
 def as_decimal(value):
     return Decimal(value) if value not in (None, "") else None
+
+
+@register.filter
+def level_label(level: str) -> str:
+    return str(TargetLevel(level).label) if level in TargetLevel.values else level
