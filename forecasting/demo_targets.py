@@ -1,4 +1,4 @@
-"""Demo targets for seed_demo: this month and this quarter at every level, with product lines.
+"""Demo targets for seed_demo: this month, last month and this quarter at every level, with product lines.
 
 Each rep's monthly target follows their trailing won amounts (so attainment looks like a
 real month); teams add up their reps, regions their teams, the company its regions — except
@@ -96,10 +96,13 @@ def seed_targets(*, rng, options) -> str:
     short_region = regions[-1]
     admin_id = Member.objects.filter(role=Role.ADMIN).values_list("user_id", flat=True).first()
     with transaction.atomic():
-        count = _seed_period(rng, period_of(PeriodKind.MONTH, today), factor=1, base=base,
-                             short_region_id=short_region.pk, admin_id=admin_id)
+        month = period_of(PeriodKind.MONTH, today)
+        count = 0
+        # Last month too: a finished month shows full attainment next to the one just started.
+        for period in (month.previous(), month):
+            count += _seed_period(rng, period, factor=1, base=base, short_region_id=short_region.pk, admin_id=admin_id)
         count += _seed_period(rng, period_of(PeriodKind.QUARTER, today), factor=3, base=base,
                               short_region_id=short_region.pk, admin_id=admin_id)
         audit_record(actor="seed_demo", verb="demo.targets_seeded", target_type="forecasting.target",
                      payload={"targets": count, "short_region": short_region.name, "seed": options["seed"]})
-    return f"{count} targets (month and quarter), {short_region.name} short of its teams"
+    return f"{count} targets (this and last month, this quarter), {short_region.name} short of its teams"

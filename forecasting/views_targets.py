@@ -35,6 +35,8 @@ def targets(request):
     form = PeriodForm(request.GET or None)
     period = form.period(today=today)
     line = form.product_line()
+    if not form.is_bound:
+        form = PeriodForm(initial={"kind": period.kind, "start": period.start})
     board = target_board(user=request.user, period=period, product_line=line, today=today)
     return render(request, "forecasting/targets.html", {
         "form": form, "board": board, "period": period, "line": line, "query": _period_query(period, line),
