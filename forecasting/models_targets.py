@@ -61,6 +61,7 @@ class Target(models.Model):
             models.UniqueConstraint(
                 fields=["period_kind", "period_start", "level", "region", "team", "rep", "product_line"],
                 name="forecasting_target_one_per_node", nulls_distinct=False,
+                violation_error_message=_("This node already has a target for this period and product line."),
             ),
             models.CheckConstraint(
                 name="forecasting_target_node_matches_level",
@@ -70,8 +71,12 @@ class Target(models.Model):
                     | models.Q(level="team", region__isnull=True, team__isnull=False, rep__isnull=True)
                     | models.Q(level="rep", region__isnull=True, team__isnull=True, rep__isnull=False)
                 ),
+                violation_error_message=_(
+                    "Choose exactly the node of the level: nothing for the company, only a region, a team or a rep."
+                ),
             ),
-            models.CheckConstraint(name="forecasting_target_amount_not_negative", condition=models.Q(amount__gte=0)),
+            models.CheckConstraint(name="forecasting_target_amount_not_negative", condition=models.Q(amount__gte=0),
+                                   violation_error_message=_("A target cannot be negative.")),
         ]
         indexes = [models.Index(fields=["period_kind", "period_start"], name="forecasting_target_period")]
 
@@ -104,7 +109,10 @@ class TargetPolicy(models.Model):
         verbose_name = _("target heatmap policy")
         verbose_name_plural = _("target heatmap policy")
         constraints = [
-            models.CheckConstraint(name="forecasting_policy_yellow_below_green", condition=models.Q(yellow_from__lte=models.F("green_from")))
+            models.CheckConstraint(
+                name="forecasting_policy_yellow_below_green", condition=models.Q(yellow_from__lte=models.F("green_from")),
+                violation_error_message=_("Yellow must start at or below green."),
+            )
         ]
 
     def __str__(self):

@@ -200,3 +200,16 @@ def test_nothing_crosses_tenants(alpha, beta, client_for):
         assert page.status_code == 200 and "1,200,000" not in page.content.decode() and "120万" not in page.content.decode()
     finally:
         connection.set_tenant(alpha.tenant)
+
+
+def test_the_django_admin_refuses_a_target_whose_node_does_not_fit_its_level_and_audits_what_it_saves(alpha, client_for):
+    client = client_for(alpha, alpha.admin)
+    org = _org()
+    data = {"period_kind": "month", "period_start": "2026-12-01", "level": "company", "region": org["east"].pk,
+            "product_line": "", "amount": "1000", "deadline": "2026-12-31"}
+    refused = client.post("/admin/forecasting/target/add/", data)
+    assert refused.status_code == 200 and not Target.objects.exists()
+    assert "Choose exactly the node of the level" in refused.content.decode() or "请只选择与层级对应的节点" in refused.content.decode()
+    saved = client.post("/admin/forecasting/target/add/", {**data, "level": "region"})
+    assert saved.status_code == 302
+    assert AuditEntry.objects.filter(verb="target.created", target_id=str(Target.objects.get().pk)).exists()
