@@ -155,3 +155,20 @@ def test_the_heatmap_page_shows_the_live_map_and_the_report_sent(alpha, targets,
     other = HeatmapReport.objects.get(recipient=alpha.manager)
     assert client.get(f"/targets/heatmap/?report={other.pk}").status_code == 404  # not theirs
     assert client.get("/targets/heatmap/?report=abc").status_code == 404
+
+
+def test_beat_fans_the_weekly_reports_out_to_every_tenant_through_the_same_code(alpha, targets, monkeypatch):
+    from django.conf import settings
+
+    from salesflow import weekly_reports
+    from salesflow.celery import app
+    from salesflow.tasks import weekly_reports_task
+
+    entry = settings.CELERY_BEAT_SCHEDULE["weekly-reports"]
+    assert entry["task"] == "salesflow.tenancy.tasks.fan_out_to_tenants"
+    assert entry["args"][0] == "salesflow.tasks.weekly_reports_task"
+    app.loader.import_default_modules()
+    assert "salesflow.tasks.weekly_reports_task" in app.tasks
+    monkeypatch.setattr(weekly_reports.timezone, "now", lambda: FRIDAY_1700)
+    assert weekly_reports_task() == "weekly reports alpha: heatmaps=4 health=0"
+    assert weekly_reports_task() == "weekly reports alpha: heatmaps=0 health=0"
