@@ -1,6 +1,10 @@
 """Targets benchmark: the Friday 17:00 deviation heatmap across tenants.
 
-    make bench BENCH_ARGS="--only targets [--tenants 50] [--opportunities 400] [--reps 24] [--keep]"
+    make bench BENCH_ARGS="--only targets [--tenants 50] [--opportunities 400] [--reps 24] [--keep] [--reuse]"
+
+--keep leaves the tenants in the benchmark database; --reuse starts from the complete ones a
+kept run left (building only the missing ones) and moves the clock one week on per earlier
+run, so the first run at 17:00 has its week still to send.
 
 --tenants tenants are provisioned the real way and filled by seed_demo's seeders (org,
 follow-ups with --opportunities each, this month's and quarter's targets), each with an
@@ -28,6 +32,7 @@ def _parse(argv):
     parser.add_argument("--opportunities", type=int, default=400)
     parser.add_argument("--reps", type=int, default=24)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark tenants")
+    parser.add_argument("--reuse", action="store_true", help="start from the tenants a --keep run left")
     options, _ = parser.parse_known_args(argv)
     return options
 
@@ -44,6 +49,29 @@ def _seed(tenant, *, reps: int, opportunities: int, seed: int) -> None:
         seed_followups(rng=random.Random(f"{seed}:followups"), options=options)
         seed_targets(rng=random.Random(f"{seed}:targets"), options=options)
         Channel.objects.create(name="mail", kind=Channel.Kind.EMAIL)
+
+
+def _reusable() -> list:
+    """Complete benchmark tenants left by a kept run (a half-built one, with no targets yet, is dropped)."""
+    from forecasting.models import Target
+    from salesflow.tenancy.models import Tenant
+
+    found = []
+    for tenant in Tenant.objects.filter(schema_name__startswith="tgt_").order_by("pk"):
+        with schema_context(tenant.schema_name):
+            complete = Target.objects.exists()
+        if complete:
+            found.append(tenant)
+        else:
+            tenant_drop(tenant)
+    return found
+
+
+def _weeks_already_sent(tenant) -> int:
+    from forecasting.models import HeatmapReport
+
+    with schema_context(tenant.schema_name):
+        return HeatmapReport.objects.values("iso_week").distinct().count()
 
 
 def _run_all(tenants, now: dt.datetime) -> tuple[float, int]:
@@ -72,15 +100,16 @@ def main(argv) -> int:
     settings.DEBUG = False
     print(f"targets: provisioning {options.tenants} tenants, {options.reps} reps and {options.opportunities} opportunities each")
     started = time.perf_counter()
-    tenants = []
+    tenants = _reusable()[: options.tenants] if options.reuse else []
+    print(f"targets: reusing {len(tenants)} tenants")
     try:
-        for index in range(options.tenants):
+        for index in range(len(tenants), options.tenants):
             tenant = bench_tenant("tgt")
             tenants.append(tenant)
             _seed(tenant, reps=options.reps, opportunities=options.opportunities, seed=index)
         build_s = time.perf_counter() - started
         print(f"targets: built in {build_s:.0f}s")
-        friday = _friday_1700(dt.date.today())
+        friday = _friday_1700(dt.date.today()) + dt.timedelta(weeks=_weeks_already_sent(tenants[0]))
         early_s, early = _run_all(tenants, friday - dt.timedelta(minutes=1))
         first_s, first = _run_all(tenants, friday)
         second_s, second = _run_all(tenants, friday)

@@ -10,7 +10,7 @@ admins edit every node, the company included.
 from dataclasses import dataclass, field
 
 from salesflow.org.models import Member, Region, Role, Team
-from salesflow.org.scoping import directed_region_ids, member_for
+from salesflow.org.scoping import member_for
 
 from ..models_targets import TargetLevel
 
@@ -26,6 +26,7 @@ class OrgNode:
     own_user_ids: set[int] = field(default_factory=set)
     region_id: int | None = None  # the region a team or rep sits in (for edit rights)
     team_id: int | None = None  # a rep's team
+    head_id: int | None = None  # a region's director, a team's manager
 
     @property
     def ident(self) -> tuple[str, int | None]:
@@ -59,13 +60,13 @@ class OrgTree:
 def org_tree(*, company_name: str) -> OrgTree:
     """The whole tenant's tree, in four queries."""
     company = OrgNode(TargetLevel.COMPANY, None, company_name)
-    regions = {r.pk: OrgNode(TargetLevel.REGION, r.pk, r.name, region_id=r.parent_id)
+    regions = {r.pk: OrgNode(TargetLevel.REGION, r.pk, r.name, region_id=r.parent_id, head_id=r.director_id)
                for r in Region.objects.order_by("name")}
     for region_id, node in regions.items():
         (regions.get(node.region_id) or company).add(node)
     teams = {}
     for team in Team.objects.order_by("name"):
-        node = OrgNode(TargetLevel.TEAM, team.pk, team.name, region_id=team.region_id)
+        node = OrgNode(TargetLevel.TEAM, team.pk, team.name, region_id=team.region_id, head_id=team.manager_id)
         teams[team.pk] = node
         regions[team.region_id].add(node)
     reps = {}
@@ -113,20 +114,28 @@ class Reach:
         return node.region_id in self.directed_regions
 
 
-def reach_for(user, tree: OrgTree) -> Reach:
-    member = member_for(user)
-    if member is None:
+def reach_for(user, tree: OrgTree, *, role: str | None = None) -> Reach:
+    """What `user` reaches in `tree`, from the tree alone (no query when `role` is given): the
+    same rule as `salesflow.org.scoping` — regions directed with their sub-regions, teams
+    managed or inside those regions."""
+    if role is None:
+        member = member_for(user)
+        role = member.role if member is not None else None
+    if role is None:
         return Reach(False, (), frozenset(), frozenset())
-    if member.role == Role.ADMIN:
+    if role == Role.ADMIN:
         return Reach(True, (tree.company,), frozenset(), frozenset())
-    if member.role == Role.REP:
+    if role == Role.REP:
         own = tree.get(TargetLevel.REP, user.pk)
         return Reach(False, (own,) if own else (), frozenset(), frozenset())
-    directed = directed_region_ids(user)
-    managed = set(Team.objects.filter(manager=user).values_list("id", flat=True))
-    managed |= {n.key for n in tree.company.walk() if n.level == TargetLevel.TEAM and n.region_id in directed}
+    nodes = list(tree.company.walk())
+    directed = set()
+    for node in nodes:  # walk order visits parents first: a sub-region follows its region
+        if node.level == TargetLevel.REGION and (node.head_id == user.pk or node.region_id in directed):
+            directed.add(node.key)
+    managed = {n.key for n in nodes if n.level == TargetLevel.TEAM and (n.head_id == user.pk or n.region_id in directed)}
     roots = []
-    for node in tree.company.walk():
+    for node in nodes:
         if node.level == TargetLevel.REGION and node.key in directed and node.region_id not in directed:
             roots.append(node)
         elif node.level == TargetLevel.TEAM and node.key in managed and node.region_id not in directed:

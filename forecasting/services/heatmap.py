@@ -149,10 +149,10 @@ def heatmap_message(grid: Grid, *, week: str) -> tuple[dict, dict]:
     return title, body
 
 
-def _recipients() -> list:
-    """Admins and every manager who answers for a region or a team, with their user loaded."""
-    return [m.user for m in Member.objects.select_related("user").filter(role__in=[Role.ADMIN, Role.MANAGER],
-                                                                           user__is_active=True).order_by("user_id")]
+def _recipients() -> list[tuple]:
+    """(user, role) of the admins and managers: those who answer for a region or a team get a heatmap."""
+    members = Member.objects.select_related("user").filter(role__in=[Role.ADMIN, Role.MANAGER], user__is_active=True)
+    return [(m.user, m.role) for m in members.order_by("user_id")]
 
 
 def _claim(week: str, grids: dict[int, Grid], *, now) -> list[tuple[int, int]]:
@@ -184,7 +184,7 @@ def send_due_heatmaps(now: dt.datetime | None = None) -> int:
         return 0
     week = iso_week(local_now.date())
     already = set(HeatmapReport.objects.filter(iso_week=week).values_list("recipient_id", flat=True))
-    users = [u for u in _recipients() if u.pk not in already]
+    users = [(user, role) for user, role in _recipients() if user.pk not in already]
     if not users:
         return 0
     period = period_of(PeriodKind.MONTH, local_now.date())
@@ -192,8 +192,8 @@ def send_due_heatmaps(now: dt.datetime | None = None) -> int:
     columns = ["", *product_lines_targeted(period)]
     policy = policy_get()
     grids = {}
-    for user in users:
-        reach = reach_for(user, tree)
+    for user, role in users:
+        reach = reach_for(user, tree, role=role)
         if reach.roots:
             grids[user.pk] = heatmap_grid(reach=reach, period=period, targets=targets, won=won, expected=expected,
                                           columns=columns, policy=policy)
