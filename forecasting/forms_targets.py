@@ -39,7 +39,7 @@ class PeriodForm(forms.Form):
     """Which period and product line a targets page shows (defaults: this month, every line)."""
 
     kind = forms.ChoiceField(label=_("period"), choices=PeriodKind.choices, required=False)
-    start = forms.DateField(label=_("month or quarter of"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("month or quarter of"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     line = VocabularyChoiceField("product_line", required=False)
 
     def period(self, *, today) -> Period:
@@ -54,7 +54,7 @@ class TargetForm(forms.Form):
     amount = AmountField(label=_("target amount"), help_text=_("e.g. 1,200,000 or 120万"))
     owner = forms.ModelChoiceField(label=_("owner"), queryset=get_user_model().objects.none(), required=False,
                                    help_text=_("Who answers for reaching this target."))
-    deadline = forms.DateField(label=_("deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+    deadline = forms.DateField(label=_("deadline"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reason = forms.CharField(label=_("reason for the change"), max_length=200, required=False)
 
     def __init__(self, *args, user, period: Period, **kwargs):
