@@ -13,3 +13,18 @@ class ForecastingConfig(AppConfig):
 
         evidence_ready()
         register_param_kinds()
+
+        from audit.labels import register
+
+        from . import messages_targets  # noqa: F401  (registers the heatmap's message keys)
+
+        register({
+            "target.set": _("target set"),
+            "target.cleared": _("target cleared"),
+            "target.created": _("target created"),
+            "target.changed": _("target changed"),
+            "target.deleted": _("target deleted"),
+            "targetpolicy.changed": _("heatmap thresholds changed"),
+            "heatmap.sent": _("deviation heatmap sent"),
+            "demo.targets_seeded": _("demo targets seeded"),
+        })

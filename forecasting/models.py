@@ -130,3 +130,4 @@ from .models_forecast import (  # noqa: E402,F401  the weekly forecast's models
     SnapshotLine,
     SnapshotRollup,
 )
+from .models_targets import HeatmapReport, PeriodKind, Target, TargetLevel, TargetPolicy  # noqa: E402,F401

@@ -25,6 +25,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("followups/", include("followups.urls")),
     path("forecast/", include("forecasting.urls_forecast")),
+    path("targets/", include("forecasting.urls_targets")),
     path("notifications/", include("salesflow.notifications.urls")),
     path("evidence/", include("forecasting.urls_evidence")),
     path("api/v1/finance/prepayments", finance_api.finance_prepayments, name="api-finance-prepayments"),

@@ -1,1 +1,1 @@
-"""Writes of forecasting. Import from the sub-modules (evidence, gates, confirmation, prepayment, finance_secret, forecast_*)."""
+"""Writes and scheduled work of forecasting, one module per sub-area (evidence, gates, confirmation, prepayment, finance_secret, forecast_*, targets, heatmap)."""

@@ -15,7 +15,8 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.utils.html import escape, format_html
 
 from . import outbound
 from .errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
@@ -135,11 +136,34 @@ def send_wecom(*, webhook_url: str, message_format: str, message: Message) -> No
     )
 
 
+def email_html(message: Message) -> str:
+    """The HTML part of an e-mail: the same text, its "- " lines as a list, the link clickable."""
+    parts, items = [], []
+    for line in message.text.splitlines():
+        if line.startswith("- "):
+            items.append(format_html("<li>{}</li>", line[2:]))
+            continue
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+            items = []
+        if line.strip():
+            parts.append(format_html("<p>{}</p>", line))
+    if items:
+        parts.append("<ul>" + "".join(items) + "</ul>")
+    if message.link:
+        parts.append(format_html('<p><a href="{}">{}</a></p>', message.link, message.link))
+    if message.ref:
+        parts.append(format_html('<p style="color:#5f6b7a">[{}]</p>', message.ref))
+    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(message.subject)}</title></head>'
+            f'<body style="font-family:sans-serif">{"".join(parts)}</body></html>')
+
+
 def send_email(*, address: str, message: Message, message_id: str = "") -> None:
     """Send one e-mail. Failing to connect is a temporary failure (nothing went out); failing
     after the connection is up is an unknown outcome; a 5xx reply is permanent."""
-    mail = EmailMessage(message.subject, message.text + message.tail.replace("\n", "\n\n", 1), None, [address],
-                        headers={"Message-ID": message_id} if message_id else None)
+    mail = EmailMultiAlternatives(message.subject, message.text + message.tail.replace("\n", "\n\n", 1), None, [address],
+                                  headers={"Message-ID": message_id} if message_id else None)
+    mail.attach_alternative(email_html(message), "text/html")
     mailer = get_connection(fail_silently=False)
     try:
         mailer.open()

@@ -221,6 +221,13 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
         "args": ("leads.tasks.import_jobs_sweep_task", 0.1),
     },
+    # Weekly reports (Friday 17:00 heatmap, Monday 08:00 health report) in each tenant's zone:
+    # every quarter hour each tenant's senders look whether theirs is due; each report is claimed once.
+    "weekly-reports": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute="*/15"),
+        "args": ("salesflow.tasks.weekly_reports_task", 0.2),
+    },
     "leads-pool-release": {
         "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
         "schedule": crontab(minute="*/10"),
@@ -250,8 +257,10 @@ SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_d
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
 SALESFLOW_DEMO_SEEDERS: list[str] = [
     "salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups",
-    "forecasting.demo_evidence.seed_finance", "forecasting.demo_forecast.seed_forecast",
+    "forecasting.demo_evidence.seed_finance", "forecasting.demo_forecast.seed_forecast", "forecasting.demo_targets.seed_targets",
 ]
+# run_weekly_reports / beat: label → dotted path of `sender(now) -> number of reports newly sent`.
+SALESFLOW_WEEKLY_REPORT_SENDERS: dict[str, str] = {"heatmaps": "forecasting.services.heatmap.send_due_heatmaps"}
 
 LOGGING = {
     "version": 1,

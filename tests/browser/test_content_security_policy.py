@@ -80,7 +80,7 @@ def test_the_main_pages_raise_no_policy_violation(csp_tenant, live_server_url):
     manager_pages = ["/", "/team/", "/leads/", "/leads/pool/", "/leads/new/", "/leads/routing-log/", "/leads/speed/",
                      f"/leads/{lead_id}/", "/followups/board/", "/followups/stagnant/", "/followups/compliance/",
                      f"/followups/opportunities/{opportunity_id}/", f"/followups/accounts/{account_id}/",
-                     "/notifications/", "/form/"]
+                     "/notifications/", "/form/", "/targets/", "/targets/heatmap/"]
     rep_pages = ["/", "/leads/", "/followups/today/", f"/followups/opportunities/{opportunity_id}/"]
     admin_pages = ["/admin/", "/admin/leads/routingrule/", "/admin/org/tenantsettings/1/change/", "/admin/audit/auditentry/"]
     found = on_phone(lambda page: _visit_all(page, live_server_url, schema, "csp_manager", PASSWORD, manager_pages))

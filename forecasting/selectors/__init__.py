@@ -1,0 +1,1 @@
+"""Reads of forecasting, one module per sub-area."""
