@@ -15,7 +15,7 @@ import time
 import urllib.parse
 from dataclasses import dataclass
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 
 from . import outbound
 from .errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
@@ -37,6 +37,8 @@ class Message:
     # The delivery's reference (SF-<id>), the same on every attempt: a reader who gets a
     # message twice (a re-send after an attempt of unknown outcome) sees it is one alert.
     ref: str = ""
+    # An HTML alternative for e-mail (Markdown bodies); plain text only when empty.
+    html: str = ""
 
     @property
     def tail(self) -> str:
@@ -138,8 +140,10 @@ def send_wecom(*, webhook_url: str, message_format: str, message: Message) -> No
 def send_email(*, address: str, message: Message, message_id: str = "") -> None:
     """Send one e-mail. Failing to connect is a temporary failure (nothing went out); failing
     after the connection is up is an unknown outcome; a 5xx reply is permanent."""
-    mail = EmailMessage(message.subject, message.text + message.tail.replace("\n", "\n\n", 1), None, [address],
-                        headers={"Message-ID": message_id} if message_id else None)
+    mail = EmailMultiAlternatives(message.subject, message.text + message.tail.replace("\n", "\n\n", 1), None, [address],
+                                  headers={"Message-ID": message_id} if message_id else None)
+    if message.html:
+        mail.attach_alternative(message.html, "text/html")
     mailer = get_connection(fail_silently=False)
     try:
         mailer.open()

@@ -210,6 +210,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 120.0,
         "args": ("leads.tasks.import_jobs_sweep_task", 0.1),
     },
+    # Weekly reports (Monday 08:00 health, Friday 17:00 heatmap): hourly, each tenant's clock decides.
+    "weekly-reports": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute=5),
+        "args": ("salesflow.tasks.weekly_reports_task", 0.5),
+    },
     "leads-pool-release": {
         "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
         "schedule": crontab(minute="*/10"),
