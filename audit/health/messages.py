@@ -9,8 +9,8 @@ define({
     "health.weekly.title": _("Action health, week %(week)s: %(scope)s"),
     "health.weekly.body": _(
         "%(figures)s\n\n"
-        "**Reps below a healthy value (%(below_count)s)**\n\n%(reps)s\n\n"
-        "**Customers without key-person touches (%(uncovered_count)s)**\n\n%(customers)s"
+        "Reps below a healthy value (%(below_count)s):\n\n%(reps)s\n\n"
+        "Customers without key-person touches (%(uncovered_count)s):\n\n%(customers)s"
     ),
     "health.weekly.density": _("- Touch density: %(value)s per customer (healthy ≥ %(limit)s; last week %(previous)s) %(mark)s"),
     "health.weekly.depth": _("- Key-person depth: %(value)s%% of open opportunities (healthy ≥ %(limit)s%%; last week %(previous)s%%) %(mark)s"),

@@ -68,7 +68,7 @@ class TenantSettings(models.Model):
         default=Decimal("4.2"), validators=[MinValueValidator(Decimal("0"))],
     )
     health_depth_min = models.DecimalField(
-        _("healthy key-person depth (% of open opportunities, at least)"), max_digits=5, decimal_places=1,
+        _("healthy key-person depth (percent of open opportunities, at least)"), max_digits=5, decimal_places=1,
         default=Decimal("78"), validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
     )
     health_first_touch_hours_max = models.DecimalField(

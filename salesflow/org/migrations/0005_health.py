@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='tenantsettings',
             name='health_depth_min',
-            field=models.DecimalField(decimal_places=1, default=Decimal('78'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='healthy key-person depth (% of open opportunities, at least)'),
+            field=models.DecimalField(decimal_places=1, default=Decimal('78'), max_digits=5, validators=[django.core.validators.MinValueValidator(Decimal('0')), django.core.validators.MaxValueValidator(Decimal('100'))], verbose_name='healthy key-person depth (percent of open opportunities, at least)'),
         ),
         migrations.AddField(
             model_name='tenantsettings',
