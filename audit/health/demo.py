@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from audit.services import audit_record
 from salesflow.org.models import Member, Role
 
-from .figures import CONTACT, FU, FU_CONTACTS
+from .figures import CONTACT, FU, FU_CONTACTS, LEAD, OPP
 
 
 def seed_health_touches(*, rng, options) -> str:
@@ -38,6 +38,10 @@ def seed_health_touches(*, rng, options) -> str:
             {"reps": reps, "d": diligence, "salt": salt},
         )
         added = cursor.rowcount
+        # Fresh bulk-loaded tables have no statistics until autovacuum comes by; the health
+        # queries' plans depend on them (nested loops over "1 row" estimates otherwise).
+        for table in (FU, FU_CONTACTS, CONTACT, OPP, LEAD):
+            cursor.execute(f"ANALYZE {table}")
         audit_record(actor="seed_demo", verb="demo.health_touches_seeded", target_type="followups.followup",
                      payload={"contacts_touched": added, "reps": len(reps), "seed": options["seed"]})
     return f"{added} contacts named on follow-ups"

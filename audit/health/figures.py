@@ -36,8 +36,18 @@ TEAM = Team._meta.db_table
 REP, TEAM_LEVEL, REGION, SCOPE = "rep", "team", "region", "scope"
 # GROUPING(user_id, team_id, region_id): a bit is set for each column grouped away.
 _LEVELS = {0b011: REP, 0b101: TEAM_LEVEL, 0b110: REGION, 0b111: SCOPE}
-_GROUPS = """GROUP BY GROUPING SETS ((p.idx, pe.user_id), (p.idx, pe.team_id), (p.idx, pe.region_id), (p.idx))"""
-_SELECT_GROUP = "p.idx, GROUPING(pe.user_id, pe.team_id, pe.region_id), COALESCE(pe.user_id, pe.team_id, pe.region_id)"
+# One scope: each rep, team, region and the whole; several scopes (the weekly report's
+# managers): each scope's reps and the whole scope.
+_ONE = {
+    "groups": "GROUP BY GROUPING SETS ((p.idx, pe.scope_id, pe.user_id), (p.idx, pe.scope_id, pe.team_id), "
+              "(p.idx, pe.scope_id, pe.region_id), (p.idx, pe.scope_id))",
+    "select": "p.idx, pe.scope_id, GROUPING(pe.user_id, pe.team_id, pe.region_id), "
+              "COALESCE(pe.user_id, pe.team_id, pe.region_id)",
+}
+_MANY = {
+    "groups": "GROUP BY GROUPING SETS ((p.idx, pe.scope_id, pe.user_id), (p.idx, pe.scope_id))",
+    "select": "p.idx, pe.scope_id, CASE WHEN GROUPING(pe.user_id) = 0 THEN 3 ELSE 7 END, pe.user_id",
+}
 
 
 @dataclass(frozen=True)
@@ -92,20 +102,23 @@ class Figures:
 
 @dataclass
 class Counted:
-    """Figures per (level, id, period index); id is None for the scope."""
+    """Figures per (scope, level, id, period index); id is None for the whole scope."""
 
-    found: dict[tuple[str, int | None, int], Figures] = field(default_factory=dict)
+    found: dict[tuple[int, str, int | None, int], Figures] = field(default_factory=dict)
 
-    def get(self, level: str, ident: int | None, idx: int) -> Figures:
-        return self.found.get((level, ident, idx)) or Figures()
+    def get(self, level: str, ident: int | None, idx: int, *, scope: int = 0) -> Figures:
+        return self.found.get((scope, level, ident, idx)) or Figures()
 
-    def _slot(self, level, ident, idx) -> Figures:
-        return self.found.setdefault((level, ident, idx), Figures())
+    def _slot(self, scope, grouping, ident, idx) -> Figures:
+        return self.found.setdefault((scope, _LEVELS[grouping], ident, idx), Figures())
 
 
-def _params(user_ids: list[int], periods: list[Period], now: dt.datetime) -> dict:
+def _params(scopes: dict[int, list[int]], periods: list[Period], now: dt.datetime) -> dict:
+    pairs = [(scope, user) for scope, users in scopes.items() for user in set(users)]
     return {
-        "users": list(user_ids), "idx": list(range(len(periods))),
+        "users": sorted({user for _, user in pairs}),
+        "scope_ids": [scope for scope, _ in pairs], "scope_users": [user for _, user in pairs],
+        "idx": list(range(len(periods))),
         "starts": [p.start for p in periods], "ends": [p.end for p in periods],
         "lo": min(p.start for p in periods), "hi": max(p.end for p in periods), "now": now,
     }
@@ -114,30 +127,31 @@ def _params(user_ids: list[int], periods: list[Period], now: dt.datetime) -> dic
 _PERIODS = "unnest(%(idx)s::int[], %(starts)s::timestamptz[], %(ends)s::timestamptz[]) AS p(idx, s, e)"
 _PEOPLE = f"""
     people AS (
-        SELECT m.user_id, m.team_id, COALESCE(t.region_id, m.region_id) AS region_id
-        FROM {MEMBER} m LEFT JOIN {TEAM} t ON t.id = m.team_id WHERE m.user_id = ANY(%(users)s)
+        SELECT s.scope_id, m.user_id, m.team_id, COALESCE(t.region_id, m.region_id) AS region_id
+        FROM unnest(%(scope_ids)s::bigint[], %(scope_users)s::bigint[]) AS s(scope_id, user_id)
+        JOIN {MEMBER} m ON m.user_id = s.user_id LEFT JOIN {TEAM} t ON t.id = m.team_id
     )"""
 
 
-def _density(cursor, params, counted: Counted) -> None:
+def _density(cursor, params, counted: Counted, shape: dict) -> None:
     cursor.execute(
         f"""
         WITH {_PEOPLE}
-        SELECT {_SELECT_GROUP}, count(*), count(DISTINCT f.account_id)
+        SELECT {shape['select']}, count(*), count(DISTINCT f.account_id)
         FROM {FU} f JOIN people pe ON pe.user_id = f.author_id
         JOIN {_PERIODS} ON f.occurred_at >= p.s AND f.occurred_at < p.e
         WHERE f.author_id = ANY(%(users)s) AND f.occurred_at >= %(lo)s AND f.occurred_at < %(hi)s
           AND f.corrects_id IS NULL
-        {_GROUPS}
+        {shape['groups']}
         """,
         params,
     )
-    for idx, grouping, ident, touches, customers in cursor.fetchall():
-        slot = counted._slot(_LEVELS[grouping], ident, idx)
+    for idx, scope, grouping, ident, touches, customers in cursor.fetchall():
+        slot = counted._slot(scope, grouping, ident, idx)
         slot.touches, slot.customers = touches, customers
 
 
-def _depth(cursor, params, counted: Counted) -> None:
+def _depth(cursor, params, counted: Counted, shape: dict) -> None:
     cursor.execute(
         f"""
         WITH {_PEOPLE},
@@ -165,45 +179,55 @@ def _depth(cursor, params, counted: Counted) -> None:
             LEFT JOIN touched t ON t.contact_id = k.id AND t.idx = opp.idx
             GROUP BY opp.idx, opp.owner_id, opp.id
         )
-        SELECT {_SELECT_GROUP}, count(*), count(*) FILTER (WHERE covered)
+        SELECT {shape['select']}, count(*), count(*) FILTER (WHERE covered)
         FROM coverage p JOIN people pe ON pe.user_id = p.owner_id
-        {_GROUPS}
+        {shape['groups']}
         """,
         params,
     )
-    for idx, grouping, ident, total, covered in cursor.fetchall():
-        slot = counted._slot(_LEVELS[grouping], ident, idx)
+    for idx, scope, grouping, ident, total, covered in cursor.fetchall():
+        slot = counted._slot(scope, grouping, ident, idx)
         slot.open_opportunities, slot.covered_opportunities = total, covered
 
 
-def _timeliness(cursor, params, counted: Counted) -> None:
+def _timeliness(cursor, params, counted: Counted, shape: dict) -> None:
     cursor.execute(
         f"""
         WITH {_PEOPLE}
-        SELECT {_SELECT_GROUP}, count(*),
+        SELECT {shape['select']}, count(*),
                percentile_cont(0.5) WITHIN GROUP (
                    ORDER BY GREATEST(EXTRACT(EPOCH FROM COALESCE(l.first_touch_at, %(now)s) - l.assigned_at), 0))
         FROM {LEAD} l JOIN people pe ON pe.user_id = l.owner_id
         JOIN {_PERIODS} ON l.assigned_at >= p.s AND l.assigned_at < p.e
         WHERE l.owner_id = ANY(%(users)s) AND l.assigned_at >= %(lo)s AND l.assigned_at < %(hi)s
           AND l.status <> %(merged)s
-        {_GROUPS}
+        {shape['groups']}
         """,
         params | {"merged": LeadStatus.MERGED},
     )
-    for idx, grouping, ident, leads, median in cursor.fetchall():
-        slot = counted._slot(_LEVELS[grouping], ident, idx)
+    for idx, scope, grouping, ident, leads, median in cursor.fetchall():
+        slot = counted._slot(scope, grouping, ident, idx)
         slot.leads, slot.median_seconds = leads, None if median is None else float(median)
 
 
 def figures_count(*, user_ids: list[int], periods: list[Period], now: dt.datetime) -> Counted:
     """The three figures of `user_ids` (and their teams, regions and all of them) in each period."""
+    return _count({0: list(user_ids)}, periods, now, _ONE)
+
+
+def scopes_figures_count(*, scopes: dict[int, list[int]], periods: list[Period], now: dt.datetime) -> Counted:
+    """The figures of several scopes at once ({scope id: user ids}), each whole and per rep: one
+    statement per measure for all of a tenant's managers, however many there are."""
+    return _count(scopes, periods, now, _MANY)
+
+
+def _count(scopes: dict[int, list[int]], periods: list[Period], now: dt.datetime, shape: dict) -> Counted:
     counted = Counted()
-    if not user_ids or not periods:
+    if not any(scopes.values()) or not periods:
         return counted
-    params = _params(user_ids, periods, now)
+    params = _params(scopes, periods, now)
     with connection.cursor() as cursor:
-        _density(cursor, params, counted)
-        _depth(cursor, params, counted)
-        _timeliness(cursor, params, counted)
+        _density(cursor, params, counted, shape)
+        _depth(cursor, params, counted, shape)
+        _timeliness(cursor, params, counted, shape)
     return counted

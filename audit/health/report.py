@@ -27,9 +27,9 @@ from salesflow.org.models import Member, Role
 from salesflow.org.scoping import visible_user_ids
 from salesflow.org.selectors import tenant_settings_get
 
-from .figures import REP, SCOPE, Figures, Thresholds, figures_count
+from .figures import REP, SCOPE, Figures, Thresholds, scopes_figures_count
 from .periods import rolling
-from .selectors import opportunities_lacking_key_touches
+from .selectors import opportunities_lacking_key_touches_by_scope
 
 REPORT_HOUR = 8
 LISTED = 5  # reps and customers named per report: robots cap a message at 4 KB (WeCom)
@@ -54,23 +54,30 @@ class ManagerReport:
     uncovered: list
 
 
-def _manager_report(member: Member, *, clock: dt.datetime, limits: Thresholds) -> ManagerReport:
-    visible = visible_user_ids(member.user)
-    people = Member.objects.order_by("full_name")
-    if visible is not None:
-        people = people.filter(user_id__in=visible)
-    people = list(people.values_list("user_id", "full_name", "role"))
-    user_ids = [user_id for user_id, _, _ in people]
+def manager_reports(managers: list[Member], *, clock: dt.datetime, limits: Thresholds) -> list[ManagerReport]:
+    """Every manager's report at once: a handful of statements per tenant, whatever the number of managers."""
+    people = {user_id: (name, role) for user_id, name, role in Member.objects.values_list("user_id", "full_name", "role")}
+    scopes = {}
+    for manager in managers:
+        manager.user._member_cache = manager  # scoping's per-request memo: the row is at hand
+        visible = visible_user_ids(manager.user)
+        scopes[manager.user_id] = sorted(people if visible is None else visible & people.keys())
     current, previous = rolling(clock), rolling(clock - dt.timedelta(days=7))
-    counted = figures_count(user_ids=user_ids, periods=[current, previous], now=clock)
-    below = []
-    for user_id, name, role in people:
-        failing = counted.get(REP, user_id, 0).below(limits)
-        if role == Role.REP and failing:
-            below.append((name, failing))
-    total, uncovered = opportunities_lacking_key_touches(user_ids=user_ids, period=current, limit=LISTED)
-    return ManagerReport(member.user_id, len(user_ids), counted.get(SCOPE, None, 0), counted.get(SCOPE, None, 1),
-                         below, total, uncovered)
+    counted = scopes_figures_count(scopes=scopes, periods=[current, previous], now=clock)
+    uncovered = opportunities_lacking_key_touches_by_scope(scopes=scopes, period=current, limit=LISTED)
+    reports = []
+    for manager in managers:
+        scope = manager.user_id
+        below = []
+        for user_id in scopes[scope]:
+            name, role = people[user_id]
+            failing = counted.get(REP, user_id, 0, scope=scope).below(limits)
+            if role == Role.REP and failing:
+                below.append((name, failing))
+        total, rows = uncovered.get(scope, (0, []))
+        reports.append(ManagerReport(scope, len(scopes[scope]), counted.get(SCOPE, None, 0, scope=scope),
+                                     counted.get(SCOPE, None, 1, scope=scope), sorted(below), total, rows))
+    return reports
 
 
 def _mark(ok: bool | None) -> dict:
@@ -127,17 +134,19 @@ def report_message(report: ManagerReport, *, limits: Thresholds, week: str, whol
     return title, body
 
 
-def _claim(*, manager_id: int, year: int, week: int, now: dt.datetime, figures: dict) -> int | None:
+def _claim(*, reports: dict[int, dict], year: int, week: int, now: dt.datetime) -> dict[int, int]:
+    """Claim each manager's report of the week; {manager id: claim id} for those not claimed before."""
+    managers = list(reports)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            INSERT INTO {REPORT} (manager_id, iso_year, iso_week, claimed_at, figures) VALUES (%s, %s, %s, %s, %s::jsonb)
-            ON CONFLICT (manager_id, iso_year, iso_week) DO NOTHING RETURNING id
+            INSERT INTO {REPORT} (manager_id, iso_year, iso_week, claimed_at, figures)
+            SELECT m, %s, %s, %s, f FROM unnest(%s::bigint[], %s::jsonb[]) AS r(m, f)
+            ON CONFLICT (manager_id, iso_year, iso_week) DO NOTHING RETURNING manager_id, id
             """,
-            [manager_id, year, week, now, json.dumps(figures, default=str)],
+            [year, week, now, managers, [json.dumps(reports[m], default=str) for m in managers]],
         )
-        row = cursor.fetchone()
-    return row[0] if row else None
+        return dict(cursor.fetchall())
 
 
 def report_managers() -> list[Member]:
@@ -156,24 +165,26 @@ def send_due_health_reports(*, now: dt.datetime | None = None) -> int:
     done = set(WeeklyHealthReport.objects.filter(iso_year=year, iso_week=week).values_list("manager_id", flat=True))
     limits = Thresholds.of(settings)
     link = reverse("health:board")
-    sent = 0
-    for member in report_managers():
-        if member.user_id in done:
-            continue
-        report = _manager_report(member, clock=clock, limits=limits)
-        figures = {"current": report.current.as_dict(), "previous": report.previous.as_dict(),
-                   "below": report.below, "uncovered": report.uncovered_total, "window_end": clock.isoformat()}
-        title, body = report_message(report, limits=limits, week=f"{year}-W{week:02d}",
-                                     whole_tenant=visible_user_ids(member.user) is None)
-        with transaction.atomic():
-            claim = _claim(manager_id=member.user_id, year=year, week=week, now=now, figures=figures)
-            if claim is None:  # another run got there first
-                continue
-            notify(recipients=[member.user_id], event_key=f"health:weekly:{year}-W{week:02d}:{member.user_id}",
-                   title=title, body=body, link=link, kind="info", markdown=True,
-                   payload={"report": claim, "week": f"{year}-W{week:02d}"})
+    managers = [m for m in report_managers() if m.user_id not in done]
+    if not managers:
+        return 0
+    label = f"{year}-W{week:02d}"
+    messages, figures = {}, {}
+    for member, report in zip(managers, manager_reports(managers, clock=clock, limits=limits)):
+        figures[member.user_id] = {"current": report.current.as_dict(), "previous": report.previous.as_dict(),
+                                   "below": report.below, "uncovered": report.uncovered_total,
+                                   "window_end": clock.isoformat()}
+        messages[member.user_id] = report_message(report, limits=limits, week=label,
+                                                  whole_tenant=visible_user_ids(member.user) is None)
+    # One transaction for the tenant's week: the claims, and for each report this run claimed its
+    # notification, outbox rows and audit entry. A run racing this one waits on the claims' unique
+    # index and then finds them taken.
+    with transaction.atomic():
+        claims = _claim(reports=figures, year=year, week=week, now=now)
+        for manager_id, claim in sorted(claims.items()):
+            title, body = messages[manager_id]
+            notify(recipients=[manager_id], event_key=f"health:weekly:{label}:{manager_id}", title=title, body=body,
+                   link=link, kind="info", markdown=True, payload={"report": claim, "week": label})
             audit_record(actor="weekly_reports", verb="health.weekly_report", target_type="auth.user",
-                         target_id=member.user_id, payload={"report": claim, "week": f"{year}-W{week:02d}", **figures},
-                         at=now)
-        sent += 1
-    return sent
+                         target_id=manager_id, payload={"report": claim, "week": label, **figures[manager_id]}, at=now)
+    return len(claims)

@@ -152,14 +152,24 @@ class UncoveredOpportunity:
 def opportunities_lacking_key_touches(*, user_ids: list[int], period: Period, limit: int = 50) -> tuple[int, list]:
     """Opportunities open in `period` whose key people were not all touched in it, biggest first,
     and how many there are in all."""
-    if not user_ids:
-        return 0, []
+    return opportunities_lacking_key_touches_by_scope(scopes={0: user_ids}, period=period, limit=limit).get(0, (0, []))
+
+
+def opportunities_lacking_key_touches_by_scope(*, scopes: dict[int, list[int]], period: Period,
+                                               limit: int) -> dict[int, tuple[int, list[UncoveredOpportunity]]]:
+    """The same for several scopes at once ({scope id: user ids}): {scope id: (total, biggest `limit`)}."""
+    pairs = [(scope, user) for scope, users in scopes.items() for user in set(users)]
+    if not pairs:
+        return {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            WITH opp AS (
+            WITH scopes AS (
+                SELECT * FROM unnest(%(scope_ids)s::bigint[], %(scope_users)s::bigint[]) AS s(scope_id, user_id)
+            ), opp AS (
                 SELECT o.id, o.name, o.owner_id, o.account_id, o.amount FROM {OPP} o
-                WHERE o.owner_id = ANY(%(users)s) AND o.created_at < %(e)s AND (o.is_open OR o.stage_entered_at >= %(s)s)
+                WHERE o.owner_id IN (SELECT user_id FROM scopes)
+                  AND o.created_at < %(e)s AND (o.is_open OR o.stage_entered_at >= %(s)s)
             ), chain AS (
                 SELECT opp.id, count(c.id) AS key_people,
                        array_agg(c.name ORDER BY c.influence DESC, c.name) FILTER (
@@ -169,19 +179,26 @@ def opportunities_lacking_key_touches(*, user_ids: list[int], period: Period, li
                                  AND f.corrects_id IS NULL)) AS untouched
                 FROM opp LEFT JOIN {CONTACT} c ON c.account_id = opp.account_id AND c.is_key_person
                 GROUP BY opp.id
+            ), lacking AS (
+                SELECT s.scope_id, opp.id, opp.name, opp.account_id, opp.owner_id, opp.amount, chain.key_people,
+                       COALESCE(chain.untouched, '{{}}') AS untouched,
+                       row_number() OVER (PARTITION BY s.scope_id ORDER BY opp.amount DESC, opp.id) AS n,
+                       count(*) OVER (PARTITION BY s.scope_id) AS total
+                FROM chain JOIN opp ON opp.id = chain.id JOIN scopes s ON s.user_id = opp.owner_id
+                WHERE chain.key_people = 0 OR chain.untouched IS NOT NULL
             )
-            SELECT opp.id, opp.name, a.id, a.name, COALESCE(m.full_name, ''), opp.amount, chain.key_people,
-                   COALESCE(chain.untouched, '{{}}'), count(*) OVER ()
-            FROM chain JOIN opp ON opp.id = chain.id JOIN {ACCOUNT} a ON a.id = opp.account_id
-            LEFT JOIN {MEMBER} m ON m.user_id = opp.owner_id
-            WHERE chain.key_people = 0 OR chain.untouched IS NOT NULL
-            ORDER BY opp.amount DESC, opp.id LIMIT %(limit)s
+            SELECT l.scope_id, l.total, l.id, l.name, a.id, a.name, COALESCE(m.full_name, ''), l.amount, l.key_people,
+                   l.untouched
+            FROM lacking l JOIN {ACCOUNT} a ON a.id = l.account_id LEFT JOIN {MEMBER} m ON m.user_id = l.owner_id
+            WHERE l.n <= %(limit)s ORDER BY l.scope_id, l.n
             """,
-            {"users": list(user_ids), "s": period.start, "e": period.end, "limit": limit},
+            {"scope_ids": [scope for scope, _ in pairs], "scope_users": [user for _, user in pairs],
+             "s": period.start, "e": period.end, "limit": limit},
         )
-        rows = cursor.fetchall()
-    total = rows[0][-1] if rows else 0
-    return total, [UncoveredOpportunity(*row[:-1]) for row in rows]
+        found: dict[int, tuple[int, list]] = {}
+        for scope, total, *row in cursor.fetchall():
+            found.setdefault(scope, (total, []))[1].append(UncoveredOpportunity(*row))
+    return found
 
 
 @dataclass
