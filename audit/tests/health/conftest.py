@@ -7,7 +7,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from audit.health.selectors import health_generation_bump
-from followups.models import Contact, FollowUp, Stage
+from followups.models import FollowUp
 from followups.tests.factories import AccountFactory, ContactFactory, opportunity_make
 from leads.models import Lead, LeadStatus
 
@@ -82,4 +82,3 @@ def small_book(alpha):
     return {"covered": covered, "uncovered": uncovered, "k3": k3}
 
 
-__all__ = ["NOW", "touch", "lead_assigned", "Contact", "Stage"]

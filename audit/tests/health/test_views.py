@@ -1,5 +1,4 @@
 """Health pages: each viewer sees their own scope, a wrong role or tenant gets nothing."""
-import pytest
 from django.urls import reverse
 
 
