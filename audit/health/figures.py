@@ -56,6 +56,10 @@ class Thresholds:
     depth_min: Decimal  # percent
     first_touch_hours_max: Decimal
 
+    @property
+    def first_touch_seconds(self) -> float:
+        return float(self.first_touch_hours_max) * 3600
+
     @classmethod
     def of(cls, settings) -> "Thresholds":
         return cls(settings.health_density_min, settings.health_depth_min, settings.health_first_touch_hours_max)

@@ -12,7 +12,7 @@ from salesflow.org.selectors import tenant_settings_get
 
 from .diagnosis import rep_diagnose
 from .filters import HealthFilter
-from .periods import period_for, rolling
+from .periods import ROLLING_KEY, period_for
 from .selectors import (
     customers_fewest_touches,
     health_board,
@@ -103,7 +103,7 @@ def diagnosis(request, user_id: int):
 def my_health(request):
     """A person's own figures (the card on a rep's Today page; a page of its own without htmx)."""
     member = _member_or_404(request.user)
-    board = health_board(members=[member], period_key=rolling(health_clock()).key)
+    board = health_board(members=[member], period_key=ROLLING_KEY)
     context = {"board": board, "member": member, "mine": board.reps[0] if board.reps else None}
     template = "audit/health/_my_card.html" if request.htmx else "audit/health/mine.html"
     return render(request, template, context)
