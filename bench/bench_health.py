@@ -11,7 +11,8 @@ page    one tenant filled by seed_demo's seeders (org with --reps reps, follow-u
         with the figures remembered (they are kept five minutes). Queries per request.
 weekly  --tenants tenants provisioned the real way and seeded small (12 reps, 400 opportunities,
         leads); `run_weekly_reports --now <Monday 08:00 tenant time>` over all of them, then the
-        same again (must send none).
+        same again (must send none). --reuse takes tenants an earlier run left seeded
+        (--keep, or interrupted) instead of building them again.
 """
 import argparse
 import datetime as dt
@@ -42,6 +43,7 @@ def _parse(argv):
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--tenants", type=int, default=50)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="reuse weekly tenants seeded by an earlier run")
     parser.add_argument("--page-schema", help="reuse a page tenant kept by an earlier --keep run")
     options, _ = parser.parse_known_args(argv)
     return options
@@ -146,15 +148,36 @@ def _run_all(tenants, now) -> tuple[float, int, list[str]]:
     return time.perf_counter() - started, sum(int(line.rsplit("health=", 1)[1]) for line in lines), lines
 
 
+def _seeded_weekly_tenants() -> list:
+    """Weekly tenants an earlier (interrupted or --keep) run finished seeding: reused, not rebuilt."""
+    from salesflow.tenancy.models import Tenant
+
+    found = []
+    for tenant in Tenant.objects.filter(schema_name__startswith="hweek_").order_by("schema_name"):
+        with schema_context(tenant.schema_name), connection.cursor() as cursor:
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM audit_auditentry WHERE verb = 'demo.health_touches_seeded')")
+            if cursor.fetchone()[0]:
+                found.append(tenant)
+    return found
+
+
 def bench_weekly(options) -> bool:
-    tenants = []
+    tenants = _seeded_weekly_tenants()[: options.tenants] if options.reuse else []
+    reused = len(tenants)
     started = time.perf_counter()
     try:
-        for index in range(options.tenants):
+        for index in range(reused, options.tenants):
             tenant = bench_tenant("hweek")
             tenants.append(tenant)
             _seed(tenant, reps=12, opportunities=400, days=60, seed=index)
         build_s = time.perf_counter() - started
+        print(f"weekly: {reused} seeded tenants reused, {len(tenants) - reused} built")
+        # Reports an earlier run already claimed for this week are not "due" again: start clean.
+        for tenant in tenants:
+            with schema_context(tenant.schema_name):
+                from audit.models import WeeklyHealthReport
+
+                WeeklyHealthReport.objects.all().delete()
         now = _monday_eight(zoneinfo.ZoneInfo("Asia/Shanghai"))
         first_s, first, lines = _run_all(tenants, now)
         second_s, second, _ = _run_all(tenants, now)
@@ -168,7 +191,9 @@ def bench_weekly(options) -> bool:
         record("weekly_second_sent", second)
         return first_s < WEEKLY_TARGET_S and second == 0 and first > 0
     finally:
-        if not options.keep:
+        if options.keep:
+            print(f"weekly: kept {len(tenants)} tenants (reuse with --reuse)")
+        else:
             for tenant in tenants:
                 tenant_drop(tenant)
 

@@ -72,3 +72,31 @@ def test_the_board_stays_within_its_query_budget(alpha, client_for, small_book, 
     client.get(reverse("health:board"))  # the figures are then remembered
     with django_assert_max_num_queries(14):
         assert client.get(reverse("health:board")).status_code == 200
+
+
+def test_an_admin_sets_what_healthy_means_and_the_change_is_audited(
+    alpha, client_for, small_book, django_capture_on_commit_callbacks
+):
+    from audit.models import AuditEntry
+
+    client = client_for(alpha, alpha.admin)
+    with django_capture_on_commit_callbacks(execute=True):  # the cached settings are forgotten on commit
+        response = client.post("/admin/org/tenantsettings/1/change/", {
+            "display_name": "Alpha", "time_zone": "Asia/Shanghai", "default_language": "zh-hans", "weekend_days": "5,6",
+            "new_hire_days": 180, "intake_rate_limit": 6000,
+            "health_density_min": "1.5", "health_depth_min": "40", "health_first_touch_hours_max": "12",
+        })
+    assert response.status_code == 302
+    entry = AuditEntry.objects.filter(verb="settings.changed").latest("seq")
+    assert entry.payload["after"]["health_depth_min"] == "40" and entry.actor_id == alpha.admin.pk
+    limits = client_for(alpha, alpha.manager).get(reverse("health:board")).context["board"].limits
+    assert (limits.density_min, limits.depth_min, limits.first_touch_hours_max) == (1.5, 40, 12)
+
+
+def test_a_threshold_out_of_range_is_refused_with_its_reason(alpha, client_for):
+    response = client_for(alpha, alpha.admin).post("/admin/org/tenantsettings/1/change/", {
+        "display_name": "Alpha", "time_zone": "Asia/Shanghai", "default_language": "zh-hans", "weekend_days": "5,6",
+        "new_hire_days": 180, "intake_rate_limit": 6000,
+        "health_density_min": "4.2", "health_depth_min": "120", "health_first_touch_hours_max": "3.7",
+    })
+    assert response.status_code == 200 and "health_depth_min" in response.context["adminform"].form.errors
