@@ -66,3 +66,6 @@ class AuditChainHead(models.Model):
     def __str__(self):
         return f"{self.seq} · {self.entry_hash[:12]}…"
 
+
+
+from .models_health import WeeklyHealthReport  # noqa: E402,F401  (models of this app live in two modules)

@@ -1,9 +1,10 @@
 from celery import shared_task
 
-from .weekly_reports import weekly_reports_run
+from .weekly_reports import summary_line, weekly_reports_run
 
 
 @shared_task(acks_late=True)
 def weekly_reports_task() -> str:
-    """Per-tenant entry point fanned out by beat; safe to run twice (each report is claimed)."""
-    return weekly_reports_run().summary_line()
+    """Per-tenant entry point fanned out hourly by beat; each sender decides what is due by the
+    tenant's clock, and a report already claimed is never sent again."""
+    return summary_line(weekly_reports_run())

@@ -29,5 +29,6 @@ urlpatterns = [
     path("notifications/", include("salesflow.notifications.urls")),
     path("evidence/", include("forecasting.urls_evidence")),
     path("api/v1/finance/prepayments", finance_api.finance_prepayments, name="api-finance-prepayments"),
+    path("health/", include("audit.health.urls")),
     path("", include("leads.urls")),
 ]

@@ -1,33 +1,32 @@
-"""The weekly reports: each sender (settings `SALESFLOW_WEEKLY_REPORT_SENDERS`, label → dotted path
-of a function `(now) -> int`) sends what is due at its clock for the current tenant and
-answers how many reports it newly sent. `run_weekly_reports` and beat both come here.
+"""The weekly reports (SPEC §8 `run_weekly_reports`): every sender decides by the tenant's own
+clock what is due at `now` and returns how many reports it newly sent.
+
+Adding a weekly report is one line in WEEKLY_REPORT_SENDERS; the summary line names the labels of
+SUMMARY_LABELS in SPEC order.
 """
 import datetime as dt
-from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from django.utils.module_loading import import_string
 
-
-# The labels SPEC §8 names in the summary line, in its order; one without a sender configured counts 0.
+# (label, dotted path of `send(*, now) -> int`), run in this order for the current tenant.
+WEEKLY_REPORT_SENDERS: list[tuple[str, str]] = [
+    # Monday 08:00: each manager's action health (audit/health/report.py).
+    ("health", "audit.health.report.send_due_health_reports"),
+    # Friday 17:00: the target-deviation heatmap per manager (forecasting/services/heatmap.py).
+    ("heatmaps", "forecasting.services.heatmap.send_due_heatmaps"),
+]
 SUMMARY_LABELS = ("heatmaps", "health")
 
 
-@dataclass(frozen=True)
-class WeeklyReportsResult:
-    schema: str
-    counts: dict[str, int]
-
-    def summary_line(self) -> str:
-        labels = [*SUMMARY_LABELS, *(label for label in self.counts if label not in SUMMARY_LABELS)]
-        parts = " ".join(f"{label}={self.counts.get(label, 0)}" for label in labels)
-        return f"weekly reports {self.schema}: {parts}"
+def weekly_reports_run(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run every sender for the current tenant; {label: reports newly sent}."""
+    sent = dict.fromkeys(SUMMARY_LABELS, 0)
+    for label, path in WEEKLY_REPORT_SENDERS:
+        sent[label] = sent.get(label, 0) + import_string(path)(now=now)
+    return sent
 
 
-def weekly_reports_run(*, now: dt.datetime | None = None) -> WeeklyReportsResult:
-    """Every sender once, for the tenant of the connection, at clock `now`."""
-    now = now or timezone.now()
-    counts = {label: import_string(dotted)(now) for label, dotted in settings.SALESFLOW_WEEKLY_REPORT_SENDERS.items()}
-    return WeeklyReportsResult(schema=connection.schema_name, counts=counts)
+def summary_line(sent: dict[str, int], *, schema: str | None = None) -> str:
+    counts = " ".join(f"{label}={sent.get(label, 0)}" for label in (*SUMMARY_LABELS, *(k for k in sent if k not in SUMMARY_LABELS)))
+    return f"weekly reports {schema or connection.schema_name}: {counts}"

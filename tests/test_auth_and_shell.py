@@ -124,6 +124,7 @@ def test_admin_changes_to_settings_are_audited(alpha, client_for):
     response = client.post("/admin/org/tenantsettings/1/change/", {
         "display_name": "Alpha 新名字", "time_zone": "Asia/Shanghai", "default_language": "zh-hans",
         "weekend_days": "5,6", "new_hire_days": 180, "intake_rate_limit": 6000,
+        "health_density_min": "4.2", "health_depth_min": "78", "health_first_touch_hours_max": "3.7",
     })
     assert response.status_code == 302
     entry = AuditEntry.objects.filter(verb="settings.changed").latest("seq")

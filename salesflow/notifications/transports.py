@@ -38,6 +38,8 @@ class Message:
     # The delivery's reference (SF-<id>), the same on every attempt: a reader who gets a
     # message twice (a re-send after an attempt of unknown outcome) sees it is one alert.
     ref: str = ""
+    # An HTML alternative for e-mail (Markdown bodies); plain text only when empty.
+    html: str = ""
 
     @property
     def tail(self) -> str:
@@ -163,7 +165,7 @@ def send_email(*, address: str, message: Message, message_id: str = "") -> None:
     after the connection is up is an unknown outcome; a 5xx reply is permanent."""
     mail = EmailMultiAlternatives(message.subject, message.text + message.tail.replace("\n", "\n\n", 1), None, [address],
                                   headers={"Message-ID": message_id} if message_id else None)
-    mail.attach_alternative(email_html(message), "text/html")
+    mail.attach_alternative(message.html or email_html(message), "text/html")
     mailer = get_connection(fail_silently=False)
     try:
         mailer.open()

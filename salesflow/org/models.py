@@ -1,10 +1,12 @@
 import datetime as dt
 import re
 import zoneinfo
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +60,20 @@ class TenantSettings(models.Model):
     web_form_embed_origins = models.TextField(
         _("sites that may embed the web form"), blank=True, default="", validators=[validate_origins],
         help_text=_("One origin per line, e.g. https://www.example.com or https://*.example.com. Empty: no other site may show the form in a frame."),  # noqa: E501
+    )
+
+    # Action health: what "healthy" means for this tenant (audit/health), defaults from the seeds.
+    health_density_min = models.DecimalField(
+        _("healthy touch density (touches per customer per month, at least)"), max_digits=5, decimal_places=2,
+        default=Decimal("4.2"), validators=[MinValueValidator(Decimal("0"))],
+    )
+    health_depth_min = models.DecimalField(
+        _("healthy key-person depth (percent of open opportunities, at least)"), max_digits=5, decimal_places=1,
+        default=Decimal("78"), validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
+    health_first_touch_hours_max = models.DecimalField(
+        _("healthy first-touch time (median hours, at most)"), max_digits=6, decimal_places=2,
+        default=Decimal("3.7"), validators=[MinValueValidator(Decimal("0.01"))],
     )
 
     class Meta:

@@ -258,9 +258,8 @@ SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_d
 SALESFLOW_DEMO_SEEDERS: list[str] = [
     "salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups",
     "forecasting.demo_evidence.seed_finance", "forecasting.demo_forecast.seed_forecast", "forecasting.demo_targets.seed_targets",
+    "audit.health.demo.seed_health_touches",
 ]
-# run_weekly_reports / beat: label → dotted path of `sender(now) -> number of reports newly sent`.
-SALESFLOW_WEEKLY_REPORT_SENDERS: dict[str, str] = {"heatmaps": "forecasting.services.heatmap.send_due_heatmaps"}
 
 LOGGING = {
     "version": 1,

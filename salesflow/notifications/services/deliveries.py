@@ -30,6 +30,7 @@ from salesflow.org.models import Member
 from salesflow.org.selectors import tenant_settings_get
 
 from ..errors import OutcomeUnknown, PermanentFailure, TemporaryFailure
+from ..markup import markdown_html
 from ..models import Channel, Delivery
 from ..transports import Message, send_dingtalk, send_email, send_wecom
 
@@ -189,5 +190,9 @@ def delivery_language(delivery: Delivery) -> str:
 def _message_for(delivery: Delivery) -> Message:
     """The delivery's stored message rendered now, in its reader's language and the tenant's time zone."""
     with translation.override(delivery_language(delivery)), timezone.override(tenant_settings_get().tzinfo):
-        return Message(subject=delivery.subject_text[:200], text=delivery.body_text, link=delivery.link,
-                       ref=delivery_ref(delivery))
+        text = delivery.body_text
+        html = ""
+        if delivery.channel.kind == Channel.Kind.EMAIL and (delivery.message or {}).get("format") == "markdown":
+            html = markdown_html(text, link=delivery.link, ref=delivery_ref(delivery))
+        return Message(subject=delivery.subject_text[:200], text=text, link=delivery.link,
+                       ref=delivery_ref(delivery), html=html)

@@ -55,17 +55,20 @@ def notify(
     link: str = "",
     kind: str = "info",
     payload: dict | None = None,
+    markdown: bool = False,
 ) -> list[Notification]:
     """Notify each recipient once per `event_key`, in-app and through the tenant's channels.
 
     `title` and `body` are stored messages (salesflow.i18n.message), rendered in each
-    reader's language when read or sent. Must run inside the transaction of the change it
-    announces. Returns only the notifications this call created: a second call with the
+    reader's language when read or sent; `markdown` marks a body written in Markdown. Must run
+    inside the transaction of the change it announces. Returns only the notifications this call created: a second call with the
     same key notifies nobody.
     """
     if not isinstance(title, dict) or not (body is None or isinstance(body, dict)):
         raise TypeError("notify takes stored messages (salesflow.i18n.message), not sentences")
     stored = {"title": title, "body": body or {}}
+    if markdown:  # the body is Markdown: robots post it as such, e-mails get an HTML part made from it
+        stored["format"] = "markdown"
     if not connection.in_atomic_block:
         raise NotifyOutsideTransaction("notify must run inside the transaction of the change it announces")
     user_ids = _user_ids(recipients)
@@ -124,7 +127,10 @@ def _outbox_write(created: list[Notification], *, event_key: str, stored: dict, 
             # A group robot posts once per event, naming everyone it concerns.
             names = ", ".join(_display_name(users[n.recipient_id]) for n in created)
             robot_body = i18n.message("notifications.robot_body", body=i18n.nested(stored["body"]), names=names)
-            rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, {"title": stored["title"], "body": robot_body}))
+            content = {"title": stored["title"], "body": robot_body}
+            if "format" in stored:
+                content["format"] = stored["format"]
+            rows.append((channel.pk, f"robot:{channel.pk}", created[0].pk, content))
     if not rows:
         return []
     table = Delivery._meta.db_table
