@@ -1,0 +1,308 @@
+"""Counting closed deals by trait in one SQL statement, then the statistics per trait.
+
+A deal's traits are what happened in its *window*: from its creation until `window_days` later,
+or until it closed when that came sooner. Lost deals end sooner than won ones and have less
+time to collect touches; without a common window, "more touches" would go with winning merely
+because winning takes longer.
+"""
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import QuerySet
+
+from followups.models import ActionKey, ContactRole, Opportunity, Outcome
+from salesflow.org.scoping import scope_by_owner
+
+from .statistics import Interval, benjamini_hochberg, fisher_exact_p, odds_ratio, wilson_interval
+
+DEFAULT_WINDOW_DAYS = 30
+MIN_CELL = 20  # fewer deals than this in a cell: shown greyed, marked too small, sorted last
+
+# Dimensions: each deal has any number of the first three, exactly one of the others.
+ROLE, ACTION, TEMPLATE = "role", "action", "template"
+CHANNEL, FIRST_TOUCH, COVERAGE, COMBINATION = "channel", "first_touch", "coverage", "combination"
+TRAIT_DIMENSIONS = (ROLE, ACTION, TEMPLATE)
+BREAKDOWN_DIMENSIONS = (CHANNEL, FIRST_TOUCH, COVERAGE, COMBINATION)
+ANY_KEY_PERSON = "*key"
+# Coverage codes: the share of the account's key people touched in the window.
+COVERAGE_NO_CHAIN, COVERAGE_NONE, COVERAGE_SOME, COVERAGE_ALL = "no_chain", "none", "some", "all"
+
+
+def closed_deals(*, user) -> QuerySet[Opportunity]:
+    """Won and lost opportunities whose owners `user` may see: what the filters narrow."""
+    closed = Opportunity.objects.filter(is_open=False, stage__outcome__in=[Outcome.WON, Outcome.LOST])
+    return scope_by_owner(closed, user)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One trait on one side: the 2×2 table of deals with / without it, won / lost."""
+
+    dimension: str
+    code: str
+    won_with: int
+    lost_with: int
+    won_without: int
+    lost_without: int
+    p: float
+    q: float  # Benjamini–Hochberg adjusted over every comparison of the side
+    odds_ratio: float | None
+    label: str = ""
+
+    @property
+    def n_with(self) -> int:
+        return self.won_with + self.lost_with
+
+    @property
+    def n_without(self) -> int:
+        return self.won_without + self.lost_without
+
+    @property
+    def rate_with(self) -> float | None:
+        return self.won_with / self.n_with if self.n_with else None
+
+    @property
+    def rate_without(self) -> float | None:
+        return self.won_without / self.n_without if self.n_without else None
+
+    @property
+    def interval_with(self) -> Interval | None:
+        return wilson_interval(self.won_with, self.n_with)
+
+    @property
+    def interval_without(self) -> Interval | None:
+        return wilson_interval(self.won_without, self.n_without)
+
+    @property
+    def share_of_won(self) -> float | None:
+        """Among won deals, the share that had the trait."""
+        won = self.won_with + self.won_without
+        return self.won_with / won if won else None
+
+    @property
+    def lost_lacking(self) -> float | None:
+        """Among lost deals, the share that lacked the trait (the seed's "73 % of lost deals lacked …")."""
+        lost = self.lost_with + self.lost_without
+        return self.lost_without / lost if lost else None
+
+    @property
+    def separation(self) -> float:
+        """How much more often won deals had the trait than lost ones, −1 … 1."""
+        won, lost = self.won_with + self.won_without, self.lost_with + self.lost_without
+        if not won or not lost:
+            return 0.0
+        return self.won_with / won - self.lost_with / lost
+
+    @property
+    def too_small_with(self) -> bool:
+        return self.n_with < MIN_CELL
+
+    @property
+    def too_small_without(self) -> bool:
+        return self.n_without < MIN_CELL
+
+    @property
+    def too_small(self) -> bool:
+        return self.too_small_with or self.too_small_without
+
+
+@dataclass
+class Side:
+    """One region's (or the whole scope's) closed deals and every comparison on them."""
+
+    region_id: int | None
+    won: int = 0
+    lost: int = 0
+    comparisons: list[Comparison] = field(default_factory=list)
+
+    @property
+    def deals(self) -> int:
+        return self.won + self.lost
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.won / self.deals if self.deals else None
+
+    @property
+    def win_interval(self) -> Interval | None:
+        return wilson_interval(self.won, self.deals)
+
+    def traits(self) -> list[Comparison]:
+        """Actions, templates and decision roles, the most separating first; too-small ones last."""
+        rows = [c for c in self.comparisons if c.dimension in TRAIT_DIMENSIONS]
+        return sorted(rows, key=lambda c: (c.too_small, -abs(c.separation), c.dimension, c.code))
+
+    def breakdown(self, dimension: str) -> list[Comparison]:
+        """One categorical dimension, its largest groups first."""
+        rows = [c for c in self.comparisons if c.dimension == dimension]
+        return sorted(rows, key=lambda c: (-c.n_with, c.code))
+
+    @property
+    def breakdowns(self) -> dict[str, list[Comparison]]:
+        return {dimension: self.breakdown(dimension) for dimension in BREAKDOWN_DIMENSIONS}
+
+
+# The statement reads the filtered deals from the FilterSet's own query (`picked`), then:
+# deal     one row per deal: won?, region (the owner's team's, else the owner's), window end, channel;
+# touch    its follow-ups inside the window (corrections excluded: the original counts once);
+# touched  the contacts those follow-ups touched;
+# trait    (deal, dimension, code) rows;
+# side     the deals of each picked region, sub-regions included (no region: every deal).
+_COUNT_SQL = """
+WITH RECURSIVE
+side_root(side, region_id) AS (VALUES (0, %(left)s::bigint), (1, %(right)s::bigint)),
+side_region(side, region_id) AS (
+    SELECT side, region_id FROM side_root WHERE region_id IS NOT NULL
+    UNION
+    SELECT sr.side, r.id FROM org_region r JOIN side_region sr ON r.parent_id = sr.region_id
+),
+picked AS ({picked}),
+deal AS MATERIALIZED (
+    SELECT o.id, o.account_id, st.outcome = 'won' AS won, COALESCE(t.region_id, m.region_id) AS region_id,
+           LEAST(o.created_at + make_interval(days => %(window)s), o.stage_entered_at) AS cutoff,
+           COALESCE(l.channel, '') AS channel
+    FROM followups_opportunity o
+    JOIN picked p ON p.id = o.id
+    JOIN followups_stage st ON st.id = o.stage_id
+    LEFT JOIN org_member m ON m.user_id = o.owner_id
+    LEFT JOIN org_team t ON t.id = m.team_id
+    LEFT JOIN leads_lead l ON l.id = o.source_lead_id
+),
+touch AS MATERIALIZED (
+    SELECT f.id, f.opportunity_id AS deal_id, f.kind, f.action, f.template_id, f.occurred_at
+    FROM followups_followup f JOIN deal d ON d.id = f.opportunity_id
+    WHERE f.corrects_id IS NULL AND f.occurred_at <= d.cutoff
+),
+touched AS MATERIALIZED (
+    SELECT DISTINCT t.deal_id, c.id AS contact_id, c.role, c.is_key_person
+    FROM touch t
+    JOIN followups_followup_contacts fc ON fc.followup_id = t.id
+    JOIN followups_contact c ON c.id = fc.contact_id
+),
+key_people AS (
+    SELECT c.account_id, count(*) AS n FROM followups_contact c
+    WHERE c.is_key_person AND c.account_id IN (SELECT account_id FROM deal)
+    GROUP BY c.account_id
+),
+trait(deal_id, dimension, code) AS (
+    SELECT DISTINCT deal_id, 'role', role::text FROM touched
+    UNION ALL
+    SELECT DISTINCT deal_id, 'role', '*key' FROM touched WHERE is_key_person
+    UNION ALL
+    SELECT DISTINCT deal_id, 'action', action::text FROM touch WHERE action <> 'touch'
+    UNION ALL
+    SELECT DISTINCT deal_id, 'template', template_id::text FROM touch WHERE template_id IS NOT NULL
+    UNION ALL
+    SELECT id, 'channel', channel::text FROM deal
+    UNION ALL
+    SELECT d.id, 'first_touch', COALESCE(ft.kind::text, '') FROM deal d
+    LEFT JOIN (SELECT DISTINCT ON (deal_id) deal_id, kind FROM touch ORDER BY deal_id, occurred_at, id) ft
+        ON ft.deal_id = d.id
+    UNION ALL
+    SELECT d.id, 'combination', COALESCE(a.combination, '') FROM deal d
+    LEFT JOIN (
+        SELECT deal_id, string_agg(DISTINCT action, '+' ORDER BY action) AS combination
+        FROM touch WHERE action <> 'touch' GROUP BY deal_id
+    ) a ON a.deal_id = d.id
+    UNION ALL
+    SELECT d.id, 'coverage', CASE
+        WHEN kp.n IS NULL THEN 'no_chain'
+        WHEN k.n IS NULL THEN 'none'
+        WHEN k.n >= kp.n THEN 'all'
+        ELSE 'some' END
+    FROM deal d
+    LEFT JOIN key_people kp ON kp.account_id = d.account_id
+    LEFT JOIN (SELECT deal_id, count(*) AS n FROM touched WHERE is_key_person GROUP BY deal_id) k ON k.deal_id = d.id
+),
+side AS (
+    SELECT s.side, d.id, d.won FROM deal d
+    JOIN side_root s ON s.region_id IS NULL
+        OR d.region_id IN (SELECT sr.region_id FROM side_region sr WHERE sr.side = s.side)
+    WHERE s.side = 0 OR %(right)s::bigint IS NOT NULL
+)
+SELECT s.side, tr.dimension, tr.code, count(*) FILTER (WHERE s.won), count(*) FILTER (WHERE NOT s.won)
+FROM side s JOIN trait tr ON tr.deal_id = s.id
+GROUP BY s.side, tr.dimension, tr.code
+UNION ALL
+SELECT s.side, '', '', count(*) FILTER (WHERE s.won), count(*) FILTER (WHERE NOT s.won)
+FROM side s GROUP BY s.side
+"""
+
+
+def _picked_sql(deals: QuerySet) -> tuple[str, list]:
+    compiler = deals.values("id").query.get_compiler(connection=connection)
+    return compiler.as_sql()
+
+
+def attribution_count(*, deals: QuerySet, left_region_id: int | None, right_region_id: int | None,
+                      window_days: int) -> dict[int, tuple[int, int, dict[tuple[str, str], tuple[int, int]]]]:
+    """Per side (0 = left, 1 = right when a right region is given): won, lost and, per
+    (dimension, code), the won and lost deals having it. One statement."""
+    picked, picked_params = _picked_sql(deals)
+    # The FilterSet's SQL uses positional %s; the rest of the statement is written with names,
+    # so the names are turned into positions here, in the order they appear.
+    named = {"left": left_region_id, "right": right_region_id, "window": window_days}
+    sql, params = _positional(_COUNT_SQL, named, picked, picked_params)
+    result: dict[int, tuple[int, int, dict]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    totals = {side: (won, lost) for side, dimension, code, won, lost in rows if dimension == ""}
+    for side, (won, lost) in totals.items():
+        result[side] = (won, lost, {})
+    for side, dimension, code, won, lost in rows:
+        if dimension:
+            result[side][2][(dimension, code)] = (won, lost)
+    return result
+
+
+def _positional(template: str, named: dict, picked: str, picked_params: list) -> tuple[str, list]:
+    params: list = []
+    pieces = re.split(r"(%\(\w+\)s|\{picked\})", template)
+    out = []
+    for piece in pieces:
+        if piece == "{picked}":
+            out.append(picked)
+            params.extend(picked_params)
+        elif piece.startswith("%(") and piece.endswith(")s"):
+            out.append("%s")
+            params.append(named[piece[2:-2]])
+        else:
+            out.append(piece)
+    return "".join(out), params
+
+
+def _comparisons(won: int, lost: int, counts: dict[tuple[str, str], tuple[int, int]]) -> list[Comparison]:
+    keys = sorted(counts)
+    tables = [(counts[k][0], counts[k][1], won - counts[k][0], lost - counts[k][1]) for k in keys]
+    p_values = [fisher_exact_p(*table) for table in tables]
+    q_values = benjamini_hochberg(p_values)
+    return [
+        Comparison(dimension=dimension, code=code, won_with=a, lost_with=b, won_without=c, lost_without=d,
+                   p=p, q=q, odds_ratio=odds_ratio(a, b, c, d))
+        for (dimension, code), (a, b, c, d), p, q in zip(keys, tables, p_values, q_values)
+    ]
+
+
+def _always_listed() -> list[tuple[str, str]]:
+    roles = [(ROLE, role) for role in ContactRole.values] + [(ROLE, ANY_KEY_PERSON)]
+    return roles + [(ACTION, action) for action in ActionKey.values if action != ActionKey.TOUCH]
+
+
+def attribution_sides(*, deals: QuerySet, left_region_id: int | None, right_region_id: int | None,
+                      window_days: int = DEFAULT_WINDOW_DAYS) -> list[Side]:
+    """The left side (a region, or every deal in `deals`) and, when asked, the right one."""
+    counted = attribution_count(deals=deals, left_region_id=left_region_id, right_region_id=right_region_id,
+                                window_days=window_days)
+    wanted = [(0, left_region_id)] + ([(1, right_region_id)] if right_region_id is not None else [])
+    # Every side lists the same traits, a trait nobody showed included: "never" is a finding too.
+    traits = set(_always_listed())
+    for _won, _lost, counts in counted.values():
+        traits.update(key for key in counts if key[0] in TRAIT_DIMENSIONS)
+    sides = []
+    for number, region_id in wanted:
+        won, lost, counts = counted.get(number, (0, 0, {}))
+        counts = {**{key: (0, 0) for key in traits}, **counts}
+        sides.append(Side(region_id=region_id, won=won, lost=lost, comparisons=_comparisons(won, lost, counts)))
+    return sides
