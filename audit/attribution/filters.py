@@ -80,6 +80,13 @@ class AttributionFilter(django_filters.FilterSet):
         self.form.fields["region"].queryset = regions
         self.form.fields["compare"].queryset = regions
 
+    def filter_queryset(self, queryset):
+        # The form's own fields (regions, window) are for the counting, not for this queryset.
+        for name, value in self.form.cleaned_data.items():
+            if name in self.filters:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     @property
     def window_days(self) -> int:
         return self.form.cleaned_data.get("window") or DEFAULT_WINDOW_DAYS

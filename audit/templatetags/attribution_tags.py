@@ -1,6 +1,5 @@
 """Numbers of the attribution page: shares as whole percents, intervals, odds ratios, p-values."""
 from django import template
-from django.utils.translation import gettext as _
 
 from audit.attribution.presentation import dimension_kind
 
@@ -48,7 +47,7 @@ def signed_points(value) -> str:
         return f"+{points}"
     if points < 0:
         return f"−{-points}"
-    return _("0")
+    return "0"
 
 
 @register.filter
