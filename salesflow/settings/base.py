@@ -235,7 +235,10 @@ SALESFLOW_OUTBOUND_TRUSTED_HOSTS = env_list("SALESFLOW_OUTBOUND_TRUSTED_HOSTS", 
 SALESFLOW_APP_DB_ROLE = env_str("SALESFLOW_APP_DB_ROLE", "")
 SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_defaults_install", "leads.services.defaults_install", "followups.services.defaults_install"]
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
-SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups"]
+SALESFLOW_DEMO_SEEDERS: list[str] = [
+    "salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups",
+    "audit.attribution.demo.seed_attribution",
+]
 
 LOGGING = {
     "version": 1,
