@@ -17,6 +17,7 @@ from salesflow.org.scoping import scope_by_owner
 from .statistics import Interval, benjamini_hochberg, fisher_exact_p, odds_ratio, wilson_interval
 
 DEFAULT_WINDOW_DAYS = 30
+COMBINATIONS_SHOWN = 8
 MIN_CELL = 20  # fewer deals than this in a cell: shown greyed, marked too small, sorted last
 
 # Dimensions: each deal has any number of the first three, exactly one of the others.
@@ -140,7 +141,16 @@ class Side:
 
     @property
     def breakdowns(self) -> dict[str, list[Comparison]]:
-        return {dimension: self.breakdown(dimension) for dimension in BREAKDOWN_DIMENSIONS}
+        """Each breakdown's groups; of the action combinations only the most common are shown."""
+        shown = {dimension: self.breakdown(dimension) for dimension in BREAKDOWN_DIMENSIONS}
+        shown[COMBINATION] = shown[COMBINATION][:COMBINATIONS_SHOWN]
+        return shown
+
+    @property
+    def combinations_not_shown(self) -> tuple[int, int]:
+        """(combinations, deals) beyond the most common ones."""
+        rest = self.breakdown(COMBINATION)[COMBINATIONS_SHOWN:]
+        return len(rest), sum(c.n_with for c in rest)
 
 
 # The statement reads the filtered deals from the FilterSet's own query (`picked`), then:
