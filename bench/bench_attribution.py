@@ -16,6 +16,7 @@ page       GET /audit/attribution/ as the tenant admin, whole tenant, two region
 baseline   `SELECT count(*) FROM followups_followup` (one sequential pass over the follow-ups)
 """
 import argparse
+import os
 import random
 import time
 
@@ -128,8 +129,23 @@ def _samples(fn, runs: int) -> tuple[dict, object]:
             "max_ms": round(max(samples), 1)}, result
 
 
+def _backend_cpu_s() -> float | None:
+    """CPU seconds this connection's PostgreSQL backend has used (the server is on this machine):
+    on a loaded machine wall time mostly measures the queue for the cores, CPU time the work."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _report(name: str, figures: dict, extra: str = "") -> None:
-    print(f"{name:9s} median {figures['median_ms']:8.1f} ms  p95 {figures['p95_ms']:8.1f} ms  max {figures['max_ms']:8.1f} ms {extra}")
+    print(f"{name:9s} median {figures['median_ms']:8.1f} ms  p95 {figures['p95_ms']:8.1f} ms  "
+          f"max {figures['max_ms']:8.1f} ms {extra}")
     for key, value in figures.items():
         record(f"{name}_{key}", value)
 
@@ -162,8 +178,13 @@ def bench(options, tenant) -> bool:
             return attribution_count(deals=closed_deals(user=admin), left_region_id=None, right_region_id=None,
                                      window_days=DEFAULT_WINDOW_DAYS)
 
+        cpu_before = _backend_cpu_s()
         sql, counted = _samples(count_everyone, options.runs)
-        _report("sql", sql, f"({sum(1 for _ in counted[0][2])} trait rows)")
+        cpu_used = _backend_cpu_s()
+        if cpu_before is not None and cpu_used is not None:
+            sql["backend_cpu_ms"] = round(1000 * (cpu_used - cpu_before) / (options.runs + 1), 1)
+        _report("sql", sql, f"({sum(1 for _ in counted[0][2])} trait rows; PostgreSQL CPU per run "
+                            f"{sql.get('backend_cpu_ms', '?')} ms)")
         won, lost, counts = counted[0]
         stats, comparisons = _samples(lambda: _comparisons(won, lost, counts), options.runs)
         _report("stats", stats, f"({len(comparisons)} comparisons)")
@@ -218,5 +239,5 @@ def main(argv) -> int:
     finally:
         if not options.keep and not options.schema:
             tenant_drop(tenant)
-    print("attribution:", "within target" if ok else f"OVER the {TARGET_S:.0f} s target")
+    print("attribution:", "within target" if ok else f"OVER the {TARGET_S:.0f} s target", os.getloadavg())
     return 0 if ok else 1
