@@ -72,6 +72,7 @@ def dimension_kind(dimension: str) -> str:
 class Headline:
     """The seed's sentence for one side: the role whose touch separates wins most."""
 
+    code: str
     label: str
     lost_lacking: float
     won_having: float
@@ -82,7 +83,29 @@ def headline(side: Side) -> Headline | None:
     if not roles or not side.lost or not side.won:
         return None
     top: Comparison = roles[0]
-    return Headline(label=top.label, lost_lacking=top.lost_lacking, won_having=top.share_of_won)
+    return Headline(code=top.code, label=top.label, lost_lacking=top.lost_lacking, won_having=top.share_of_won)
+
+
+@dataclass(frozen=True)
+class Echo:
+    """The other side's headline role, seen on this side (the seed's "… in South China that
+    touch happened in 92 %")."""
+
+    label: str
+    share: float
+    won_having: float | None
+    lost_having: float | None
+
+
+def echo(side: Side, headline_of_other: Headline | None) -> Echo | None:
+    if headline_of_other is None or not side.deals:
+        return None
+    row = next((c for c in side.comparisons if (c.dimension, c.code) == (ROLE, headline_of_other.code)), None)
+    if row is None:
+        return None
+    lost = row.lost_with + row.lost_without
+    return Echo(label=row.label, share=row.n_with / side.deals, won_having=row.share_of_won,
+                lost_having=row.lost_with / lost if lost else None)
 
 
 def sides_labelled(sides: list[Side]) -> list[Side]:
