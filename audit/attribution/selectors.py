@@ -295,8 +295,8 @@ def attribution_count(*, deals: QuerySet, left_region_id: int | None, right_regi
         # The planner's row guesses for the unrolled traits run into the millions, past the
         # point where PostgreSQL compiles the plan with LLVM: seconds of compiling for a
         # statement that runs in a fraction of one. Off for this statement only.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '64MB'")  # the touches of 100,000 deals hashed in memory
+        # work_mem: the touches of 100,000 deals are hashed in memory rather than spilled to disk.
+        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     result: dict[int, tuple[int, int, dict]] = {}
