@@ -30,5 +30,6 @@ urlpatterns = [
     path("evidence/", include("forecasting.urls_evidence")),
     path("api/v1/finance/prepayments", finance_api.finance_prepayments, name="api-finance-prepayments"),
     path("health/", include("audit.health.urls")),
+    path("audit/attribution/", include("audit.attribution.urls")),
     path("", include("leads.urls")),
 ]

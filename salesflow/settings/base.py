@@ -257,8 +257,8 @@ SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_d
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
 SALESFLOW_DEMO_SEEDERS: list[str] = [
     "salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups",
+    "audit.health.demo.seed_health_touches", "audit.attribution.demo.seed_attribution",
     "forecasting.demo_evidence.seed_finance", "forecasting.demo_forecast.seed_forecast", "forecasting.demo_targets.seed_targets",
-    "audit.health.demo.seed_health_touches",
 ]
 
 LOGGING = {
