@@ -66,3 +66,8 @@ class AuditChainHead(models.Model):
     def __str__(self):
         return f"{self.seq} · {self.entry_hash[:12]}…"
 
+
+
+# Checkpoints and exports keep their models in their own packages; registered from here.
+from .checkpoints.models import Checkpoint, CheckpointStamp, MerkleTile  # noqa: E402,F401
+from .export.models import InteractionExport  # noqa: E402,F401

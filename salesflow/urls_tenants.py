@@ -24,5 +24,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("followups/", include("followups.urls")),
     path("notifications/", include("salesflow.notifications.urls")),
+    path("", include("audit.urls")),
     path("", include("leads.urls")),
 ]

@@ -1,0 +1,109 @@
+"""The tenant's Merkle tree kept as tiles, so a checkpoint only hashes what was appended.
+
+Level L of the store holds the hashes of the perfect subtrees of height 8·L, in tiles of 256
+(`MerkleTile`); level 0 is the leaf hashes. For a tree of size S, level L has S // 256^L
+hashes and only its last tile may be partial. Any perfect subtree of height 8·L + r is
+then the root of 2^r consecutive hashes of one tile: a proof costs a few tile reads and at
+most 127 hash operations per subtree.
+"""
+from django.db import connection
+
+from .. import merkle
+from .models import MerkleTile
+
+TILE_HEIGHT = 8
+TILE_WIDTH = 1 << TILE_HEIGHT
+HASH_SIZE = 32
+
+_UPSERT_SQL = """
+INSERT INTO audit_merkletile (level, index, hashes) VALUES (%s, %s, %s)
+ON CONFLICT (level, index) DO UPDATE SET hashes = EXCLUDED.hashes
+"""
+
+
+class TileStore:
+    """Read access to the stored tiles of a tree of `size` leaves, with a per-instance cache."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._tiles: dict[tuple[int, int], bytes] = {}
+
+    def count(self, level: int) -> int:
+        return self.size >> (TILE_HEIGHT * level)
+
+    def prefetch(self, keys) -> None:
+        wanted = {key for key in keys if key not in self._tiles}
+        if not wanted:
+            return
+        by_level: dict[int, list[int]] = {}
+        for level, index in wanted:
+            by_level.setdefault(level, []).append(index)
+        for level, indexes in by_level.items():
+            for tile_level, tile_index, hashes in MerkleTile.objects.filter(level=level, index__in=indexes).values_list(
+                "level", "index", "hashes"
+            ):
+                self._tiles[(tile_level, tile_index)] = bytes(hashes)
+
+    def tile(self, level: int, index: int) -> bytes:
+        key = (level, index)
+        if key not in self._tiles:
+            self.prefetch([key])
+            if key not in self._tiles:
+                raise LookupError(f"Merkle tile {level}/{index} is missing")
+        return self._tiles[key]
+
+    def hashes(self, level: int, first: int, count: int) -> list[bytes]:
+        tile = self.tile(level, first // TILE_WIDTH)
+        offset = (first % TILE_WIDTH) * HASH_SIZE
+        chunk = tile[offset: offset + count * HASH_SIZE]
+        if len(chunk) != count * HASH_SIZE:
+            raise LookupError(f"Merkle tile {level}/{first // TILE_WIDTH} is shorter than the tree")
+        return [chunk[i: i + HASH_SIZE] for i in range(0, len(chunk), HASH_SIZE)]
+
+    def subtree(self, height: int, index: int) -> bytes:
+        """Root of the perfect subtree of `height` at `index` (leaves index·2^height onward)."""
+        level, rest = divmod(height, TILE_HEIGHT)
+        width = 1 << rest
+        return merkle.perfect_root(self.hashes(level, index * width, width))
+
+    def tiles_for_leaf(self, index: int) -> list[tuple[int, int]]:
+        """Every tile a proof for leaf `index` may read (its own and its ancestors')."""
+        keys, position, level = [], index, 0
+        while (self.size >> (TILE_HEIGHT * level)) > 0:
+            keys.append((level, position // TILE_WIDTH))
+            position //= TILE_WIDTH
+            level += 1
+        return keys
+
+    def root(self) -> bytes:
+        return merkle.root(self.size, self.subtree)
+
+
+def tiles_extend(store: TileStore, leaves: list[bytes]) -> TileStore:
+    """Append `leaves` to the stored tree; the store of the grown tree is returned.
+
+    Level by level: the partial tile and the new hashes are cut into tiles, each tile that
+    became complete contributes its root to the level above.
+    """
+    new_size = store.size + len(leaves)
+    rows, incoming, level = [], leaves, 0
+    while incoming:
+        have = store.count(level)
+        start_tile = have // TILE_WIDTH
+        partial = store.tile(level, start_tile) if have % TILE_WIDTH else b""
+        buffer = [partial[i: i + HASH_SIZE] for i in range(0, len(partial), HASH_SIZE)] + incoming
+        completed = []
+        for offset in range(0, len(buffer), TILE_WIDTH):
+            chunk = buffer[offset: offset + TILE_WIDTH]
+            rows.append((level, start_tile + offset // TILE_WIDTH, b"".join(chunk)))
+            if len(chunk) == TILE_WIDTH:
+                completed.append(merkle.perfect_root(chunk))
+        # The first tile cut here was partial (or empty) before: every completed tile is new.
+        incoming = completed
+        level += 1
+    with connection.cursor() as cursor:
+        for offset in range(0, len(rows), 500):
+            cursor.executemany(_UPSERT_SQL, rows[offset: offset + 500])
+    grown = TileStore(new_size)
+    grown._tiles.update({(level, index): data for level, index, data in rows})
+    return grown
