@@ -14,7 +14,9 @@ class InteractionExport(models.Model):
         FAILED = "failed", _("failed")
 
     account = models.ForeignKey("followups.Account", on_delete=models.CASCADE, related_name="+", verbose_name=_("account"))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+", verbose_name=_("requested by"))
+    requested_label = models.CharField(_("requested by"), max_length=150)
     since = models.DateField(_("from"), null=True, blank=True)
     until = models.DateField(_("until"), null=True, blank=True)
     required_touches = models.PositiveIntegerField(_("required touches"), default=10)

@@ -18,8 +18,10 @@ def export_request(*, actor, account, since=None, until=None, required_touches: 
     from .tasks import export_build_task
 
     with transaction.atomic():
+        is_user = getattr(actor, "is_authenticated", False)
+        label = (getattr(getattr(actor, "member", None), "full_name", "") or actor.get_username()) if is_user else str(actor)
         export = InteractionExport.objects.create(
-            account=account, requested_by=actor if getattr(actor, "is_authenticated", False) else account.owner,
+            account=account, requested_by=actor if is_user else None, requested_label=label,
             since=since, until=until, required_touches=required_touches, language=language,
         )
         audit_record(actor=actor, verb="interaction_record.exported", target=account,

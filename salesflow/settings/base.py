@@ -259,7 +259,8 @@ SALESFLOW_RECORD_PDF_PAGE_CAP = env_int("SALESFLOW_RECORD_PDF_PAGE_CAP", 200)
 SALESFLOW_APP_DB_ROLE = env_str("SALESFLOW_APP_DB_ROLE", "")
 SALESFLOW_TENANT_DEFAULTS: list[str] = ["salesflow.org.vocabularies.vocabulary_defaults_install", "leads.services.defaults_install", "followups.services.defaults_install"]
 # Dotted paths called by seed_demo, in order, each with (rng, options, stdout).
-SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups"]
+SALESFLOW_DEMO_SEEDERS: list[str] = ["salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups",
+                                     "audit.export.demo.seed_interaction_history"]
 
 LOGGING = {
     "version": 1,
@@ -267,5 +268,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
