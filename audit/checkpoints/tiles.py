@@ -27,6 +27,7 @@ class TileStore:
     def __init__(self, size: int):
         self.size = size
         self._tiles: dict[tuple[int, int], bytes] = {}
+        self._trees: dict[tuple[int, int], list[list[bytes]]] = {}
 
     def count(self, level: int) -> int:
         return self.size >> (TILE_HEIGHT * level)
@@ -52,19 +53,28 @@ class TileStore:
                 raise LookupError(f"Merkle tile {level}/{index} is missing")
         return self._tiles[key]
 
-    def hashes(self, level: int, first: int, count: int) -> list[bytes]:
-        tile = self.tile(level, first // TILE_WIDTH)
-        offset = (first % TILE_WIDTH) * HASH_SIZE
-        chunk = tile[offset: offset + count * HASH_SIZE]
-        if len(chunk) != count * HASH_SIZE:
-            raise LookupError(f"Merkle tile {level}/{first // TILE_WIDTH} is shorter than the tree")
-        return [chunk[i: i + HASH_SIZE] for i in range(0, len(chunk), HASH_SIZE)]
+    def _rows(self, level: int, tile_index: int) -> list[list[bytes]]:
+        """The tile's hashes and every row of nodes above them inside the tile, built once."""
+        key = (level, tile_index)
+        rows = self._trees.get(key)
+        if rows is None:
+            tile = self.tile(level, tile_index)
+            rows = [[tile[i: i + HASH_SIZE] for i in range(0, len(tile), HASH_SIZE)]]
+            while len(rows) < TILE_HEIGHT and len(rows[-1]) > 1:
+                below = rows[-1]
+                rows.append([merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+            self._trees[key] = rows
+        return rows
 
     def subtree(self, height: int, index: int) -> bytes:
         """Root of the perfect subtree of `height` at `index` (leaves index·2^height onward)."""
         level, rest = divmod(height, TILE_HEIGHT)
-        width = 1 << rest
-        return merkle.perfect_root(self.hashes(level, index * width, width))
+        per_tile = TILE_WIDTH >> rest
+        rows = self._rows(level, index // per_tile)
+        offset = index % per_tile
+        if rest >= len(rows) or offset >= len(rows[rest]):
+            raise LookupError(f"Merkle tile {level}/{index // per_tile} is shorter than the tree")
+        return rows[rest][offset]
 
     def tiles_for_leaf(self, index: int) -> list[tuple[int, int]]:
         """Every tile a proof for leaf `index` may read (its own and its ancestors')."""
