@@ -12,9 +12,9 @@ from django.utils import timezone
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = settings.BASE_DIR / "static"
-# A row of the entries table with a long summary takes about a tenth of a page: parts are cut
+# An entry with a long summary takes about a twentieth of a page: parts are cut
 # by this count so that none passes the page cap.
-ENTRIES_PER_PAGE = 10
+ENTRIES_PER_PAGE = 20
 
 
 def _parts(entries: list, cap: int) -> list[list]:

@@ -97,3 +97,27 @@ def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path
     assert "已达到" in text or "met" not in text
     fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "SalesFlow-Noto-Sans-SC" in fonts  # the shipped face, embedded, not a system fallback
+
+
+def test_a_record_over_the_page_cap_is_split_and_says_so(alpha, customer, settings):
+    from audit.export.pdf import ENTRIES_PER_PAGE
+    from audit.export.services import export_request
+
+    settings.SALESFLOW_RECORD_PDF_PAGE_CAP = 4  # one page of entries per part
+    export = export_request(actor=alpha.rep, account=customer, queue=False, language="en")
+    export = export_build(export_id=export.pk)
+    names = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).namelist()
+    parts = [n for n in names if n.startswith("record") and n.endswith(".pdf")]
+    assert len(parts) == -(-export.entries // ENTRIES_PER_PAGE) >= 2
+    assert parts[0] == "record.pdf" and "record-part-2.pdf" in parts
+    if shutil.which("pdftotext"):
+        first = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).read("record.pdf")
+        text = subprocess.run(["pdftotext", "-", "-"], input=first, capture_output=True, check=True).stdout.decode()
+        assert f"split into {len(parts)} PDF files" in " ".join(text.split())
+
+
+def test_the_admin_shows_the_verifier_key(alpha, client_for):
+    from audit.checkpoints.keys import verifier_key
+
+    page = client_for(alpha, alpha.admin).get("/admin/audit/checkpoint/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and str(verifier_key()) in page.content.decode()
