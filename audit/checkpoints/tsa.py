@@ -61,6 +61,8 @@ def timestamp_token(answer: bytes, data: bytes, nonce: int) -> bytes:
     if tag != 0x30:
         raise TimestampFailed("the answer is not a TimeStampResp")
     tag, status_start, status_end = _read(answer, start)
+    if tag != 0x30:
+        raise TimestampFailed("the answer has no PKIStatusInfo")
     tag, int_start, int_end = _read(answer, status_start)
     if tag != 0x02:
         raise TimestampFailed("the answer has no PKIStatus")
