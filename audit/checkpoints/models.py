@@ -40,7 +40,8 @@ class CheckpointStamp(models.Model):
 
 
 class MerkleTile(models.Model):
-    """Up to 256 node hashes of height 8·level, positions 256·index onward (raw 32 bytes each).
+    """Up to 256 node hashes of height 8·level, positions 256·index onward (raw 32 bytes each),
+    and the tile's inner nodes.
 
     Derived data that makes checkpoints incremental and proofs cheap; verify_audit never
     trusts it and recomputes the tree from the entries.
@@ -49,6 +50,9 @@ class MerkleTile(models.Model):
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
     hashes = models.BinaryField()
+    # The nodes above them inside the tile, row after row (128, 64, … 2 of a full tile): a
+    # proof then only looks hashes up.
+    inner_nodes = models.BinaryField(default=b"")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["level", "index"], name="audit_merkletile_unique")]

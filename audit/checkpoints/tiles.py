@@ -3,8 +3,7 @@
 Level L of the store holds the hashes of the perfect subtrees of height 8·L, in tiles of 256
 (`MerkleTile`); level 0 is the leaf hashes. For a tree of size S, level L has S // 256^L
 hashes and only its last tile may be partial. Any perfect subtree of height 8·L + r is
-then the root of 2^r consecutive hashes of one tile: a proof costs a few tile reads and at
-most 127 hash operations per subtree.
+one of the tile's inner nodes, stored with it: a proof is a few tile reads and look-ups.
 """
 from django.db import connection
 
@@ -16,9 +15,22 @@ TILE_WIDTH = 1 << TILE_HEIGHT
 HASH_SIZE = 32
 
 _UPSERT_SQL = """
-INSERT INTO audit_merkletile (level, index, hashes) VALUES (%s, %s, %s)
-ON CONFLICT (level, index) DO UPDATE SET hashes = EXCLUDED.hashes
+INSERT INTO audit_merkletile (level, index, hashes, inner_nodes) VALUES (%s, %s, %s, %s)
+ON CONFLICT (level, index) DO UPDATE SET hashes = EXCLUDED.hashes, inner_nodes = EXCLUDED.inner_nodes
 """
+
+
+def _split(data: bytes) -> list[bytes]:
+    return [data[i: i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
+
+
+def _inner_rows(bottom: list[bytes]) -> list[list[bytes]]:
+    """Rows of nodes above `bottom` inside a tile (128, 64, … 2 for a full one), floor-halved."""
+    rows, row = [], bottom
+    while len(rows) < TILE_HEIGHT - 1 and len(row) > 1:
+        row = [merkle.node_hash(row[i], row[i + 1]) for i in range(0, len(row) - 1, 2)]
+        rows.append(row)
+    return rows
 
 
 class TileStore:
@@ -27,6 +39,7 @@ class TileStore:
     def __init__(self, size: int):
         self.size = size
         self._tiles: dict[tuple[int, int], bytes] = {}
+        self._inner: dict[tuple[int, int], bytes] = {}
         self._trees: dict[tuple[int, int], list[list[bytes]]] = {}
 
     def count(self, level: int) -> int:
@@ -40,10 +53,11 @@ class TileStore:
         for level, index in wanted:
             by_level.setdefault(level, []).append(index)
         for level, indexes in by_level.items():
-            for tile_level, tile_index, hashes in MerkleTile.objects.filter(level=level, index__in=indexes).values_list(
-                "level", "index", "hashes"
-            ):
+            for tile_level, tile_index, hashes, inner in MerkleTile.objects.filter(
+                level=level, index__in=indexes
+            ).values_list("level", "index", "hashes", "inner_nodes"):
                 self._tiles[(tile_level, tile_index)] = bytes(hashes)
+                self._inner[(tile_level, tile_index)] = bytes(inner)
 
     def tile(self, level: int, index: int) -> bytes:
         key = (level, index)
@@ -54,15 +68,20 @@ class TileStore:
         return self._tiles[key]
 
     def _rows(self, level: int, tile_index: int) -> list[list[bytes]]:
-        """The tile's hashes and every row of nodes above them inside the tile, built once."""
+        """The tile's hashes and the rows of inner nodes above them, split once."""
         key = (level, tile_index)
         rows = self._trees.get(key)
         if rows is None:
             tile = self.tile(level, tile_index)
-            rows = [[tile[i: i + HASH_SIZE] for i in range(0, len(tile), HASH_SIZE)]]
+            rows = [_split(tile)]
+            inner = _split(self._inner.get(key, b""))
             while len(rows) < TILE_HEIGHT and len(rows[-1]) > 1:
-                below = rows[-1]
-                rows.append([merkle.node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
+                width = len(rows[-1]) // 2
+                row, inner = inner[:width], inner[width:]
+                if len(row) != width:  # not stored (an older tile): computed
+                    below = rows[-1]
+                    row = [merkle.node_hash(below[i], below[i + 1]) for i in range(0, 2 * width, 2)]
+                rows.append(row)
             self._trees[key] = rows
         return rows
 
@@ -105,9 +124,10 @@ def tiles_extend(store: TileStore, leaves: list[bytes]) -> TileStore:
         completed = []
         for offset in range(0, len(buffer), TILE_WIDTH):
             chunk = buffer[offset: offset + TILE_WIDTH]
-            rows.append((level, start_tile + offset // TILE_WIDTH, b"".join(chunk)))
+            inner = _inner_rows(chunk)
+            rows.append((level, start_tile + offset // TILE_WIDTH, b"".join(chunk), b"".join(b"".join(r) for r in inner)))
             if len(chunk) == TILE_WIDTH:
-                completed.append(merkle.perfect_root(chunk))
+                completed.append(merkle.node_hash(*inner[-1]))
         # The first tile cut here was partial (or empty) before: every completed tile is new.
         incoming = completed
         level += 1
@@ -115,5 +135,6 @@ def tiles_extend(store: TileStore, leaves: list[bytes]) -> TileStore:
         for offset in range(0, len(rows), 500):
             cursor.executemany(_UPSERT_SQL, rows[offset: offset + 500])
     grown = TileStore(new_size)
-    grown._tiles.update({(level, index): data for level, index, data in rows})
+    grown._tiles.update({(level, index): data for level, index, data, _ in rows})
+    grown._inner.update({(level, index): inner for level, index, _, inner in rows})
     return grown
