@@ -6,8 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ExportForm(forms.Form):
-    since = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label=_("until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    until = forms.DateField(label=_("until"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     required_touches = forms.IntegerField(
         label=_("key-person touches required"), min_value=1, max_value=1000, initial=10,
         help_text=_("The count the tender asks for in the period, e.g. 10 in 6 months."),
