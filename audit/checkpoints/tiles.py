@@ -67,6 +67,22 @@ class TileStore:
                 raise LookupError(f"Merkle tile {level}/{index} is missing")
         return self._tiles[key]
 
+    def _stored(self, key: tuple[int, int], row: int, offset: int) -> bytes | None:
+        """The node read straight from the stored bytes (no splitting), or None when not stored."""
+        tile = self.tile(*key)
+        width = len(tile) // HASH_SIZE
+        if row == 0:
+            return tile[offset * HASH_SIZE: (offset + 1) * HASH_SIZE] if offset < width else None
+        inner, start = self._inner.get(key, b""), 0
+        for _ in range(1, row):
+            width //= 2
+            start += width
+        width //= 2
+        at = (start + offset) * HASH_SIZE
+        if offset >= width or at + HASH_SIZE > len(inner):
+            return None
+        return inner[at: at + HASH_SIZE]
+
     def _rows(self, level: int, tile_index: int) -> list[list[bytes]]:
         """The tile's hashes and the rows of inner nodes above them, split once."""
         key = (level, tile_index)
@@ -89,8 +105,11 @@ class TileStore:
         """Root of the perfect subtree of `height` at `index` (leaves index·2^height onward)."""
         level, rest = divmod(height, TILE_HEIGHT)
         per_tile = TILE_WIDTH >> rest
-        rows = self._rows(level, index // per_tile)
-        offset = index % per_tile
+        key, offset = (level, index // per_tile), index % per_tile
+        found = self._stored(key, rest, offset)
+        if found is not None:
+            return found
+        rows = self._rows(*key)
         if rest >= len(rows) or offset >= len(rows[rest]):
             raise LookupError(f"Merkle tile {level}/{index // per_tile} is shorter than the tree")
         return rows[rest][offset]
