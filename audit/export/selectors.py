@@ -8,6 +8,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from followups.models import Account, Contact, FollowUp, Opportunity, Task
+from forecasting.models import Evidence, EvidenceReview
 from salesflow.org.scoping import is_admin, visible_user_ids
 
 from ..models import AuditEntry
@@ -33,7 +34,7 @@ class RecordEntry:
 
 
 def account_targets(account: Account) -> Q:
-    """The log entries about this account, its people, deals, touches, tasks and source leads."""
+    """The log entries about this account, its people, deals, touches, tasks, evidence and source leads."""
     opportunities = list(Opportunity.objects.filter(account=account).values_list("pk", "source_lead_id"))
     opportunity_ids = [pk for pk, _ in opportunities]
     lead_ids = {lead for _, lead in opportunities if lead} | ({account.source_lead_id} if account.source_lead_id else set())
@@ -44,6 +45,11 @@ def account_targets(account: Account) -> Q:
         "followups.followup": list(FollowUp.objects.filter(account=account).values_list("pk", flat=True)),
         "followups.task": list(Task.objects.filter(opportunity_id__in=opportunity_ids).values_list("pk", flat=True)),
         "leads.lead": sorted(lead_ids),
+        # Evidence and its reviews, under the labels `audit_record(target=…)` gives them.
+        "forecasting.evidence": list(Evidence.objects.filter(opportunity_id__in=opportunity_ids).values_list("pk", flat=True)),
+        "forecasting.evidencereview": list(
+            EvidenceReview.objects.filter(evidence__opportunity_id__in=opportunity_ids).values_list("pk", flat=True)
+        ),
     }
     condition = Q(pk__in=[])
     for target_type, ids in targets.items():
