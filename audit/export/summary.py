@@ -11,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from followups.models import Contact, FollowUpKind, Stage
 
+from salesflow.formatting import format_datetime
+
 from ..labels import actor_label, verb_label
 from .selectors import RecordEntry
 
@@ -119,6 +121,9 @@ class Describer:
         parts = []
         if verb == TOUCH_VERB:
             parts.append(str(self.kinds.get(payload.get("kind"), payload.get("kind", ""))))
+            if payload.get("occurred_at"):
+                occurred = dt.datetime.fromisoformat(payload["occurred_at"])
+                parts.append(_("happened %(when)s") % {"when": format_datetime(occurred, "short")})
             names = [self.contacts[pk].name for pk in payload.get("contacts", []) if pk in self.contacts]
             if names:
                 parts.append(_("with %(names)s") % {"names": "、".join(names)})
