@@ -48,7 +48,8 @@ def export_panel(request, account_id: int):
             form = None
         elif not request.htmx:
             return render(request, "audit/record_page.html", record_panel_context(account=account, form=form), status=400)
-    return render(request, "audit/_record_panel.html", record_panel_context(account=account, form=form),
+    template = "audit/_record_panel.html" if request.htmx else "audit/record_page.html"
+    return render(request, template, record_panel_context(account=account, form=form),
                   status=400 if form is not None and form.errors else 200)
 
 
