@@ -16,7 +16,6 @@ from audit.export.services import export_build, export_request
 from audit.models import AuditEntry
 from audit.verifier import VERIFIER_PATH
 from followups.models import Account
-from followups.tests.factories import opportunity_make
 
 
 def _customer():
