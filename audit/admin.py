@@ -48,3 +48,6 @@ class AuditEntryAdmin(admin.ModelAdmin):
             "verdict": audit_chain_verify(),
         }
         return TemplateResponse(request, "admin/audit/verify.html", context)
+
+
+from .checkpoints import admin as checkpoints_admin  # noqa: E402,F401  (registers the checkpoint admin)

@@ -6,6 +6,8 @@ from django.utils.translation import gettext_lazy as _
 _LABELS: dict[str, str] = {
     "audit.chain_verified": _("audit chain verified"),
     "audit.chain_broken": _("audit chain found broken"),
+    "interaction_record.exported": _("customer interaction record exported"),
+    "interaction_record.downloaded": _("customer interaction record downloaded"),
 }
 
 
@@ -27,6 +29,7 @@ _ACTORS: dict[str, str] = {
     "csv import": _("CSV import"),
     "import_leads command": _("lead import command"),
     "import_roster command": _("roster import command"),
+    "export_interactions command": _("interaction record export command"),
 }
 
 

@@ -69,3 +69,6 @@ class AuditChainHead(models.Model):
 
 
 from .models_health import WeeklyHealthReport  # noqa: E402,F401  (models of this app live in two modules)
+# Checkpoints and exports keep their models in their own packages; registered from here.
+from .checkpoints.models import Checkpoint, CheckpointStamp, MerkleTile  # noqa: E402,F401
+from .export.models import InteractionExport  # noqa: E402,F401

@@ -22,3 +22,8 @@ def audit_chain_verify_task() -> str:
             payload={"broken_seq": verdict.broken_seq, "problem": verdict.problem, "entries_before": verdict.count},
         )
     return str(verdict)
+
+
+# Celery's autodiscovery reads `audit.tasks` only: the packages' tasks register from here.
+from .checkpoints import tasks as checkpoint_tasks  # noqa: E402,F401
+from .export import tasks as export_tasks  # noqa: E402,F401

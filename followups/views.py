@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from audit.export.selectors import account_exportable_by
+from audit.export.views import record_panel_context
 from salesflow.clientip import client_ip
 from salesflow.htmx import wants_partial
 from salesflow.org.scoping import is_manager, member_for
@@ -245,6 +247,8 @@ def account_detail(request, account_id: int):
     context["can_edit"] = account.owner_id == request.user.pk or is_manager(request.user)
     if not request.htmx and is_manager(request.user):
         context["reassign_form"] = AccountReassignForm(user=request.user)
+    if not request.htmx and account_exportable_by(user=request.user, account=account):
+        context["record_panel"] = record_panel_context(account=account)
     template = "followups/_account_recent.html" if request.htmx else "followups/account.html"
     return render(request, template, context)
 

@@ -31,5 +31,6 @@ urlpatterns = [
     path("api/v1/finance/prepayments", finance_api.finance_prepayments, name="api-finance-prepayments"),
     path("health/", include("audit.health.urls")),
     path("audit/attribution/", include("audit.attribution.urls")),
+    path("", include("audit.urls")),
     path("", include("leads.urls")),
 ]

@@ -307,6 +307,8 @@ def followup_log(
             actor=actor, verb="followup.logged", target=followup,
             payload={
                 "opportunity": opp.pk, "kind": kind, "action": action, "template": template.code if template else None,
+                # Sealed with the entry: a customer interaction record shows what was said, provably.
+                "summary": followup.summary, "occurred_at": occurred_at,
                 "contacts": [c.pk for c in contacts], "attachments": [f.name for f in files],
                 "location": location.status, "corrects": corrects.pk if corrects else None,
             },

@@ -8,6 +8,9 @@ from salesflow.env import env_bool, env_float, env_int, env_list, env_networks, 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 SECRET_KEY = env_str("SECRET_KEY")
+# Seals each tenant's audit checkpoint signing key at rest (audit/checkpoints/keys.py).
+# Changing it makes the stored keys unreadable: set it once, keep it with SECRET_KEY.
+SALESFLOW_AUDIT_KEY_SECRET = env_str("SALESFLOW_AUDIT_KEY_SECRET", SECRET_KEY)
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 
@@ -228,6 +231,21 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
         "args": ("salesflow.tasks.weekly_reports_task", 0.2),
     },
+    "audit-checkpoint-hourly": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(minute=7),
+        "args": ("audit.checkpoints.tasks.checkpoint_hourly_task",),
+    },
+    "audit-checkpoint-weekly-mail": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": crontab(day_of_week="mon", hour=1, minute=15),  # 09:15 in China
+        "args": ("audit.checkpoints.tasks.checkpoint_weekly_mail_task",),
+    },
+    "audit-record-exports-sweep": {
+        "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
+        "schedule": 120.0,
+        "args": ("audit.export.tasks.exports_sweep_task", 0.1),
+    },
     "leads-pool-release": {
         "task": "salesflow.tenancy.tasks.fan_out_to_tenants",
         "schedule": crontab(minute="*/10"),
@@ -246,6 +264,12 @@ SALESFLOW_OUTBOUND_HTTPS_ONLY = env_bool("SALESFLOW_OUTBOUND_HTTPS_ONLY", True)
 # Exempt from the host and address checks: only for local test sinks, never in production.
 SALESFLOW_OUTBOUND_TRUSTED_HOSTS = env_list("SALESFLOW_OUTBOUND_TRUSTED_HOSTS", [])
 
+# RFC 3161 time-stamp authority every audit checkpoint is stamped by; empty: none.
+# Requests follow the outbound rules (https only, public addresses only).
+SALESFLOW_AUDIT_TSA_URL = env_str("SALESFLOW_AUDIT_TSA_URL", "")
+SALESFLOW_AUDIT_TSA_TIMEOUT = env_float("SALESFLOW_AUDIT_TSA_TIMEOUT", 10.0)
+# Pages one record.pdf may hold; a longer interaction record is split into several PDFs.
+SALESFLOW_RECORD_PDF_PAGE_CAP = env_int("SALESFLOW_RECORD_PDF_PAGE_CAP", 200)
 # Dotted paths called when a tenant is provisioned; each installs its app's defaults and
 # may return {"label": "value"} lines to announce (the intake key, for one).
 # The role the application connects as in production, when migrations run as the owner:
@@ -259,6 +283,7 @@ SALESFLOW_DEMO_SEEDERS: list[str] = [
     "salesflow.org.demo.seed_org", "leads.demo.seed_leads", "followups.demo.seed_followups",
     "audit.health.demo.seed_health_touches", "audit.attribution.demo.seed_attribution",
     "forecasting.demo_evidence.seed_finance", "forecasting.demo_forecast.seed_forecast", "forecasting.demo_targets.seed_targets",
+    "audit.export.demo.seed_interaction_history",
 ]
 
 LOGGING = {
@@ -267,5 +292,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }

@@ -121,6 +121,16 @@ def public_domains_ensure(hosts: list[str]) -> Tenant:
 
 
 
+# What the application role may not do to the log's own tables. The chain head must stay
+# updatable (every append moves it); a trigger lets it move only by an append.
+_APPEND_ONLY_TABLES = [
+    ("audit_auditentry", "UPDATE, DELETE, TRUNCATE"),
+    ("audit_checkpoint", "UPDATE, DELETE, TRUNCATE"),
+    ("audit_checkpointstamp", "UPDATE, DELETE, TRUNCATE"),
+    ("audit_auditchainhead", "DELETE, TRUNCATE"),
+]
+
+
 def app_role_grant(*, role: str, schemas: list[str]) -> None:
     """Give the application's own database role what it needs, and no more, in `schemas`.
 
@@ -140,8 +150,9 @@ def app_role_grant(*, role: str, schemas: list[str]) -> None:
             ):
                 cursor.execute(sql.SQL(statement).format(s=ident_schema, r=ident_role))
             if schema != get_public_schema_name():
-                cursor.execute(
-                    sql.SQL("REVOKE UPDATE, DELETE, TRUNCATE ON {s}.audit_auditentry FROM {r}").format(
-                        s=ident_schema, r=ident_role
+                for table, rights in _APPEND_ONLY_TABLES:
+                    cursor.execute(
+                        sql.SQL("REVOKE {rights} ON {s}.{t} FROM {r}").format(
+                            rights=sql.SQL(rights), s=ident_schema, t=sql.Identifier(table), r=ident_role
+                        )
                     )
-                )

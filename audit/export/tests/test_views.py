@@ -1,0 +1,123 @@
+import io
+import random
+import shutil
+import subprocess
+import zipfile
+
+import pytest
+
+from audit.export.demo import DEMO_ACCOUNT, seed_interaction_history
+from audit.export.models import InteractionExport
+from audit.export.services import export_build
+from audit.models import AuditEntry
+from followups.models import Account
+from followups.tests.factories import opportunity_make
+
+
+@pytest.fixture
+def customer(alpha):
+    seed_interaction_history(rng=random.Random(1), options={})
+    return Account.objects.get(name=DEMO_ACCOUNT)
+
+
+def _panel(account):
+    return f"/followups/accounts/{account.pk}/record/"
+
+
+@pytest.mark.parametrize("who", ["rep", "manager", "director", "admin"])
+def test_owner_their_managers_and_admins_see_the_export_button(alpha, client_for, customer, who):
+    page = client_for(alpha, getattr(alpha, who)).get(f"/followups/accounts/{customer.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert _panel(customer) in page.content.decode()
+
+
+@pytest.mark.parametrize("who", ["other_rep", "other_manager"])
+def test_people_outside_the_owners_line_get_404_and_nothing_is_queued(alpha, client_for, customer, who):
+    client = client_for(alpha, getattr(alpha, who))
+    assert client.post(_panel(customer), {"required_touches": 10}).status_code == 404
+    assert client.get(_panel(customer)).status_code == 404
+    assert not InteractionExport.objects.exists()
+
+
+def test_a_rep_who_only_holds_a_deal_there_sees_the_account_but_may_not_export_it(alpha, client_for, customer):
+    opportunity_make(owner=alpha.other_rep, account=customer)
+    client = client_for(alpha, alpha.other_rep)
+    page = client.get(f"/followups/accounts/{customer.pk}/")
+    assert page.status_code == 200 and _panel(customer) not in page.content.decode()
+    assert client.post(_panel(customer), {"required_touches": 10}).status_code == 403
+    assert not InteractionExport.objects.exists()
+
+
+def test_the_other_tenant_cannot_reach_it(alpha, beta, client_for, customer):
+    assert client_for(beta, beta.admin).get(_panel(customer)).status_code == 404
+
+
+def test_asking_for_a_record_is_audited_and_the_download_too(alpha, client_for, customer):
+    client = client_for(alpha, alpha.manager)
+    response = client.post(_panel(customer), {"since": "2020-01-01", "required_touches": "10"}, HTTP_HX_REQUEST="true",
+                           HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    export = InteractionExport.objects.get()
+    assert export.status == InteractionExport.Status.QUEUED and "hx-trigger=\"every 3s\"" in response.content.decode()
+    asked = AuditEntry.objects.filter(verb="interaction_record.exported").latest("seq")
+    assert (asked.actor_id, asked.target_id, asked.payload["export"]) == (alpha.manager.pk, str(customer.pk), export.pk)
+
+    export_build(export_id=export.pk)
+    panel = client.get(_panel(customer), HTTP_HX_REQUEST="true").content.decode()
+    download_url = f"/followups/accounts/{customer.pk}/record/{export.pk}/download/"
+    assert download_url in panel and "every 3s" not in panel
+    download = client.get(download_url)
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    assert zipfile.ZipFile(io.BytesIO(download.content)).testzip() is None
+    fetched = AuditEntry.objects.filter(verb="interaction_record.downloaded").latest("seq")
+    assert (fetched.actor_id, fetched.target_id) == (alpha.manager.pk, str(customer.pk))
+    assert client_for(alpha, alpha.other_manager).get(download_url).status_code == 404
+
+
+def test_bad_input_is_answered_with_the_field_and_nothing_is_queued(alpha, client_for, customer):
+    client = client_for(alpha, alpha.rep)
+    response = client.post(_panel(customer), {"since": "2026-05-01", "until": "2026-01-01", "required_touches": "0"},
+                           HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "comes before its start" in body and "greater than or equal to 1" in body
+    assert not InteractionExport.objects.exists()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path):
+    from audit.export.services import export_request
+
+    export = export_request(actor=alpha.rep, account=customer, queue=False, language="zh-hans", required_touches=10)
+    export = export_build(export_id=export.pk)
+    pdf = tmp_path / "record.pdf"
+    pdf.write_bytes(zipfile.ZipFile(io.BytesIO(bytes(export.archive))).read("record.pdf"))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "客户互动记录" in text and DEMO_ACCOUNT in text and "王建国" in text and "信息科" in text
+    assert "已达到" in text or "met" not in text
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert "SalesFlow-Noto-Sans-SC" in fonts  # the shipped face, embedded, not a system fallback
+
+
+def test_a_record_over_the_page_cap_is_split_and_says_so(alpha, customer, settings):
+    from audit.export.pdf import ENTRIES_PER_PAGE
+    from audit.export.services import export_request
+
+    settings.SALESFLOW_RECORD_PDF_PAGE_CAP = 4  # one page of entries per part
+    export = export_request(actor=alpha.rep, account=customer, queue=False, language="en")
+    export = export_build(export_id=export.pk)
+    names = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).namelist()
+    parts = [n for n in names if n.startswith("record") and n.endswith(".pdf")]
+    assert len(parts) == -(-export.entries // ENTRIES_PER_PAGE) >= 2
+    assert parts[0] == "record.pdf" and "record-part-2.pdf" in parts
+    if shutil.which("pdftotext"):
+        first = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).read("record.pdf")
+        text = subprocess.run(["pdftotext", "-", "-"], input=first, capture_output=True, check=True).stdout.decode()
+        assert f"split into {len(parts)} PDF files" in " ".join(text.split())
+
+
+def test_the_admin_shows_the_verifier_key(alpha, client_for):
+    from audit.checkpoints.keys import verifier_key
+
+    page = client_for(alpha, alpha.admin).get("/admin/audit/checkpoint/", HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and str(verifier_key()) in page.content.decode()
