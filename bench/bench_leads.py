@@ -66,6 +66,9 @@ def _parse(argv):
     parser.add_argument("--pool-steady-seconds", type=float, default=20.0)
     parser.add_argument("--pool-existing", type=int, default=10_000)
     parser.add_argument("--pool-regions-row", action=argparse.BooleanOptionalAction, default=True)
+    # profile: one intake's statements and a py-spy profile of one worker (bench/leads_profile.py)
+    parser.add_argument("--profile-reps", type=int, default=300)
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
     options, _ = parser.parse_known_args(argv)
     return options
 
@@ -445,4 +448,8 @@ def main(argv) -> int:
         from bench.leads_pools import bench_pools
 
         ok &= bench_pools(options)
+    if "profile" in parts:
+        from bench.leads_profile import bench_profile
+
+        ok &= bench_profile(options)
     return 0 if ok else 1

@@ -4,7 +4,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from salesflow.notifications.services import notify
 
 from ..models import IdempotencyRecord, IntakeKey, Lead, LeadTouch, RoutingDecision, RoutingRule
 from .decide import lead_route
+from .routing import close_rates_all
 from .scoring import lead_policy_get, lead_score
 
 STORED_FIELDS = ("company", "contact_name", "phone", "email", "channel", "industry", "region", "product_line",
@@ -102,16 +103,26 @@ def lead_intake(
     """
     arguments = {"clean": clean, "actor": actor, "via": via, "intake_key": intake_key, "idempotency_key": idempotency_key,
                  "request_hash": request_hash, "now": now, "rules": rules}
+    if not connection.in_atomic_block:
+        # Recounted (once a minute, by one process) before the transaction opens: the recount
+        # writes reps' load rows, which must not be held while routing waits for a rule's lock.
+        close_rates_all(now=now or timezone.now())
     try:
         return _lead_intake_once(**arguments)
-    except (IntegrityError, ObjectDoesNotExist):
+    except (IntegrityError, ObjectDoesNotExist, OperationalError) as error:
         # Rules, reps and channels are remembered per process for seconds (salesflow.memo): one
         # deleted meanwhile is refused by the database. Forget this tenant's copies and try once
-        # more. Inside a caller's transaction the failure is the caller's to handle.
-        if connection.in_atomic_block:
+        # more. A deadlock (PostgreSQL chose this transaction; possible only while a roster
+        # change's capacities are copied, leads.services.roster.pool_seats_store) is tried again
+        # too. Inside a caller's transaction the failure is the caller's to handle.
+        if connection.in_atomic_block or (isinstance(error, OperationalError) and not _deadlock(error)):
             raise
         memo_forget_tenant()
         return _lead_intake_once(**arguments)
+
+
+def _deadlock(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"
 
 
 def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request_hash, now, rules) -> IntakeResult:
