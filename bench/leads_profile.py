@@ -53,7 +53,8 @@ def _explain(shape: dict, statements: list[str]) -> None:
                     print(f"EXPLAIN {sql[:80]}…: {error}".replace("\n", " "), flush=True)
                     continue
                 plan = [row[0] for row in cursor.fetchall()]
-                print("EXPLAIN " + sql[:160].replace("\n", " ") + "\n    " + "\n    ".join(plan[-6:]), flush=True)
+                shown = plan if "pool" in sql else plan[-6:]  # the pick in full, the rest's timings
+                print("EXPLAIN " + sql[:160].replace("\n", " ") + "\n    " + "\n    ".join(shown), flush=True)
         finally:
             cursor.execute("ROLLBACK")
 

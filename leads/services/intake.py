@@ -26,6 +26,10 @@ class IdempotencyMismatch(Exception):
     """The same Idempotency-Key came back with a different body."""
 
 
+class IntakeKeyRevoked(Exception):
+    """The intake key was revoked after this request authenticated with it."""
+
+
 @dataclass
 class IntakeResult:
     lead: Lead
@@ -45,13 +49,22 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _locks_take(keys: list[int]) -> None:
+def _locks_take(keys: list[int], intake_key: IntakeKey | None) -> None:
     """Take every advisory lock in one statement, in one global order, so two intakes sharing two keys
     cannot deadlock. It must be a statement of its own: the lookups that follow need a snapshot taken
-    after the locks were granted."""
-    if keys:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [sorted(set(keys))])
+    after the locks were granted. The same statement confirms the intake key is still active (the
+    key itself is remembered per process for seconds: leads.services.keys)."""
+    if not keys and intake_key is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(pg_advisory_xact_lock(k)), %s::bigint IS NULL OR EXISTS("
+            f"SELECT 1 FROM {IntakeKey._meta.db_table} WHERE id = %s AND revoked_at IS NULL) "
+            "FROM unnest(%s::bigint[]) AS k",
+            [intake_key.pk if intake_key else None, intake_key.pk if intake_key else None, sorted(set(keys))],
+        )
+        if not cursor.fetchone()[1]:
+            raise IntakeKeyRevoked(intake_key.prefix)
 
 
 DEDUP_FIELDS = (("external_id", "external_id"), ("phone", "phone_normalized"), ("email", "email_normalized"))
@@ -128,7 +141,8 @@ def _deadlock(error: OperationalError) -> bool:
 def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request_hash, now, rules) -> IntakeResult:
     now = now or timezone.now()
     with transaction.atomic():
-        _locks_take(_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []))
+        _locks_take(_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []),
+                    intake_key)
         if idempotency_key:
             record = (IdempotencyRecord.objects.filter(intake_key=intake_key, key=idempotency_key)
                       .select_related("lead__owner", "lead__routing_rule").first())
