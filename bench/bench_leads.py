@@ -128,9 +128,9 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
     RepLoad.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {RepLoad._meta.db_table} (user_id, open_count)
-                SELECT owner_id, count(*) FROM {table} WHERE status IN ('assigned','accepted','contacted')
-                GROUP BY owner_id"""
+            f"""INSERT INTO {RepLoad._meta.db_table} (user_id, open_count, capacity)
+                SELECT l.owner_id, count(*), min(m.capacity) FROM {table} l JOIN {Member._meta.db_table} m ON m.user_id = l.owner_id
+                WHERE l.status IN ('assigned','accepted','contacted') GROUP BY l.owner_id"""
         )
         # A real tenant's tables were vacuumed long ago; a fresh bulk load would otherwise start
         # autovacuum in the middle of the measurement.

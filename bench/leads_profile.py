@@ -19,7 +19,7 @@ from pathlib import Path
 
 from django.db import connection
 from django.test import Client as DjangoClient
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
 from django_tenants.utils import schema_context
 
 from bench.bench_leads import gunicorn_start, run_saturation
@@ -36,6 +36,34 @@ def statements_of_one_intake(shape: dict) -> list[str]:
             response = client.post("/api/v1/leads", body, content_type="application/json")
         assert response.status_code == 201, response.content
     return [query["sql"] for query in captured.captured_queries]
+
+
+def cpu_profile(shape: dict, count: int = 300) -> None:
+    """CPU time (not wall: the box is shared) of `count` in-process intakes, by function, and of
+    as many /healthz: what the worker spends in Python, without the HTTP server."""
+    import cProfile
+    import io
+    import pstats
+
+    client = DjangoClient(HTTP_HOST=shape["host"], HTTP_AUTHORIZATION=f"Bearer {shape['key']}")
+    rng = random.Random(11)
+    bodies = [json.dumps(one_pool_payload(rng, n, "cpu"), ensure_ascii=False) for n in range(count)]
+    for path in ("/healthz", "/api/v1/leads"):
+        profiler = cProfile.Profile(time.process_time)
+        started = time.process_time()
+        profiler.enable()
+        for body in bodies:
+            if path == "/healthz":
+                client.get(path)
+            else:
+                client.post(path, body, content_type="application/json")
+        profiler.disable()
+        spent = (time.process_time() - started) / count * 1000
+        print(f"cpu {path}: {spent:.2f} ms of this process's CPU per request (profiler on)", flush=True)
+        record(f"profile_cpu_ms{path.replace('/', '_')}", round(spent, 2))
+        text = io.StringIO()
+        pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(45)
+        print(text.getvalue()[-9000:], flush=True)
 
 
 def _explain(shape: dict, statements: list[str]) -> None:
@@ -100,7 +128,11 @@ def bench_profile(options) -> bool:
         for sql in statements:
             print("  " + sql[:220].replace("\n", " "), flush=True)
         record("profile_statements", statements)
+        with schema_context(shape["tenant"].schema_name), connection.cursor() as cursor:
+            cursor.execute("ANALYZE leads_poolseat; ANALYZE leads_repload")  # as autovacuum would have
         _explain(shape, statements)
+        with override_settings(DEBUG=False):  # as under gunicorn: no query log
+            cpu_profile(shape)
         connection.close()
         server, port = gunicorn_start(1)
         try:

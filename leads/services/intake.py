@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from salesflow import i18n
@@ -75,16 +74,18 @@ def _existing(clean: dict) -> tuple[Lead | None, str]:
     given = [(name, field, clean[field]) for name, field in DEDUP_FIELDS if clean.get(field)]
     if not given:
         return None, ""
-    match = Q()
-    for name, field, value in given:
-        condition = Q(**{field: value})
-        match |= condition if name == "external_id" else condition & Q(merged_into__isnull=True)
-    # Plain values first: most submissions are new and need nothing more.
-    found = list(Lead.objects.filter(match).order_by().values("pk", "merged_into_id", *(field for _, field, _ in given))[:3])
-    for name, field, value in given:
+    # Plain values first: most submissions are new and need nothing more. Each condition is one
+    # partial unique index (leads_unique_*); a merged lead still answers for its external id.
+    match = " OR ".join(f"({field} = %s{'' if name == 'external_id' else ' AND merged_into_id IS NULL'})"
+                        for name, field, _ in given)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, merged_into_id, {', '.join(field for _, field, _ in given)} "
+                       f"FROM {Lead._meta.db_table} WHERE {match} LIMIT 3", [value for _, _, value in given])
+        found = cursor.fetchall()
+    for place, (name, _field, value) in enumerate(given, start=2):
         for row in found:
-            if row[field] == value and (name == "external_id" or row["merged_into_id"] is None):
-                lead = Lead.objects.select_related("owner", "routing_rule").get(pk=row["pk"])
+            if row[place] == value and (name == "external_id" or row[1] is None):
+                lead = Lead.objects.select_related("owner", "routing_rule").get(pk=row[0])
                 return (_survivor(lead) if name == "external_id" else lead), name
     return None, ""
 

@@ -10,7 +10,7 @@ full evaluation (dry run), the index and the rebuilt routing story all use it.
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db import connection, transaction
 
@@ -87,10 +87,15 @@ def away_why(rep: RepProfile) -> dict:
 
 
 def roster_current() -> Roster:
-    """The remembered roster with its digest (computed once per roster this process loads)."""
+    """The remembered roster with its digest: computed once per roster content this process sees.
+
+    rep_roster() is reloaded every few seconds; a reload with the same content keeps the same
+    Roster (digest, stored flag, pool indexes), so nothing is recomputed per request."""
     reps = rep_roster()
     known = _current.get(connection.schema_name)
-    if known is not None and known[0] is reps:
+    if known is not None and (known[0] is reps or known[0] == reps):
+        if known[0] is not reps:
+            _current[connection.schema_name] = (reps, known[1])
         return known[1]
     roster = Roster(digest=_digest(reps), reps=reps)
     _current[connection.schema_name] = (reps, roster)
@@ -191,9 +196,18 @@ def roster_forget_all() -> None:
     _versions.clear()
 
 
+_FIELDS = [f.name for f in fields(RepProfile)]
+
+
 def _payload(reps: list[RepProfile]) -> list[dict]:
-    return [{k: (v.isoformat() if isinstance(v, dt.date) else list(v) if isinstance(v, tuple) else v)
-             for k, v in asdict(rep).items()} for rep in reps]
+    # As dataclasses.asdict would give, without its deep copies: profiles hold only flat values.
+    return [{name: _plain(getattr(rep, name)) for name in _FIELDS} for rep in reps]
+
+
+def _plain(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _digest(reps: list[RepProfile]) -> str:
