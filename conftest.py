@@ -254,6 +254,12 @@ def _ensure_chromium():
         subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True, env=env)
 
 
+def chromium_launch(playwright):
+    """Debian's Chromium (installed first when missing), launched headless with the flags this machine needs."""
+    _ensure_chromium()
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
 @pytest.fixture(scope="session")
 def live_server_url(django_db_setup, django_db_blocker):
     """http://localhost:PORT of a gunicorn serving the session's test database; tenant hosts work as <schema>.localhost:PORT."""
@@ -327,7 +333,7 @@ def on_phone(flow, *, locale: str = "zh-CN"):
         from playwright.sync_api import sync_playwright
 
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = chromium_launch(playwright)
             context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
                                           is_mobile=True, has_touch=True, locale=locale)
             try:
@@ -335,7 +341,6 @@ def on_phone(flow, *, locale: str = "zh-CN"):
             finally:
                 browser.close()
 
-    _ensure_chromium()
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(run).result()
 

@@ -247,6 +247,10 @@ class Opportunity(models.Model):
     light = models.PositiveSmallIntegerField(_("traffic light"), choices=Light.choices, default=Light.GREEN)
     light_changed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("light changed at"))
     is_stagnant = models.BooleanField(_("stagnant"), default=False)
+    credit_score = models.IntegerField(
+        _("credit score"), default=0,
+        help_text=_("Sum of the accepted evidence points; kept in the same transaction as every evidence change."),
+    )
 
     class Meta:
         verbose_name = _("opportunity")

@@ -14,12 +14,11 @@ from django_tenants.utils import tenant_context
 
 from salesflow.org.models import Member, Role
 from salesflow.org.tests.factories import PASSWORD, UserFactory
+from conftest import chromium_launch
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
 SHANGHAI = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 25}
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 COUNT_TAPS = "window.__taps = 0; document.addEventListener('pointerup', () => window.__taps++, true)"
 
 
@@ -88,7 +87,7 @@ def _in_browser(scenario, *args):
 
     def run():
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = chromium_launch(playwright)
             try:
                 return scenario(browser, *args)
             finally:

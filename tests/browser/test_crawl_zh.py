@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from conftest import ADMIN_PASSWORD, CHROMIUM, CHROMIUM_ARGS, _ensure_chromium, tenant_url
+from conftest import ADMIN_PASSWORD, chromium_launch, tenant_url
 
 from .english import english_phrases
 
@@ -143,7 +143,7 @@ def _visit_as(base: str, role: tuple[str, str, str, str]) -> tuple[str, list[dic
 
     name, login, username, password = role
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = chromium_launch(playwright)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
             host = urlsplit(login).netloc
@@ -163,7 +163,6 @@ def _visit_as(base: str, role: tuple[str, str, str, str]) -> tuple[str, list[dic
 
 
 def test_every_page_of_every_role_answers_and_reads_in_chinese(crawl_site):
-    _ensure_chromium()
     started = time.monotonic()
     roles = _roles(crawl_site["url"])
     with ThreadPoolExecutor(2) as pool:
