@@ -89,15 +89,16 @@ def away_why(rep: RepProfile) -> dict:
 def roster_current() -> Roster:
     """The remembered roster with its digest: computed once per roster content this process sees.
 
-    rep_roster() is reloaded every few seconds; a reload with the same content keeps the same
-    Roster (digest, stored flag, pool indexes), so nothing is recomputed per request."""
+    rep_roster() is reloaded every few seconds; a reload with the same content keeps the digest
+    (and so the pool indexes) without recomputing it. Whether the version row exists is asked
+    again once per reload (one INSERT … ON CONFLICT DO NOTHING): the row a rolled-back
+    transaction wrote is gone, whatever this process remembers."""
     reps = rep_roster()
     known = _current.get(connection.schema_name)
-    if known is not None and (known[0] is reps or known[0] == reps):
-        if known[0] is not reps:
-            _current[connection.schema_name] = (reps, known[1])
+    if known is not None and known[0] is reps:
         return known[1]
-    roster = Roster(digest=_digest(reps), reps=reps)
+    digest = known[1].digest if known is not None and known[0] == reps else _digest(reps)
+    roster = Roster(digest=digest, reps=reps)
     _current[connection.schema_name] = (reps, roster)
     return roster
 

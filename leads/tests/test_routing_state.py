@@ -3,6 +3,8 @@ rep's load row with copies of their capacity and close rate, kept up to date on 
 import datetime as dt
 import re
 
+import pytest
+
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -114,11 +116,30 @@ def test_the_recount_copies_close_rates_into_the_load_rows_and_the_top_performer
     assert result.lead.owner_id == plan.first.user_id == star.user_id
 
 
-def test_an_unchanged_roster_reloaded_keeps_its_version_and_pool_indexes(alpha):
+def test_an_unchanged_roster_reloaded_keeps_its_digest_without_recomputing_it(alpha, monkeypatch):
+    from leads.services import roster as roster_module
+
     _one_pool(size=3)
     first = roster_current()
+    monkeypatch.setattr(roster_module, "_digest", lambda reps: pytest.fail("digest recomputed for the same roster"))
     rep_roster_forget()  # the per-process copy expires: the roster is read again, same content
-    assert roster_current() is first
+    again = roster_current()
+    assert again.digest == first.digest and again is not first and not again.stored
+    monkeypatch.undo()
     Member.objects.filter(user_id=first.reps[0].user_id).update(years_experience=first.reps[0].years_experience + 1)
     rep_roster_forget()
     assert roster_current().digest != first.digest
+
+
+def test_a_version_row_rolled_back_after_it_was_remembered_is_written_again(alpha):
+    """The process remembers a version as stored once committed; a later rollback (a test's, a
+    restored database) must not leave a decision pointing at a missing row."""
+    from leads.models import RosterVersion
+
+    _one_pool(size=3)
+    roster = roster_current()
+    roster.stored = True  # as if committed earlier; the row is not in this database
+    RosterVersion.objects.filter(pk=roster.digest).delete()
+    rep_roster_forget()
+    result = lead_submit(**LEAD)
+    assert RosterVersion.objects.filter(pk=result.decision.roster_version_id).exists()
