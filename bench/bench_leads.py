@@ -66,6 +66,9 @@ def _parse(argv):
     parser.add_argument("--pool-steady-seconds", type=float, default=20.0)
     parser.add_argument("--pool-existing", type=int, default=10_000)
     parser.add_argument("--pool-regions-row", action=argparse.BooleanOptionalAction, default=True)
+    # profile: one intake's statements and a py-spy profile of one worker (bench/leads_profile.py)
+    parser.add_argument("--profile-reps", type=int, default=300)
+    parser.add_argument("--profile-seconds", type=float, default=15.0)
     options, _ = parser.parse_known_args(argv)
     return options
 
@@ -125,9 +128,9 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
     RepLoad.objects.all().delete()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""INSERT INTO {RepLoad._meta.db_table} (user_id, open_count)
-                SELECT owner_id, count(*) FROM {table} WHERE status IN ('assigned','accepted','contacted')
-                GROUP BY owner_id"""
+            f"""INSERT INTO {RepLoad._meta.db_table} (user_id, open_count, capacity)
+                SELECT l.owner_id, count(*), min(m.capacity) FROM {table} l JOIN {Member._meta.db_table} m ON m.user_id = l.owner_id
+                WHERE l.status IN ('assigned','accepted','contacted') GROUP BY l.owner_id"""
         )
         # A real tenant's tables were vacuumed long ago; a fresh bulk load would otherwise start
         # autovacuum in the middle of the measurement.
@@ -445,4 +448,8 @@ def main(argv) -> int:
         from bench.leads_pools import bench_pools
 
         ok &= bench_pools(options)
+    if "profile" in parts:
+        from bench.leads_profile import bench_profile
+
+        ok &= bench_profile(options)
     return 0 if ok else 1

@@ -14,7 +14,8 @@ from salesflow.org.vocabularies import vocabulary_codes
 
 from .models import Channel, IntakeKey
 from salesflow.ratelimit import rate_limit_hit
-from .services import IdempotencyMismatch, IntakeResult, intake_key_authenticate, lead_intake, lead_payload_validate
+from .services import (IdempotencyMismatch, IntakeKeyRevoked, IntakeResult, intake_key_authenticate, lead_intake,
+                       lead_payload_validate)
 from .services.validation import FIELDS
 
 MAX_BODY_BYTES = 64 * 1024
@@ -73,6 +74,10 @@ def leads_intake(request):
     return response
 
 
+def _key_refused() -> JsonResponse:
+    return _errors(401, {"authorization": [_("Missing, unknown or revoked intake key.")]}, WWW_Authenticate='Bearer realm="intake"')
+
+
 def _leads_intake(request):
     if request.method != "POST":
         response = _errors(405, {"method": [_("Use POST.")]})
@@ -80,7 +85,7 @@ def _leads_intake(request):
         return response
     key = _key_from(request)
     if key is None:
-        return _errors(401, {"authorization": [_("Missing, unknown or revoked intake key.")]}, WWW_Authenticate='Bearer realm="intake"')
+        return _key_refused()
     retry_after = rate_limit_hit(bucket=f"key:{key.prefix}", limit=tenant_settings_get().intake_rate_limit)
     if retry_after is not None:
         return _errors(429, {"rate_limit": [_("Too many requests for this key; slow down.")]}, Retry_After=str(retry_after))
@@ -104,6 +109,8 @@ def _leads_intake(request):
         )
     except IdempotencyMismatch:
         return _errors(422, {"Idempotency-Key": [_("This key was used before with a different body.")]})
+    except IntakeKeyRevoked:
+        return _key_refused()
     return JsonResponse(lead_representation(result), status=201 if result.created else 200,
                         json_dumps_params={"ensure_ascii": False})
 

@@ -9,6 +9,7 @@ class LeadsConfig(AppConfig):
     def ready(self):
         from audit.labels import register
 
+        from . import receivers  # noqa: F401  (connects the signal handlers)
         from .messages import register_param_kinds
 
         register_param_kinds()

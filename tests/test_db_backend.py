@@ -59,3 +59,51 @@ def test_a_connection_idle_for_a_while_gets_the_real_check(own_connection, monke
     real_checks = _count_real_checks(own_connection, monkeypatch)
     _next_request(own_connection, idle_for=IDLE_CHECK_SECONDS + 1)
     assert real_checks == [1]
+
+
+def _statements(wrapper, work) -> list[str]:
+    seen = []
+
+    def spy(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    with wrapper.execute_wrapper(spy):
+        work()
+    return seen
+
+
+def _query_as(wrapper, schema: str):
+    def work():
+        wrapper.set_schema(schema)  # what the tenant middleware does at every request
+        with wrapper.cursor() as cursor:
+            cursor.execute("SELECT current_schemas(false)")
+            return cursor.fetchone()
+    return work
+
+
+def test_the_search_path_is_set_once_per_tenant_not_once_per_request(django_db_setup, own_connection, django_db_blocker):
+    with django_db_blocker.unblock():
+        first = _statements(own_connection, _query_as(own_connection, "alpha"))
+        again = _statements(own_connection, _query_as(own_connection, "alpha"))
+        other = _statements(own_connection, _query_as(own_connection, "beta"))
+        with own_connection.cursor() as cursor:
+            cursor.execute("SELECT current_schemas(false)")
+            assert cursor.fetchone()[0][0] == "beta"
+    assert sum("SET search_path" in sql for sql in first) == 1
+    assert not any("SET search_path" in sql for sql in again)
+    assert sum("SET search_path" in sql for sql in other) == 1
+
+
+def test_a_rolled_back_search_path_is_set_again(django_db_setup, own_connection, django_db_blocker):
+    with django_db_blocker.unblock():
+        _query_as(own_connection, "alpha")()
+        own_connection.set_autocommit(False)
+        _query_as(own_connection, "beta")()  # SET inside a transaction, undone by its rollback
+        own_connection.rollback()
+        own_connection.set_autocommit(True)
+        after = _statements(own_connection, _query_as(own_connection, "beta"))
+        with own_connection.cursor() as cursor:
+            cursor.execute("SELECT current_schemas(false)")
+            assert cursor.fetchone()[0][0] == "beta"
+    assert sum("SET search_path" in sql for sql in after) == 1

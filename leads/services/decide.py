@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
+
 from salesflow import i18n
 from salesflow.org.selectors import tenant_settings_get
 
 from ..models import Lead, LeadStatus, RoutingDecision, RoutingRule, Strategy
-from .pick import Row, array_literal, pool_pick
-from .roster import PoolIndex, pool_index, roster_current, roster_store, rule_basis
-from .routing import (DEFAULT_TOP_RATE, assignment_notify, close_rates_all, no_match_reason, rep_slot_take, rule_match,
-                      rule_wants, rules_active)
+from .pick import Row, pool_pick
+from .roster import PoolIndex, pool_index, pool_seats_store, roster_current, roster_store, rule_basis
+from .routing import DEFAULT_TOP_RATE, assignment_notify, close_rates_all, no_match_reason, rule_match, rule_wants, rules_active
 
 
 class Routed(NamedTuple):
@@ -57,17 +58,47 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
         kind = RoutingDecision.Outcome.POOL
     lead.routing_rule = outcome.rule
     lead.routing_reason, lead.routing_reason_message = "", reason
-    lead.save(force_insert=True)
-    decision = RoutingDecision.objects.create(
+    decision = RoutingDecision(
         lead=lead, rule=outcome.rule, rule_name=outcome.rule.name if outcome.rule else "", strategy=outcome.strategy,
         outcome=kind, assignee_id=lead.owner_id, candidates=outcome.candidates, score_breakdown=lead.score_breakdown,
         reason_message=reason, actor_label=actor_label, decided_at=now,
         roster_version_id=outcome.roster, pool_basis=outcome.basis,
     )
+    _insert_both(lead, decision)
     if outcome.chosen is None:
         return Routed(decision, None)
     assignment_notify(lead=lead, decision=decision, user=outcome.chosen.user_id)
     return Routed(decision, outcome.chosen_name[0])
+
+
+def _columns(model) -> list:
+    return [f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated and f.name != "lead"]
+
+
+_INSERT_BOTH: str | None = None
+
+
+def _insert_both(lead: Lead, decision: RoutingDecision) -> None:
+    """The lead and its decision in one statement (the decision refers to the new lead's id)."""
+    global _INSERT_BOTH
+    lead_fields, decision_fields = _columns(Lead), _columns(RoutingDecision)
+    if _INSERT_BOTH is None:
+        _INSERT_BOTH = (
+            f"WITH lead AS (INSERT INTO {Lead._meta.db_table} ({', '.join(f.column for f in lead_fields)}) "
+            f"VALUES ({', '.join(['%s'] * len(lead_fields))}) RETURNING id), "
+            f"decision AS (INSERT INTO {RoutingDecision._meta.db_table} "
+            f"(lead_id, {', '.join(f.column for f in decision_fields)}) "
+            f"SELECT lead.id, {', '.join(['%s'] * len(decision_fields))} FROM lead RETURNING id) "
+            "SELECT lead.id, decision.id FROM lead, decision"
+        )
+    values = [f.get_db_prep_save(f.pre_save(lead, True), connection) for f in lead_fields]
+    values += [f.get_db_prep_save(f.pre_save(decision, True), connection) for f in decision_fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_BOTH, values)
+        lead.pk, decision.pk = cursor.fetchone()
+    for obj in (lead, decision):
+        obj._state.adding, obj._state.db = False, connection.alias
+    decision.lead = lead
 
 
 def _decide(lead: Lead, *, rules: list[RoutingRule], now: dt.datetime) -> Outcome:
@@ -90,36 +121,38 @@ def _decide(lead: Lead, *, rules: list[RoutingRule], now: dt.datetime) -> Outcom
 
 
 def _take_slot(outcome: Outcome, index: PoolIndex, *, now: dt.datetime) -> None:
-    """Ask the database for the first reps with a free slot, and take the first slot still free."""
+    """One statement picks the strategy's first free rep and takes their slot; again only when that
+    rep filled up meanwhile (they are named, and the next is tried)."""
     rule, pool_name = outcome.rule, outcome.rule.pool_label or outcome.rule.name
-    ids = index.ids if index.available else None
-    ranks = _ranks(index, now=now) if rule.strategy == Strategy.TOP_PERFORMER else None
-    last = None
-    if rule.strategy == Strategy.ROUND_ROBIN and ids:
-        # Taken as late as possible: the row lock serialises this rule's intakes until commit.
-        last = RoutingRule.objects.select_for_update().values_list("rr_last_user_id", flat=True).get(pk=rule.pk)
+    if not index.available:
+        outcome.reason = i18n.message("routing.nobody_free", pool=pool_name)
+        return
+    pool_seats_store(index, ranks=lambda: _ranks(now))
     tried, named = [], set()
     while True:
-        free, full = pool_pick(rule.strategy, ids=ids, ranks=ranks, last=last, exclude=tried) if ids else ([], [])
-        for row in full:
+        picked = pool_pick(rule.strategy, pool=index.key, rule_id=rule.pk, exclude=tried)
+        if not (picked.free or picked.full or tried):
+            # No seats: written by a transaction that did not commit after all. Write them again.
+            pool_seats_store(index, ranks=lambda: _ranks(now), force=True)
+            picked = pool_pick(rule.strategy, pool=index.key, rule_id=rule.pk, exclude=tried)
+        for row in picked.full:
             if row.user_id not in named:
                 named.add(row.user_id)
                 outcome.candidates.append({"user_id": row.user_id, "verdict": "skipped", "open": row.open,
                                            "capacity": row.capacity, "why": i18n.message(
                                                "routing.why.capacity", open=row.open, capacity=row.capacity)})
-        if not free:
+        if not picked.free:
             break
+        first = picked.free[0]
         if not outcome.reason:
-            outcome.reason = _strategy_reason(rule, pool_name, free[0])
+            outcome.reason = _strategy_reason(rule, pool_name, first)
             outcome.tried = True
-        for row in free:
-            if rep_slot_take(row.user_id, turn_of_rule=rule.pk if rule.strategy == Strategy.ROUND_ROBIN else None):
-                _chosen(outcome, index, row)
-                return
-            tried.append(row.user_id)
-            named.add(row.user_id)
-            outcome.candidates.append({"user_id": row.user_id, "verdict": "skipped",
-                                       "why": i18n.message("routing.why.filled")})
+        if picked.taken == first.user_id:
+            _chosen(outcome, index, first)
+            return
+        tried.append(first.user_id)
+        named.add(first.user_id)
+        outcome.candidates.append({"user_id": first.user_id, "verdict": "skipped", "why": i18n.message("routing.why.filled")})
     if not outcome.tried:
         outcome.reason = i18n.message("routing.nobody_free", pool=pool_name)
 
@@ -143,12 +176,7 @@ def _strategy_reason(rule: RoutingRule, pool_name: str, first: Row) -> dict:
     return i18n.message(key, pool=pool_name, rate=f"{first.rank:.0%}", threshold=f"{threshold:.0%}")
 
 
-def _ranks(index: PoolIndex, *, now: dt.datetime) -> str:
-    """Each available rep's 7-day close rate, in the index's order; kept with the index while the
-    shared figures (recounted once a minute) are the same object."""
-    rates = close_rates_all(now=now)
-    if index.ranks_of is not rates:
-        index.ranks = array_literal(float(won / total) if total else 0.0
-                                    for won, total in (rates.get(rep.user_id, (0, 0)) for rep in index.available))
-        index.ranks_of = rates
-    return index.ranks
+def _ranks(now: dt.datetime) -> dict[int, float]:
+    """Each rep's 7-day close rate, for the load rows a new pool writes (existing rows are kept
+    up to date by the recount, leads.services.routing.close_rates_all)."""
+    return {user_id: float(won / total) if total else 0.0 for user_id, (won, total) in close_rates_all(now=now).items()}

@@ -4,8 +4,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from salesflow import i18n
@@ -15,6 +14,7 @@ from salesflow.notifications.services import notify
 
 from ..models import IdempotencyRecord, IntakeKey, Lead, LeadTouch, RoutingDecision, RoutingRule
 from .decide import lead_route
+from .routing import close_rates_all
 from .scoring import lead_policy_get, lead_score
 
 STORED_FIELDS = ("company", "contact_name", "phone", "email", "channel", "industry", "region", "product_line",
@@ -23,6 +23,10 @@ STORED_FIELDS = ("company", "contact_name", "phone", "email", "channel", "indust
 
 class IdempotencyMismatch(Exception):
     """The same Idempotency-Key came back with a different body."""
+
+
+class IntakeKeyRevoked(Exception):
+    """The intake key was revoked after this request authenticated with it."""
 
 
 @dataclass
@@ -44,13 +48,22 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _locks_take(keys: list[int]) -> None:
+def _locks_take(keys: list[int], intake_key: IntakeKey | None) -> None:
     """Take every advisory lock in one statement, in one global order, so two intakes sharing two keys
     cannot deadlock. It must be a statement of its own: the lookups that follow need a snapshot taken
-    after the locks were granted."""
-    if keys:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [sorted(set(keys))])
+    after the locks were granted. The same statement confirms the intake key is still active (the
+    key itself is remembered per process for seconds: leads.services.keys)."""
+    if not keys and intake_key is None:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(pg_advisory_xact_lock(k)), %s::bigint IS NULL OR EXISTS("
+            f"SELECT 1 FROM {IntakeKey._meta.db_table} WHERE id = %s AND revoked_at IS NULL) "
+            "FROM unnest(%s::bigint[]) AS k",
+            [intake_key.pk if intake_key else None, intake_key.pk if intake_key else None, sorted(set(keys))],
+        )
+        if not cursor.fetchone()[1]:
+            raise IntakeKeyRevoked(intake_key.prefix)
 
 
 DEDUP_FIELDS = (("external_id", "external_id"), ("phone", "phone_normalized"), ("email", "email_normalized"))
@@ -61,16 +74,18 @@ def _existing(clean: dict) -> tuple[Lead | None, str]:
     given = [(name, field, clean[field]) for name, field in DEDUP_FIELDS if clean.get(field)]
     if not given:
         return None, ""
-    match = Q()
-    for name, field, value in given:
-        condition = Q(**{field: value})
-        match |= condition if name == "external_id" else condition & Q(merged_into__isnull=True)
-    # Plain values first: most submissions are new and need nothing more.
-    found = list(Lead.objects.filter(match).order_by().values("pk", "merged_into_id", *(field for _, field, _ in given))[:3])
-    for name, field, value in given:
+    # Plain values first: most submissions are new and need nothing more. Each condition is one
+    # partial unique index (leads_unique_*); a merged lead still answers for its external id.
+    match = " OR ".join(f"({field} = %s{'' if name == 'external_id' else ' AND merged_into_id IS NULL'})"
+                        for name, field, _ in given)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, merged_into_id, {', '.join(field for _, field, _ in given)} "
+                       f"FROM {Lead._meta.db_table} WHERE {match} LIMIT 3", [value for _, _, value in given])
+        found = cursor.fetchall()
+    for place, (name, _field, value) in enumerate(given, start=2):
         for row in found:
-            if row[field] == value and (name == "external_id" or row["merged_into_id"] is None):
-                lead = Lead.objects.select_related("owner", "routing_rule").get(pk=row["pk"])
+            if row[place] == value and (name == "external_id" or row[1] is None):
+                lead = Lead.objects.select_related("owner", "routing_rule").get(pk=row[0])
                 return (_survivor(lead) if name == "external_id" else lead), name
     return None, ""
 
@@ -102,22 +117,33 @@ def lead_intake(
     """
     arguments = {"clean": clean, "actor": actor, "via": via, "intake_key": intake_key, "idempotency_key": idempotency_key,
                  "request_hash": request_hash, "now": now, "rules": rules}
+    if not connection.in_atomic_block:
+        # Recounted (once a minute, by one process) before the transaction opens: the recount
+        # writes reps' load rows, which must not be held while routing waits for a rule's lock.
+        close_rates_all(now=now or timezone.now())
     try:
         return _lead_intake_once(**arguments)
-    except (IntegrityError, ObjectDoesNotExist):
+    except (IntegrityError, ObjectDoesNotExist, OperationalError) as error:
         # Rules, reps and channels are remembered per process for seconds (salesflow.memo): one
         # deleted meanwhile is refused by the database. Forget this tenant's copies and try once
-        # more. Inside a caller's transaction the failure is the caller's to handle.
-        if connection.in_atomic_block:
+        # more. A deadlock (PostgreSQL chose this transaction; possible only while a roster
+        # change's capacities are copied, leads.services.roster.pool_seats_store) is tried again
+        # too. Inside a caller's transaction the failure is the caller's to handle.
+        if connection.in_atomic_block or (isinstance(error, OperationalError) and not _deadlock(error)):
             raise
         memo_forget_tenant()
         return _lead_intake_once(**arguments)
 
 
+def _deadlock(error: OperationalError) -> bool:
+    return getattr(error.__cause__, "sqlstate", None) == "40P01"
+
+
 def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request_hash, now, rules) -> IntakeResult:
     now = now or timezone.now()
     with transaction.atomic():
-        _locks_take(_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []))
+        _locks_take(_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []),
+                    intake_key)
         if idempotency_key:
             record = (IdempotencyRecord.objects.filter(intake_key=intake_key, key=idempotency_key)
                       .select_related("lead__owner", "lead__routing_rule").first())

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record
+from salesflow.memo import memo_forget, memo_get
 
 from ..models import IntakeKey
 
@@ -32,6 +33,7 @@ def intake_key_create(*, actor, label: str = "default") -> tuple[IntakeKey, str]
 def intake_key_revoke(*, actor, key: IntakeKey, reason: str = "") -> IntakeKey:
     with transaction.atomic():
         updated = IntakeKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        memo_forget(_memo_key(key.prefix))
         if updated:
             audit_record(actor=actor, verb="intake_key.revoked", target=key, payload={"prefix": key.prefix}, reason=reason)
     key.refresh_from_db()
@@ -46,13 +48,25 @@ def intake_key_rotate(*, actor, key: IntakeKey) -> tuple[IntakeKey, str]:
 
 
 def intake_key_authenticate(secret: str) -> IntakeKey | None:
-    """The active key matching `secret`, compared in constant time; None for anything else."""
+    """The active key matching `secret`, compared in constant time; None for anything else.
+
+    A key found is remembered in this process for a few seconds; a key revoked meanwhile is
+    still refused at once: intake confirms it is active in its first statement
+    (leads.services.intake), and the revoking process forgets it here.
+    """
     prefix = secret[:11]
-    candidate = IntakeKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first()
-    if candidate is None or not secrets.compare_digest(candidate.key_hash, _hash_key(secret)):
+    candidate = memo_get(_memo_key(prefix), lambda: IntakeKey.objects.filter(prefix=prefix, revoked_at__isnull=True).first())
+    if candidate is None:
+        memo_forget(_memo_key(prefix))  # unknown keys are not remembered: one created meanwhile works at once
+        return None
+    if not secrets.compare_digest(candidate.key_hash, _hash_key(secret)):
         return None
     _note_use(candidate)
     return candidate
+
+
+def _memo_key(prefix: str) -> str:
+    return f"leads:intake-key:{prefix}"
 
 
 def _note_use(key: IntakeKey) -> None:

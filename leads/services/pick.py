@@ -1,9 +1,11 @@
-"""Choosing among a pool's available reps in one statement, whatever the strategy.
+"""Choosing among a pool's reps and taking the slot in one statement, whatever the strategy.
 
-The pool (reps qualified and available, from leads.services.roster) goes to PostgreSQL as an
-array; one statement joins it to each rep's capacity and open count, returns the few
-first-preferred reps with a free slot in the strategy's order and every rep at capacity (whom
-the routing story must name). No rep is looked at in Python.
+The pool is a set of rows (leads_poolseat, written once per roster version and basis by
+leads.services.roster); each rep's open count, capacity and close rate are one row
+(leads_repload). One statement walks an index in the strategy's order to the first few reps
+with a free slot, takes a slot of the first with the guarded UPDATE (and, for round robin, locks
+the rule row and moves its cursor), and lists the reps at capacity from a partial index: the
+work per lead does not grow with the pool, and nothing of the pool travels with the statement.
 """
 from dataclasses import dataclass
 
@@ -11,14 +13,59 @@ from django.db import connection
 
 from salesflow.org.models import Member
 
-from ..models import RepLoad, Strategy
+from ..models import PoolSeat, RepLoad, RoutingRule, Strategy
 
-ORDERS = {
-    # Next after the cursor, wrapping round: the rule's row lock makes the cursor strict.
-    Strategy.ROUND_ROBIN: "(c.user_id <= COALESCE(%(last)s, 9223372036854775807)), c.user_id",
-    Strategy.LEAST_LOADED: "c.open::float8 / GREATEST(c.capacity, 1), c.open, c.user_id",
-    Strategy.TOP_PERFORMER: "c.rank DESC, c.open, c.user_id",
+# Free reps in the strategy's order; each branch is one index scan (see the RepLoad and PoolSeat indexes).
+_FREE = {
+    # Next after the cursor, then wrapping round: two scans of the pool's (pool, user_id) key.
+    Strategy.ROUND_ROBIN: """
+        (SELECT 0 AS lap, s.user_id FROM {seat} s JOIN {load} l ON l.user_id = s.user_id
+          WHERE s.pool = %(pool)s AND s.user_id > COALESCE((SELECT last FROM turn), -1)
+            AND l.open_count < l.capacity AND s.user_id <> ALL(%(exclude)s::bigint[])
+          ORDER BY s.user_id LIMIT %(limit)s)
+        UNION ALL
+        (SELECT 1, s.user_id FROM {seat} s JOIN {load} l ON l.user_id = s.user_id
+          WHERE s.pool = %(pool)s AND s.user_id <= (SELECT last FROM turn)
+            AND l.open_count < l.capacity AND s.user_id <> ALL(%(exclude)s::bigint[])
+          ORDER BY s.user_id LIMIT %(limit)s)""",
+    Strategy.LEAST_LOADED: """
+        SELECT row_number() OVER (ORDER BY (l.open_count::float8 / GREATEST(l.capacity, 1)), l.open_count, l.user_id),
+               l.user_id
+          FROM {load} l JOIN {seat} s ON s.pool = %(pool)s AND s.user_id = l.user_id
+         WHERE l.open_count < l.capacity AND l.user_id <> ALL(%(exclude)s::bigint[])
+         ORDER BY (l.open_count::float8 / GREATEST(l.capacity, 1)), l.open_count, l.user_id LIMIT %(limit)s""",
+    Strategy.TOP_PERFORMER: """
+        SELECT row_number() OVER (ORDER BY l.rank DESC, l.open_count, l.user_id), l.user_id
+          FROM {load} l JOIN {seat} s ON s.pool = %(pool)s AND s.user_id = l.user_id
+         WHERE l.open_count < l.capacity AND l.user_id <> ALL(%(exclude)s::bigint[])
+         ORDER BY l.rank DESC, l.open_count, l.user_id LIMIT %(limit)s""",
 }
+
+_PICK = """
+WITH turn AS MATERIALIZED (
+    SELECT rr_last_user_id AS last FROM {rule} WHERE id = %(rule)s AND %(round_robin)s FOR UPDATE
+), free AS MATERIALIZED (
+    SELECT f.lap, f.user_id, l.open_count, l.capacity, l.rank FROM ({free}) AS f(lap, user_id)
+      JOIN {load} l ON l.user_id = f.user_id
+     ORDER BY f.lap, f.user_id LIMIT %(limit)s
+), first AS (
+    SELECT user_id FROM free ORDER BY lap, user_id LIMIT 1
+), slot AS (
+    UPDATE {load} l SET open_count = l.open_count + 1, capacity = m.capacity
+      FROM first, {member} m
+     WHERE l.user_id = first.user_id AND m.user_id = first.user_id AND l.open_count < m.capacity
+    RETURNING l.user_id
+), moved AS (
+    UPDATE {rule} r SET rr_last_user_id = slot.user_id FROM slot WHERE r.id = %(rule)s AND %(round_robin)s
+)
+SELECT 'taken', slot.user_id, 0, 0, 0.0 FROM slot
+UNION ALL
+SELECT 'free', user_id, open_count, capacity, rank FROM (SELECT * FROM free ORDER BY lap, user_id) AS ordered
+UNION ALL
+SELECT 'full', l.user_id, l.open_count, l.capacity, l.rank
+  FROM {load} l JOIN {seat} s ON s.pool = %(pool)s AND s.user_id = l.user_id
+ WHERE l.open_count >= l.capacity
+"""
 
 
 @dataclass(frozen=True)
@@ -27,39 +74,41 @@ class Row:
     open: int
     capacity: int
     rank: float
-    free: bool
 
 
-def array_literal(values) -> str:
-    """A PostgreSQL array literal: made once per pool and sent as one text parameter."""
-    return "{" + ",".join(repr(value) for value in values) + "}"
+@dataclass
+class Picked:
+    taken: int | None  # the rep whose slot this statement took
+    free: list[Row]  # reps with a free slot when the statement began, most preferred first
+    full: list[Row]  # reps of the pool at capacity
 
 
-def pool_pick(strategy: str, *, ids: str, ranks: str | None = None, last: int | None = None,
-              exclude: list[int] = (), limit: int = 3) -> tuple[list[Row], list[Row]]:
-    """(up to `limit` reps with a free slot, most preferred first; every rep at capacity).
+def _sql(strategy: str) -> str:
+    tables = {"seat": PoolSeat._meta.db_table, "load": RepLoad._meta.db_table, "rule": RoutingRule._meta.db_table,
+              "member": Member._meta.db_table}
+    # (lap, user_id) is the strategy's order: round robin's two laps by user id; the others
+    # number their rows by their own ORDER BY.
+    return _PICK.format(free=_FREE[strategy].format(**tables), **tables)
 
-    `ids` and `ranks` are array literals (`array_literal`) of the pool's reps and, for the top
-    performer, their close rates in the same order.
+
+_STATEMENTS = {strategy: _sql(strategy) for strategy in _FREE}
+
+
+def pool_pick(strategy: str, *, pool: int, rule_id: int, exclude: list[int] = (), limit: int = 3) -> Picked:
+    """Take a slot of the strategy's first free rep of `pool`, in one statement.
+
+    For round robin the rule row is locked (until commit: it serialises the rule's intakes) and
+    its cursor moves to the rep whose slot was taken. When the first free rep filled up in the
+    meantime nobody is taken: call again with them in `exclude`.
     """
-    member, load = Member._meta.db_table, RepLoad._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""WITH c AS (
-                    SELECT p.user_id, COALESCE(p.rank, 0) AS rank, m.capacity, COALESCE(l.open_count, 0) AS open
-                    FROM unnest(%(ids)s::bigint[], %(ranks)s::float8[]) AS p(user_id, rank)
-                    JOIN {member} m ON m.user_id = p.user_id
-                    LEFT JOIN {load} l ON l.user_id = p.user_id
-                    WHERE p.user_id <> ALL(%(exclude)s::bigint[])
-                ), free AS (
-                    SELECT c.*, row_number() OVER (ORDER BY {ORDERS[strategy]}) AS place
-                    FROM c WHERE c.open < c.capacity ORDER BY {ORDERS[strategy]} LIMIT %(limit)s
-                )
-                SELECT user_id, open, capacity, rank, true, place FROM free
-                UNION ALL
-                SELECT user_id, open, capacity, rank, false, 0 FROM c WHERE c.open >= c.capacity
-                ORDER BY 5 DESC, 6, 1""",
-            {"ids": ids, "ranks": ranks, "last": last, "exclude": list(exclude), "limit": limit},
-        )
-        rows = [Row(*row[:5]) for row in cursor.fetchall()]
-    return [row for row in rows if row.free], [row for row in rows if not row.free]
+        cursor.execute(_STATEMENTS[strategy], {"pool": pool, "rule": rule_id, "exclude": list(exclude), "limit": limit,
+                                                "round_robin": strategy == Strategy.ROUND_ROBIN})
+        rows = cursor.fetchall()
+    picked = Picked(taken=None, free=[], full=[])
+    for kind, user_id, open_count, capacity, rank in rows:
+        if kind == "taken":
+            picked.taken = user_id
+        else:
+            getattr(picked, kind).append(Row(user_id, open_count, capacity, rank))
+    return picked

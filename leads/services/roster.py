@@ -10,15 +10,14 @@ full evaluation (dry run), the index and the rebuilt routing story all use it.
 import datetime as dt
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.db import connection, transaction
 
 from salesflow import i18n
 from salesflow.org.selectors import RepProfile, rep_roster
 
-from ..models import RosterVersion, RoutingRule
-from .pick import array_literal
+from ..models import PoolSeat, RepLoad, RosterVersion, RoutingRule
 
 INDEX_LIMIT = 4096  # pool indexes kept per process; all dropped past that (rebuilt on demand)
 _indexes: dict[tuple[str, str, str], "PoolIndex"] = {}
@@ -35,12 +34,12 @@ class Roster:
 
 @dataclass
 class PoolIndex:
+    key: int  # the pool's rows in leads_poolseat (pool_key)
+    day: dt.date
     available: list[RepProfile] = field(default_factory=list)  # by user id
     away: list[dict] = field(default_factory=list)  # stored candidates: skipped, away
-    ids: str = "{}"  # array literal of the available reps' user ids (leads.services.pick)
     by_id: dict[int, RepProfile] = field(default_factory=dict)
-    ranks: str = "{}"  # top performer: their close rates, kept by leads.services.decide
-    ranks_of: object = None
+    stored: bool = False  # set once its seats are committed (pool_seats_store)
 
 
 def rule_basis(rule: RoutingRule, lead, *, today: dt.date, new_hire_days: int) -> dict:
@@ -88,12 +87,18 @@ def away_why(rep: RepProfile) -> dict:
 
 
 def roster_current() -> Roster:
-    """The remembered roster with its digest (computed once per roster this process loads)."""
+    """The remembered roster with its digest: computed once per roster content this process sees.
+
+    rep_roster() is reloaded every few seconds; a reload with the same content keeps the digest
+    (and so the pool indexes) without recomputing it. Whether the version row exists is asked
+    again once per reload (one INSERT … ON CONFLICT DO NOTHING): the row a rolled-back
+    transaction wrote is gone, whatever this process remembers."""
     reps = rep_roster()
     known = _current.get(connection.schema_name)
     if known is not None and known[0] is reps:
         return known[1]
-    roster = Roster(digest=_digest(reps), reps=reps)
+    digest = known[1].digest if known is not None and known[0] == reps else _digest(reps)
+    roster = Roster(digest=digest, reps=reps)
     _current[connection.schema_name] = (reps, roster)
     return roster
 
@@ -122,16 +127,58 @@ def pool_index(roster: Roster, basis: dict) -> PoolIndex:
         if len(_indexes) >= INDEX_LIMIT:
             _indexes.clear()
         today = dt.date.fromisoformat(basis["day"])
-        index = PoolIndex()
+        index = PoolIndex(key=pool_key(roster.digest, basis), day=today)
         for rep in pool_select(roster.reps, basis):
             if rep.is_available_on(today):
                 index.available.append(rep)
             else:
                 index.away.append({"user_id": rep.user_id, "verdict": "skipped", "why": away_why(rep)})
-        index.ids = array_literal(rep.user_id for rep in index.available)
         index.by_id = {rep.user_id: rep for rep in index.available}
         _indexes[key] = index
     return index
+
+
+def pool_key(digest: str, basis: dict) -> int:
+    text = f"{digest}|{json.dumps(basis, sort_keys=True)}"
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+SEATS_KEPT_DAYS = 7
+
+
+def pool_seats_store(index: PoolIndex, *, ranks, force: bool = False) -> None:
+    """Write the pool's seats and make sure each of its reps has a load row with their capacity.
+
+    Once per pool and process (until committed, or when `force`d because the seats were not
+    found): one statement. Seats of pools made over a week ago go at the same time. A load row
+    whose capacity copy differs from this roster version's is corrected (the only rows it locks:
+    after a capacity change); `ranks()` gives the close rates for the rows it adds.
+    """
+    if index.stored and not force:
+        return
+    reps, rates = index.available, ranks()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH gone AS (
+                    DELETE FROM {PoolSeat._meta.db_table} WHERE made_on < %(day)s::date - %(kept)s
+                ), seats AS (
+                    INSERT INTO {PoolSeat._meta.db_table} (pool, user_id, made_on)
+                    SELECT %(pool)s, u, %(day)s FROM unnest(%(ids)s::bigint[]) AS u ON CONFLICT DO NOTHING
+                ), x AS (
+                    SELECT * FROM unnest(%(ids)s::bigint[], %(caps)s::int[], %(ranks)s::float8[]) AS x(u, c, r)
+                ), synced AS (
+                    UPDATE {RepLoad._meta.db_table} l SET capacity = x.c FROM x WHERE l.user_id = x.u AND l.capacity <> x.c
+                )
+                INSERT INTO {RepLoad._meta.db_table} (user_id, open_count, capacity, rank)
+                SELECT u, 0, c, r FROM x ON CONFLICT (user_id) DO NOTHING""",
+            {"pool": index.key, "day": index.day, "kept": SEATS_KEPT_DAYS, "ids": [rep.user_id for rep in reps],
+             "caps": [rep.capacity for rep in reps], "ranks": [rates.get(rep.user_id, 0.0) for rep in reps]},
+        )
+
+    def committed():
+        index.stored = True
+
+    transaction.on_commit(committed)
 
 
 def version_reps(digest: str) -> list[RepProfile]:
@@ -150,9 +197,18 @@ def roster_forget_all() -> None:
     _versions.clear()
 
 
+_FIELDS = [f.name for f in fields(RepProfile)]
+
+
 def _payload(reps: list[RepProfile]) -> list[dict]:
-    return [{k: (v.isoformat() if isinstance(v, dt.date) else list(v) if isinstance(v, tuple) else v)
-             for k, v in asdict(rep).items()} for rep in reps]
+    # As dataclasses.asdict would give, without its deep copies: profiles hold only flat values.
+    return [{name: _plain(getattr(rep, name)) for name in _FIELDS} for rep in reps]
+
+
+def _plain(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return list(value) if isinstance(value, tuple) else value
 
 
 def _digest(reps: list[RepProfile]) -> str:

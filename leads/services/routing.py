@@ -23,6 +23,7 @@ from salesflow.org.models import Member, Region, Role, Team
 from salesflow.org.selectors import RepProfile, rep_roster, tenant_settings_get
 
 from ..models import Lead, LeadStatus, RepLoad, RoutingDecision, RoutingRule, Strategy
+from ..models.load import NO_CAPACITY_YET
 from .roster import away_why, pool_select, rule_basis
 
 DEFAULT_TOP_RATE = Decimal("0.85")
@@ -129,9 +130,32 @@ def close_rates_all(*, now: dt.datetime) -> dict[int, tuple[int, int]]:
     stale = cached is None or cached["computed_at"] < timezone.now() - CLOSE_RATES_FRESH
     if stale and (cached is None or shared_claim(f"{CLOSE_RATES_CACHE_KEY}:recount", 30)):
         cached = {"computed_at": timezone.now(), "rates": _close_rates_count(now=now)}
+        _ranks_store(cached["rates"])
         shared_set(CLOSE_RATES_CACHE_KEY, cached, 3600)
         memo_forget(CLOSE_RATES_CACHE_KEY)
     return cached["rates"]
+
+
+def _ranks_store(rates: dict[int, tuple[int, int]]) -> None:
+    """Copy the recounted rates into the load rows, where the top performer's pick reads them
+    (an index in rate order). Never waits: a row another transaction holds keeps its rate
+    until the next recount. Intake recounts before its transaction opens (lead_intake), so
+    these row locks are never held while it waits for a routing rule's."""
+    ids = list(rates)
+    values = [float(won / total) if total else 0.0 for won, total in rates.values()]
+    load = RepLoad._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH x AS (
+                    SELECT o.user_id, COALESCE(r.rate, 0) AS rate
+                      FROM {load} o LEFT JOIN unnest(%s::bigint[], %s::float8[]) AS r(user_id, rate) USING (user_id)
+                     WHERE o.rank <> COALESCE(r.rate, 0)
+                ), free AS (
+                    SELECT l.user_id FROM {load} l JOIN x USING (user_id) ORDER BY l.user_id FOR UPDATE OF l SKIP LOCKED
+                )
+                UPDATE {load} l SET rank = x.rate FROM x JOIN free USING (user_id) WHERE l.user_id = x.user_id""",
+            [ids, values],
+        )
 
 
 def _close_rates_count(*, now: dt.datetime) -> dict[int, tuple[int, int]]:
@@ -208,16 +232,16 @@ def rep_slot_take(user_id: int, *, turn_of_rule: int | None = None) -> bool:
     """Take one capacity slot of a rep; False when they are full (decided by the database, in one statement).
 
     With `turn_of_rule`, the same statement moves that round-robin rule's cursor to the rep
-    when, and only when, the slot was taken.
+    when, and only when, the slot was taken. The load row's copy of the capacity is refreshed.
     """
     load, member, rule = RepLoad._meta.db_table, Member._meta.db_table, RoutingRule._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH slot AS (
-                    INSERT INTO {load} AS load (user_id, open_count)
-                    SELECT user_id, 1 FROM {member} WHERE user_id = %(user)s AND capacity > 0
-                    ON CONFLICT (user_id) DO UPDATE SET open_count = load.open_count + 1
-                    WHERE load.open_count < (SELECT capacity FROM {member} WHERE user_id = %(user)s)
+                    INSERT INTO {load} AS load (user_id, open_count, capacity)
+                    SELECT user_id, 1, capacity FROM {member} WHERE user_id = %(user)s AND capacity > 0
+                    ON CONFLICT (user_id) DO UPDATE SET open_count = load.open_count + 1, capacity = EXCLUDED.capacity
+                    WHERE load.open_count < EXCLUDED.capacity
                     RETURNING user_id
                 ), turn AS (
                     UPDATE {rule} SET rr_last_user_id = slot.user_id FROM slot WHERE {rule}.id = %(rule)s
@@ -230,16 +254,24 @@ def rep_slot_take(user_id: int, *, turn_of_rule: int | None = None) -> bool:
 
 def rep_slot_force(user_id: int) -> None:
     """A manager's explicit assignment may exceed capacity; it is still counted."""
+    load, member = RepLoad._meta.db_table, Member._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {RepLoad._meta.db_table} (user_id, open_count) VALUES (%s, 0) ON CONFLICT DO NOTHING", [user_id]
+            f"""INSERT INTO {load} AS load (user_id, open_count, capacity)
+                SELECT %(user)s, 1, COALESCE((SELECT capacity FROM {member} WHERE user_id = %(user)s), {NO_CAPACITY_YET})
+                ON CONFLICT (user_id) DO UPDATE SET open_count = load.open_count + 1, capacity = EXCLUDED.capacity""",
+            {"user": user_id},
         )
-    RepLoad.objects.filter(user_id=user_id).update(open_count=F("open_count") + 1)
 
 
 def rep_slot_release(user_id: int | None) -> None:
     if user_id is not None:
         RepLoad.objects.filter(user_id=user_id, open_count__gt=0).update(open_count=F("open_count") - 1)
+
+
+def rep_capacity_copy(user_id: int, capacity: int) -> None:
+    """A member's capacity changed: their load row's copy follows, in the same transaction."""
+    RepLoad.objects.filter(user_id=user_id).exclude(capacity=capacity).update(capacity=capacity)
 
 
 def assignment_notify(*, lead: Lead, decision: RoutingDecision, user) -> None:

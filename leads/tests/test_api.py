@@ -3,7 +3,7 @@ import random
 import time
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from leads.models import IdempotencyRecord, Lead, LeadTouch
 from leads.services import intake_key_create, intake_key_revoke
@@ -120,6 +120,18 @@ def test_unknown_missing_and_revoked_keys_answer_401(alpha, api):
     intake_key_revoke(actor=alpha.admin, key=key)
     assert api(GOOD, key=secret).status_code == 401
     assert Lead.objects.count() == 0
+
+
+def test_a_key_revoked_by_another_process_is_refused_at_once_though_remembered_here(alpha, api):
+    from audit.models import AuditEntry as Entry
+
+    key, secret = intake_key_create(actor=alpha.admin, label="shared")
+    assert api(GOOD, key=secret).status_code == 201  # this process now remembers the key
+    entries = Entry.objects.count()
+    key.__class__.objects.filter(pk=key.pk).update(revoked_at=timezone.now())  # as another process would
+    response = api({**GOOD, "phone": "13900001111", "email": "other@hospital.cn", "external_id": "after-revoke"}, key=secret)
+    assert response.status_code == 401 and response.json()["errors"]["authorization"]
+    assert Lead.objects.count() == 1 and Entry.objects.count() == entries
 
 
 def test_another_tenants_key_answers_401(alpha, beta, api):
