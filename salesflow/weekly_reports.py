@@ -7,6 +7,7 @@ SUMMARY_LABELS in SPEC order.
 import datetime as dt
 
 from django.db import connection
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 # (label, dotted path of `send(*, now) -> int`), run in this order for the current tenant.
@@ -21,6 +22,7 @@ SUMMARY_LABELS = ("heatmaps", "health")
 
 def weekly_reports_run(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Run every sender for the current tenant; {label: reports newly sent}."""
+    now = now or timezone.now()  # one clock for every sender of this run
     sent = dict.fromkeys(SUMMARY_LABELS, 0)
     for label, path in WEEKLY_REPORT_SENDERS:
         sent[label] = sent.get(label, 0) + import_string(path)(now=now)

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from forecasting.accuracy import METHODS, accuracy_measure
-from salesflow.management.commands.run_sla_scan import _clock
+from salesflow.management.clock import clock_option
 from salesflow.tenancy.selectors import tenant_get_by_schema
 
 
@@ -22,6 +22,6 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"no tenant with schema {opts['schema']!r}")
         with tenant_context(tenant):
-            result = accuracy_measure(lead=opts["lead_weeks"], now=_clock(opts["now"]) or timezone.now())
+            result = accuracy_measure(lead=opts["lead_weeks"], now=clock_option(opts["now"]) or timezone.now())
         for method in METHODS:
             self.stdout.write(result.scores[method].line(tenant.schema_name, opts["lead_weeks"]))

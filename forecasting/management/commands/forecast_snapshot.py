@@ -3,7 +3,7 @@ from django.utils import timezone
 from django_tenants.utils import tenant_context
 
 from forecasting.snapshots import history_rebuild, snapshot_take
-from salesflow.management.commands.run_sla_scan import _clock
+from salesflow.management.clock import clock_option
 from salesflow.tenancy.selectors import tenant_get_by_schema, tenant_list
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **opts):
-        now = _clock(opts["now"]) or timezone.now()
+        now = clock_option(opts["now"]) or timezone.now()
         if opts["rebuild_weeks"] < 0 or opts["rebuild_weeks"] > 520:
             raise CommandError("--rebuild-weeks must be between 0 and 520")
         if opts["schema"]:
