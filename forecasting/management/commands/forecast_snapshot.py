@@ -4,7 +4,7 @@ from django_tenants.utils import tenant_context
 
 from forecasting.snapshots import history_rebuild, snapshot_take
 from salesflow.management.clock import clock_option
-from salesflow.tenancy.selectors import tenant_get_by_schema, tenant_list
+from salesflow.tenancy.selectors import tenants_for_command
 
 
 class Command(BaseCommand):
@@ -22,14 +22,7 @@ class Command(BaseCommand):
         now = clock_option(opts["now"]) or timezone.now()
         if opts["rebuild_weeks"] < 0 or opts["rebuild_weeks"] > 520:
             raise CommandError("--rebuild-weeks must be between 0 and 520")
-        if opts["schema"]:
-            tenant = tenant_get_by_schema(opts["schema"])
-            if tenant is None:
-                raise CommandError(f"no tenant with schema {opts['schema']!r}")
-            tenants = [tenant]
-        else:
-            tenants = list(tenant_list())
-        for tenant in tenants:
+        for tenant in tenants_for_command(opts["schema"]):
             with tenant_context(tenant):
                 for result in history_rebuild(now=now, weeks=opts["rebuild_weeks"]):
                     self.stdout.write(result.summary_line().replace("forecast snapshot", "rebuilt", 1))

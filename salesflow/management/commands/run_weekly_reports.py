@@ -1,8 +1,8 @@
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django_tenants.utils import tenant_context
 
 from salesflow.management.clock import clock_option
-from salesflow.tenancy.selectors import tenant_get_by_schema, tenant_list
+from salesflow.tenancy.selectors import tenants_for_command
 from salesflow.weekly_reports import summary_line, weekly_reports_run
 
 
@@ -16,14 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **opts):
         now = clock_option(opts["now"])
-        if opts["schema"]:
-            tenant = tenant_get_by_schema(opts["schema"])
-            if tenant is None:
-                raise CommandError(f"no tenant with schema {opts['schema']!r}")
-            tenants = [tenant]
-        else:
-            tenants = list(tenant_list())
-        for tenant in tenants:
+        for tenant in tenants_for_command(opts["schema"]):
             with tenant_context(tenant):
                 sent = weekly_reports_run(now=now)
             self.stdout.write(summary_line(sent, schema=tenant.schema_name))
