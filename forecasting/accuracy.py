@@ -98,18 +98,29 @@ def _won_by_day(cursor, scope: str, scope_id) -> dict[dt.date, float]:
     return {day: float(total) for day, total in cursor.fetchall()}
 
 
-def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool) -> dict[tuple[dt.date, dt.date], tuple]:
-    """(snapshot week, period start) → (credit, stage, commit) forecast sums."""
-    period = "date_trunc('month', l.close_date)::date" if monthly else "l.close_week"
+def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool, used) -> dict[tuple[dt.date, dt.date], tuple]:
+    """(snapshot week, period start) → (credit, stage, commit) forecast sums, read only for the
+    (snapshot, period) pairs scored: each through the (snapshot, close week) index."""
+    if not used:
+        return {}
+    scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
+    if monthly:  # close weeks overlapping the month, then the close date inside it
+        period_sql = ("l.close_week >= p.start - 6 AND l.close_week < p.finish "
+                      "AND l.close_date >= p.start AND l.close_date < p.finish")
+    else:
+        period_sql = "l.close_week = p.start"
     cursor.execute(
         f"""
-        SELECT s.week, {period}, SUM(l.amount * l.credit_weight::numeric), SUM(l.amount * l.stage_weight::numeric),
+        SELECT p.week, p.start, SUM(l.amount * l.credit_weight::numeric), SUM(l.amount * l.stage_weight::numeric),
             COALESCE(SUM(l.amount) FILTER (WHERE l.category = 'commit'), 0)
-        FROM forecasting_snapshotline l JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id
-        WHERE l.close_date IS NOT NULL AND {_scope_sql(scope).replace('team_id', 'l.team_id').replace('region_id', 'l.region_id')}
+        FROM unnest(%(weeks)s::date[], %(starts)s::date[], %(finishes)s::date[]) AS p(week, start, finish)
+        JOIN forecasting_forecastsnapshot s ON s.week = p.week
+        JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND {period_sql}
+        WHERE {scope_sql}
         GROUP BY 1, 2
         """,
-        {"scope_id": scope_id},
+        {"scope_id": scope_id, "weeks": [w for w, _, _ in used], "starts": [a for _, a, _ in used],
+         "finishes": [b for _, _, b in used]},
     )
     return {(week, start): tuple(float(v) for v in values) for week, start, *values in cursor.fetchall()}
 
@@ -152,14 +163,16 @@ def accuracy_measure(*, lead: int, now: dt.datetime, scope: str = "company", sco
         if not snapshots:
             return Accuracy(lead, monthly, scores, None, None, None, 0)
         won = _won_by_day(cursor, scope, scope_id)
-        sums = _snapshot_sums(cursor, scope, scope_id, monthly)
         adjustments = _adjustments(cursor, scope, scope_id) if not monthly else {}
         adjusted = Score("commit_adjusted") if adjustments else None
-        used = []
+        scored = []
         for start, end in _periods(min(snapshots), current_week, monthly):
             snap_week = monday_of(start) - dt.timedelta(weeks=lead)
-            if snap_week not in snapshots:
-                continue
+            if snap_week in snapshots:
+                scored.append((snap_week, start, end))
+        sums = _snapshot_sums(cursor, scope, scope_id, monthly, scored)
+        used = []
+        for snap_week, start, end in scored:
             used.append((snap_week, start))
             actual = sum(v for day, v in won.items() if start <= day < end)
             credit, stage, commit = sums.get((snap_week, start), (0.0, 0.0, 0.0))
@@ -194,16 +207,22 @@ def _brier(cursor, used, scope, scope_id, monthly) -> tuple[float | None, float 
     """Per opportunity line of the snapshots scored: (weight − won)² for deals closed since."""
     if not used:
         return None, None, 0
-    period = "date_trunc('month', l.close_date)::date" if monthly else "l.close_week"
     scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
+    if monthly:
+        period_sql = ("l.close_week >= p.start - 6 AND l.close_week < (p.start + interval '1 month')::date "
+                      "AND date_trunc('month', l.close_date)::date = p.start")
+    else:
+        period_sql = "l.close_week = p.start"
     cursor.execute(
         f"""
-        SELECT AVG(power(l.credit_weight - won, 2)), AVG(power(l.stage_weight - won, 2)), COUNT(*)
-        FROM forecasting_snapshotline l
-        JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id
-        JOIN (SELECT o.id, CASE WHEN st.outcome = 'won' THEN 1 ELSE 0 END AS won FROM followups_opportunity o
-              JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open') c ON c.id = l.opportunity_id
-        WHERE (s.week, {period}) IN (SELECT * FROM unnest(%(weeks)s::date[], %(starts)s::date[])) AND {scope_sql}
+        SELECT AVG(power(l.credit_weight - c.won, 2)), AVG(power(l.stage_weight - c.won, 2)), COUNT(*)
+        FROM unnest(%(weeks)s::date[], %(starts)s::date[]) AS p(week, start)
+        JOIN forecasting_forecastsnapshot s ON s.week = p.week
+        JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND {period_sql}
+        JOIN LATERAL (SELECT CASE WHEN st.outcome = 'won' THEN 1 ELSE 0 END AS won FROM followups_opportunity o
+                      JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open'
+                      WHERE o.id = l.opportunity_id) c ON TRUE
+        WHERE {scope_sql}
         """,
         {"weeks": [w for w, _ in used], "starts": [s for _, s in used], "scope_id": scope_id},
     )

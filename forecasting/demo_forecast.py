@@ -65,7 +65,8 @@ def forecast_history_seed(*, rng, count: int, signal: float, now: dt.datetime) -
     accounts = list(Account.objects.values_list("id", "owner_id")[:5000])
     if not accounts:
         accounts = [(a.pk, a.owner_id) for a in Account.objects.bulk_create(
-            [Account(name=f"示例客户·{n + 1}", owner_id=rng.choice(reps)) for n in range(max(1, count // 3))]
+            [Account(name=f"示例客户·{n + 1}", owner_id=rng.choice(reps)) for n in range(max(1, count // 3))],
+            batch_size=BATCH,
         )]
     stages = list(Stage.objects.order_by("position"))
     open_stages = [s for s in stages if s.outcome == Outcome.OPEN]

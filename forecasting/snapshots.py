@@ -191,7 +191,15 @@ def snapshot_take(*, now: dt.datetime, rebuilt: bool = False, actor="forecast_sn
 
 def history_rebuild(*, now: dt.datetime, weeks: int) -> list[SnapshotResult]:
     """Rebuild the snapshots of the `weeks` past weeks (oldest first) from what was recorded by each
-    Monday 00:00; weeks already frozen are kept as they are."""
+    Monday 00:00; weeks already frozen are kept as they are. Set-based over all weeks at once
+    (forecasting/rebuild.py); the lines equal `snapshot_take(rebuilt=True)` week by week."""
+    from .rebuild import history_rebuild_set
+
+    return history_rebuild_set(now=now, weeks=weeks, actor="forecast_snapshot --rebuild-weeks")
+
+
+def history_rebuild_weekly(*, now: dt.datetime, weeks: int) -> list[SnapshotResult]:
+    """The same, one `snapshot_take` per week: the reference the set-based rebuild is tested against."""
     tz = tenant_tz()
     current = week_start(now, tz)
     results = []
