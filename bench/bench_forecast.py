@@ -1,23 +1,27 @@
 """Forecast benchmarks: the 26-week rebuild and the board at scale, the weekly snapshot across
 many tenants, and the backtest of the four methods at evidence signal realistic and 0.
 
-    make bench BENCH_ARGS="--only forecast [--parts history,board,tenants,backtest]
-        [--opportunities 100000] [--tenants 50] [--tenant-opportunities 2000]
-        [--backtest-opportunities 3000] [--requests 200] [--rounds 3] [--keep] [--schema S]"
+    make bench BENCH_ARGS="--only forecast [--parts history,rebuild,board,tenants,backtest]
+        [--opportunities 100000] [--evidence 1000000] [--tenants 50] [--tenant-opportunities 2000]
+        [--backtest-opportunities 3000] [--seeds 7,8,9] [--signals 0.6,0] [--requests 200] [--rounds 3]
+        [--keep] [--schema S] [--weekly]"
 
 history   one tenant: 200 reps (seed_demo's organisation seeder), --opportunities deals of the
           forecast seeder (26 weeks of history, ~10 evidence rows per deal), then
           `history_rebuild(weeks=26)` timed (target < 60 s), then this week's snapshot.
+rebuild   on a kept tenant (--schema): forget its snapshots and time the set-based rebuild of 26
+          weeks again; with --weekly also the one-statement-per-week reference in the same minutes,
+          and compare the 26 digests (they must be identical).
 board     in that tenant: GET /forecast/board/ (full page) and its htmx partial, as the admin
-          (whole tenant) and a team manager, with query counts; /healthz as the baseline.
+          (whole tenant) and a team manager, and the accuracy page (weeks at lead 4, months at
+          lead 1), with query counts; /healthz as the baseline.
           Targets: partial p95 < 100 ms, full page p95 < 250 ms (warm).
 tenants   --tenants tenants of --tenant-opportunities deals each (history only, no snapshots),
           then one `forecast_snapshot` pass over all of them timed (target < 5 s), then a
           second pass at the same clock: it must print new=0 everywhere and write no line.
-backtest  two tenants seeded alike except --evidence-signal (0.6 and 0): each open stage's
-          probability tuned in-sample to the generator (favouring the stage method), 26 weeks
-          rebuilt, then WAPE, bias and Brier of every method at lead 1 and 4 weeks with the
-          number of periods.
+backtest  per seed in --seeds and signal in --signals one tenant seeded alike, 26 weeks rebuilt,
+          then WAPE, bias and Brier of every method of forecasting/backtest.py at lead 1 and 4
+          weeks (and months) with the number of periods; a markdown summary over the seeds.
 """
 import argparse
 import random

@@ -67,7 +67,9 @@ ORDER BY sc.opportunity_id, sc.at DESC
 
 # In-period fits: P(won within the very week the line forecast | band or stage), fitted rolling-origin
 # on earlier lines forecasting a week already over, at the same lead; shrunk toward the pooled rate
-# of those lines (the same prior for both features, so neither is favoured).
+# of those lines (the same prior for both features, so neither is favoured). The period's forecast is
+# that pipeline part plus the same residual for both (the amount won lately by deals the pipeline did
+# not forecast for their week at this lead: created or pulled in later), so they differ only by feature.
 INPERIOD_SQL = """
 WITH won AS (
     SELECT sc.opportunity_id, sc.at FROM followups_stagechange sc
@@ -101,6 +103,7 @@ LEFT JOIN pooled p ON p.id = l.snapshot_id
 
 METHODS = ("credit", "stage", "stage_calibrated", "stage_insample", "credit_inperiod", "stage_inperiod",
            "commit", "runrate")
+RESIDUAL_WEEKS = 4
 
 
 def backtest(*, lead: int, now: dt.datetime) -> dict:
@@ -132,11 +135,23 @@ def backtest(*, lead: int, now: dt.datetime) -> dict:
     scores = {m: base.scores[m] for m in ("credit", "stage", "commit", "runrate")}
     scores["stage_calibrated"] = Score("stage_calibrated")
     scores["stage_insample"] = Score("stage_insample")
-    inperiod_sums = {}
+    inperiod_sums, covered = {}, {}
     for name, found in inperiod.items():
         scores[name] = Score(name)
-        for week, close_week, _, amount, weight, _ in found:
+        for week, close_week, _, amount, weight, hit in found:
             inperiod_sums[(name, week, close_week)] = inperiod_sums.get((name, week, close_week), 0.0) + amount * weight
+            if hit and name == "credit_inperiod":
+                covered[close_week] = covered.get(close_week, 0.0) + amount
+
+    def won_in(start):
+        return sum(v for day, v in won.items() if start <= day < start + dt.timedelta(weeks=1))
+
+    def residual(snap_week):
+        """What the pipeline of a week did not hold: the mean, over the last weeks already over at
+        the snapshot, of the amount won that week by deals no line forecast for it at this lead."""
+        past = [snap_week - dt.timedelta(weeks=n) for n in range(1, RESIDUAL_WEEKS + 1)]
+        past = [q for q in past if q - dt.timedelta(weeks=lead) in weeks]
+        return sum(won_in(q) - covered.get(q, 0.0) for q in past) / len(past) if past else 0.0
     used = set()
     for start, end in _periods(min(weeks), current, monthly=False) if weeks else []:
         snap_week = monday_of(start) - dt.timedelta(weeks=lead)
@@ -148,7 +163,7 @@ def backtest(*, lead: int, now: dt.datetime) -> dict:
         scores["stage_calibrated"].add(start, calibrated, actual)
         scores["stage_insample"].add(start, insample, actual)
         for name in inperiod:
-            scores[name].add(start, inperiod_sums.get((name, snap_week, start), 0.0), actual)
+            scores[name].add(start, inperiod_sums.get((name, snap_week, start), 0.0) + residual(snap_week), actual)
     scored = [line for line in lines if (line[0], line[2]) in used]
     closed = [line for line in scored if line[8] is not None]
     diagnostics = {"lines": len(scored), "closed_lines": len(closed)}
