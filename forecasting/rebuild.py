@@ -107,12 +107,11 @@ bucketed AS (
     FROM (SELECT opportunity_id, at, width_bucket(at, %(ts)s::timestamptz[]) AS b, delta FROM points) p
 ),
 credit_steps AS (
-    SELECT opportunity_id, first_k, SUM(delta) AS delta FROM bucketed GROUP BY 1, 2
-),
-credit AS (
-    SELECT st.opportunity_id, st.k, SUM(c.delta)::int AS credit
-    FROM rebuild_stage st JOIN credit_steps c ON c.opportunity_id = st.opportunity_id AND c.first_k <= st.k
-    GROUP BY 1, 2
+    -- Credit from the first week that saw a step until the week before the next step.
+    SELECT opportunity_id, first_k,
+        lead(first_k) OVER (PARTITION BY opportunity_id ORDER BY first_k) AS next_k,
+        SUM(SUM(delta)) OVER (PARTITION BY opportunity_id ORDER BY first_k)::int AS credit
+    FROM bucketed GROUP BY 1, 2
 ),
 commits AS (
     SELECT opportunity_id, at, category, period,
@@ -134,18 +133,41 @@ LEFT JOIN pre ap ON ap.record_id = st.opportunity_id AND ap.field = 'amount' AND
 LEFT JOIN fields cb ON cb.record_id = st.opportunity_id AND cb.field = 'expected_close'
     AND cb.at <= st.t AND (cb.next_at IS NULL OR st.t < cb.next_at)
 LEFT JOIN pre cp ON cp.record_id = st.opportunity_id AND cp.field = 'expected_close'
-LEFT JOIN credit cr ON cr.opportunity_id = st.opportunity_id AND cr.k = st.k
+LEFT JOIN credit_steps cr ON cr.opportunity_id = st.opportunity_id AND cr.first_k <= st.k
+    AND (cr.next_k IS NULL OR st.k < cr.next_k)
 LEFT JOIN commits cm ON cm.opportunity_id = st.opportunity_id AND cm.at <= st.t
     AND (cm.next_at IS NULL OR st.t < cm.next_at)
 """
 
-CURVE_SQL = """
-SELECT l.band, COUNT(*), COUNT(*) FILTER (WHERE c.outcome = 'won')
-FROM forecasting_snapshotline l
-JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id AND s.taken_at < %(t)s
-JOIN rebuild_closed c ON c.opportunity_id = l.opportunity_id AND c.from_at < %(t)s
-    AND (c.to_at IS NULL OR %(t)s <= c.to_at)
-GROUP BY l.band
+# Each snapshot line counts toward the curve of every later week at which its deal was closed as
+# known then (latest move strictly before T to a won or lost stage): for one closed interval of the
+# deal that is a contiguous range of weeks [k_from, k_to], added as +1 / −1 steps and summed up.
+# Lines of weeks frozen before (not rebuilt now) count from their own instant like the rebuilt ones.
+CURVES_SQL = """
+WITH line AS (
+    SELECT l.opportunity_id, l.band, s.taken_at FROM forecasting_snapshotline l
+    JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id AND s.taken_at < %(last)s
+    UNION ALL
+    SELECT r.opportunity_id, width_bucket(r.credit, %(edges)s::int[]), w.t FROM rebuild_line r
+    JOIN rebuild_week w ON w.k = r.k
+),
+ranges AS (
+    SELECT l.band, c.outcome = 'won' AS won,
+        GREATEST(width_bucket(l.taken_at, %(ts)s::timestamptz[]), width_bucket(c.from_at, %(ts)s::timestamptz[])) + 1
+            AS k_from,
+        CASE WHEN c.to_at IS NULL THEN %(n)s ELSE width_bucket(c.to_at, %(ts)s::timestamptz[]) END AS k_to
+    FROM line l JOIN rebuild_closed c ON c.opportunity_id = l.opportunity_id
+),
+steps AS (
+    SELECT band, k_from AS k, COUNT(*) AS closed, COUNT(*) FILTER (WHERE won) AS won FROM ranges
+    WHERE k_from <= k_to GROUP BY 1, 2
+    UNION ALL
+    SELECT band, k_to + 1, -COUNT(*), -COUNT(*) FILTER (WHERE won) FROM ranges
+    WHERE k_from <= k_to AND k_to < %(n)s GROUP BY 1, 2
+)
+SELECT k, band, SUM(SUM(closed)) OVER (PARTITION BY band ORDER BY k)::int,
+    SUM(SUM(won)) OVER (PARTITION BY band ORDER BY k)::int
+FROM steps GROUP BY 1, 2 ORDER BY 1, 2
 """
 
 INSERT_SQL = """
@@ -181,9 +203,12 @@ def history_rebuild_set(*, now: dt.datetime, weeks: int, actor: str) -> list[Sna
         todo = [monday for monday in mondays if monday not in results]
         if todo:
             instants = [dt.datetime.combine(monday, dt.time.min, tzinfo=tz) for monday in todo]
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = '128MB'")  # sorts and hashes of a batch job in memory
             _stage_lines(instants)
+            curves = _curves(instants)
             for k, (monday, instant) in enumerate(zip(todo, instants), start=1):
-                results[monday] = _freeze(k, monday, instant, actor)
+                results[monday] = _freeze(k, monday, instant, actor, curves.get(k, {}))
             _drop_temp()
     return [results[monday] for monday in mondays]
 
@@ -215,7 +240,21 @@ def _stage_lines(instants: list[dt.datetime]) -> None:
         cursor.execute("ANALYZE rebuild_closed")
 
 
-def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str) -> SnapshotResult:
+def _curves(instants: list[dt.datetime]) -> dict[int, dict[int, tuple[int, int]]]:
+    """Week k → band → (closed, won): the counts `curve_fit(before=t_k)` would read."""
+    with connection.cursor() as cursor:
+        cursor.execute(CURVES_SQL, {"ts": instants, "n": len(instants), "last": instants[-1], "edges": BAND_EDGES})
+        changed: dict[int, dict[int, tuple[int, int]]] = {}
+        for k, band, closed, won in cursor.fetchall():
+            changed.setdefault(k, {})[band] = (closed, won)
+    curves, running = {}, {}
+    for k in range(1, len(instants) + 1):  # a band keeps its counts until its next step
+        running.update(changed.get(k, {}))
+        curves[k] = {band: counts for band, counts in running.items() if counts[0]}
+    return curves
+
+
+def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str, counts: dict) -> SnapshotResult:
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -232,8 +271,7 @@ def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str) -> Snapshot
             return SnapshotResult(connection.schema_name, week, existing.opportunities, existing.weighted,
                                   existing.committed, new=False)
         snapshot_id = row[0]
-        cursor.execute(CURVE_SQL, {"t": instant})
-        curve = curve_from_counts({band: (closed, won) for band, closed, won in cursor.fetchall()})
+        curve = curve_from_counts(counts)
         cursor.execute(INSERT_SQL, {"snapshot": snapshot_id, "k": k, "edges": BAND_EDGES,
                                     "weights": [b.weight for b in curve]})
         cursor.execute(ROLLUP_SQL, {"snapshot": snapshot_id})
