@@ -152,7 +152,51 @@ class Accuracy:
     lines_scored: int
 
 
+CACHE_SECONDS = 600
+
+
+def data_version() -> str | None:
+    """What every accuracy figure depends on, read from four primary-key indexes: the latest frozen
+    snapshot (its id and the moment it was frozen), the latest stage change (outcomes, won days),
+    record change (amounts) and manager adjustment. All four are append-only, so any change that
+    could move a figure moves this string; None without snapshots (nothing to measure)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT (SELECT id || '@' || extract(epoch FROM created_at) FROM forecasting_forecastsnapshot
+                    ORDER BY id DESC LIMIT 1),
+                (SELECT MAX(id) FROM followups_stagechange), (SELECT MAX(id) FROM followups_recordchange),
+                (SELECT MAX(id) FROM forecasting_commitadjustment)
+            """
+        )
+        snapshot, *rest = cursor.fetchone()
+    return None if snapshot is None else ":".join(str(x) for x in (snapshot, *rest))
+
+
+def _cached(name: str, key_parts: tuple, compute):
+    """`compute()`, kept in the shared cache under the data version (a page re-read while nothing
+    changed costs four index lookups; the first read after any change computes again)."""
+    from salesflow.memo import shared_get, shared_set
+
+    version = data_version()
+    if version is None:
+        return compute()
+    key = f"forecast:{name}:{version}:" + ":".join(str(x) for x in key_parts)
+    found = shared_get(key)
+    if found is None:
+        found = compute()
+        shared_set(key, found, CACHE_SECONDS)
+    return found
+
+
 def accuracy_measure(*, lead: int, now: dt.datetime, scope: str = "company", scope_id=None,
+                     monthly: bool = False) -> Accuracy:
+    current_week = week_start(now, tenant_tz())
+    return _cached("accuracy", (lead, current_week, scope, scope_id, monthly),
+                   lambda: accuracy_compute(lead=lead, now=now, scope=scope, scope_id=scope_id, monthly=monthly))
+
+
+def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", scope_id=None,
                      monthly: bool = False) -> Accuracy:
     tz = tenant_tz()
     current_week = week_start(now, tz)
@@ -241,6 +285,10 @@ class CalibrationRow:
 
 
 def calibration(*, scope: str = "company", scope_id=None) -> list[CalibrationRow]:
+    return _cached("calibration", (scope, scope_id), lambda: calibration_compute(scope=scope, scope_id=scope_id))
+
+
+def calibration_compute(*, scope: str = "company", scope_id=None) -> list[CalibrationRow]:
     """Credit band at snapshot time → share of those deals actually won (deals closed since)."""
     from .services.forecast_weights import Band
 
