@@ -251,7 +251,30 @@ def bench_board(options, tenant) -> bool:
             record(f"board_{label}_{who}_p95_ms", round(p95, 1))
             record(f"board_{label}_{who}_queries", queries)
             ok &= p95 < target
+    with schema_context(tenant.schema_name):
+        _accuracy_cold(options)
     return ok
+
+
+def _accuracy_cold(options) -> None:
+    """What the accuracy page computes on its first read after a change (the cache bypassed)."""
+    import os
+
+    from forecasting.accuracy import accuracy_compute, calibration_compute
+
+    now = timezone.now()
+    for label, lead, monthly in (("weeks lead 4", 4, False), ("months lead 1", 1, True)):
+        samples, db = [], []
+        for _ in range(3):
+            started, cpu = time.perf_counter(), backend_cpu()
+            accuracy_compute(lead=lead, now=now, monthly=monthly)
+            calibration_compute()
+            samples.append((time.perf_counter() - started) * 1000)
+            db.append((backend_cpu() - cpu) * 1000)
+        print(f"forecast accuracy cold ({label}, whole tenant): median {median(samples):.0f} ms, PostgreSQL CPU "
+              f"median {median(db):.0f} ms (load average {os.getloadavg()[0]:.1f})")
+        record(f"accuracy_cold_{lead}_{int(monthly)}_ms", round(median(samples), 1))
+        record(f"accuracy_cold_{lead}_{int(monthly)}_db_cpu_ms", round(median(db), 1))
 
 
 def bench_tenants(options) -> bool:
