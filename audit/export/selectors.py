@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import DateTimeField, Q
+from django.db.models import Case, DateTimeField, Q, When
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
 
@@ -74,7 +74,8 @@ def _day_bounds(since: dt.date | None, until: dt.date | None):
 
 
 def record_entries(*, account: Account, since=None, until=None, up_to_seq: int) -> list[RecordEntry]:
-    """The account's entries sealed in a tree of `up_to_seq` leaves, in chain order, within the days given."""
+    """The account's entries sealed in a tree of `up_to_seq` leaves, in chain order: those logged within
+    the days given (tenant time), and the follow-ups whose touch happened within them."""
     qs = AuditEntry.objects.filter(account_targets(account), seq__lte=up_to_seq)
     start, end = _day_bounds(since, until)
     logged, happened = Q(), Q(verb=TOUCH_VERB)
@@ -86,7 +87,8 @@ def record_entries(*, account: Account, since=None, until=None, up_to_seq: int) 
         happened &= Q(touched_at__lt=end)
     if start or end:
         # A touch that happened in the period counts for it even when it was logged after the period.
-        qs = qs.annotate(touched_at=Cast(KeyTextTransform("occurred_at", "payload"), DateTimeField()))
+        touched_at = Cast(KeyTextTransform("occurred_at", "payload"), DateTimeField())
+        qs = qs.annotate(touched_at=Case(When(verb=TOUCH_VERB, then=touched_at), output_field=DateTimeField()))
         qs = qs.filter(logged | happened)
     return [RecordEntry(*row) for row in qs.order_by("seq").values_list("seq", "entry_hash", "canonical")]
 
