@@ -3,7 +3,6 @@ are in the customer's record (JSON Lines, CSV, PDF) and in no other customer's."
 import datetime as dt
 import io
 import json
-import shutil
 import subprocess
 import zipfile
 from decimal import Decimal
@@ -82,15 +81,14 @@ def test_evidence_review_prepayment_and_refusal_are_in_the_record(alpha, two_cus
         assert text in csv_text
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
-def test_the_pdf_names_them_too(alpha, two_customers):
+def test_the_pdf_names_them_too(alpha, two_customers, poppler_utils):
     ours, _theirs, _history_ = two_customers
     text = " ".join(_pdf_text(_archive(alpha, ours)).split())
     for words in ("evidence added", "evidence downgraded", "prepayment recorded", "gate refused", REFERENCE, REVIEW_REASON):
         assert words in text
 
 
-def test_another_customers_record_holds_none_of_them(alpha, two_customers):
+def test_another_customers_record_holds_none_of_them(alpha, two_customers, poppler_utils):
     ours, theirs, (opportunity, evidence, _review, payment) = two_customers
     files = _archive(alpha, theirs)
     targets = {(e["target_type"], e["target_id"]) for e in _entries(files)}
@@ -100,5 +98,4 @@ def test_another_customers_record_holds_none_of_them(alpha, two_customers):
     assert any(kind == "forecasting.prepayment" for kind, _ in targets)  # its own prepayment is there
     everything = files["records.jsonl"] + files["records.csv"]
     assert REFERENCE.encode() not in everything
-    if shutil.which("pdftotext"):
-        assert REFERENCE not in _pdf_text(files)
+    assert REFERENCE not in _pdf_text(files)
