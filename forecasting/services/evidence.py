@@ -122,6 +122,11 @@ def lead_was_customer_submission(lead) -> bool:
     ).exists()
 
 
+def conversion_credit(lead) -> int:
+    """The points a conversion of `lead` brings at once: strong when it was the customer's own submission."""
+    return credit_policy_get().strong_points if lead_was_customer_submission(lead) else 0
+
+
 def evidence_for_conversion(*, actor, opportunity, lead) -> Evidence | None:
     if not lead_was_customer_submission(lead):
         return None
