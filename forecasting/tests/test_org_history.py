@@ -10,7 +10,7 @@ from followups.tests.factories import at, opportunity_make
 from forecasting.models import ForecastSnapshot, SnapshotLine, SnapshotRollup
 from forecasting.snapshots import snapshot_take
 from salesflow.org.history import membership_as_of
-from salesflow.org.models import Member, MembershipPeriod, Region, Team
+from salesflow.org.models import Member, MembershipPeriod, Region
 from salesflow.org.tests.factories import TeamFactory
 
 MOVED_AT = at("2026-03-04T10:00:00+08:00")
