@@ -1,6 +1,5 @@
 import io
 import random
-import shutil
 import subprocess
 import zipfile
 
@@ -84,8 +83,7 @@ def test_bad_input_is_answered_with_the_field_and_nothing_is_queued(alpha, clien
     assert not InteractionExport.objects.exists()
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
-def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path):
+def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path, poppler_utils):
     from audit.export.services import export_request
 
     export = export_request(actor=alpha.rep, account=customer, queue=False, language="zh-hans", required_touches=10)
@@ -99,7 +97,7 @@ def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path
     assert "SalesFlow-Noto-Sans-SC" in fonts  # the shipped face, embedded, not a system fallback
 
 
-def test_a_record_over_the_page_cap_is_split_and_says_so(alpha, customer, settings):
+def test_a_record_over_the_page_cap_is_split_and_says_so(alpha, customer, settings, poppler_utils):
     from audit.export.pdf import ENTRIES_PER_PAGE
     from audit.export.services import export_request
 
@@ -110,10 +108,9 @@ def test_a_record_over_the_page_cap_is_split_and_says_so(alpha, customer, settin
     parts = [n for n in names if n.startswith("record") and n.endswith(".pdf")]
     assert len(parts) == -(-export.entries // ENTRIES_PER_PAGE) >= 2
     assert parts[0] == "record.pdf" and "record-part-2.pdf" in parts
-    if shutil.which("pdftotext"):
-        first = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).read("record.pdf")
-        text = subprocess.run(["pdftotext", "-", "-"], input=first, capture_output=True, check=True).stdout.decode()
-        assert f"split into {len(parts)} PDF files" in " ".join(text.split())
+    first = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).read("record.pdf")
+    text = subprocess.run(["pdftotext", "-", "-"], input=first, capture_output=True, check=True).stdout.decode()
+    assert f"split into {len(parts)} PDF files" in " ".join(text.split())
 
 
 def test_the_admin_shows_the_verifier_key(alpha, client_for):
