@@ -9,8 +9,10 @@ from followups.models import Opportunity
 from followups.tests.factories import at, opportunity_make
 from forecasting.models import ForecastSnapshot, SnapshotLine, SnapshotRollup
 from forecasting.snapshots import snapshot_take
-from salesflow.org.history import membership_as_of
-from salesflow.org.models import Member, MembershipPeriod, Region
+from django.db import connection
+
+from salesflow.org.history import MEMBERSHIP_RANGES_CTE, membership_as_of
+from salesflow.org.models import Member, MembershipPeriod, Region, Team
 from salesflow.org.tests.factories import TeamFactory
 
 MOVED_AT = at("2026-03-04T10:00:00+08:00")
@@ -87,3 +89,16 @@ def test_a_live_snapshot_freezes_todays_team(alpha):
     snapshot_take(now=timezone.now())
     line = SnapshotLine.objects.get(opportunity_id=opp.pk)
     assert (line.team_id, line.region_id) == (new_team.pk, new_team.region_id)
+
+
+def test_the_ranges_form_answers_as_the_as_of_lookup_at_every_instant(alpha):
+    TeamFactory(name="北京三组", region=Region.objects.get(name="华北区"))
+    _move(alpha, Team.objects.get(name="北京三组"))
+    for instant in ("2020-01-01T00:00:00+08:00", "2026-03-04T09:59:59+08:00", "2026-03-04T10:00:00+08:00",
+                    "2030-01-01T00:00:00+08:00"):
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH {MEMBERSHIP_RANGES_CTE} SELECT user_id, team_id, region_id FROM org_ranges r "
+                           "WHERE (r.from_at IS NULL OR r.from_at <= %(t)s) AND (r.to_at IS NULL OR %(t)s < r.to_at)",
+                           {"t": at(instant)})
+            ranges = {user_id: (team_id, region_id) for user_id, team_id, region_id in cursor.fetchall()}
+        assert ranges == membership_as_of(at(instant)), instant

@@ -37,6 +37,25 @@ org_at AS (
 )"""
 
 
+# The same answer as ranges, for a statement that looks up many instants at once (a set-based rebuild of
+# many weeks): one row per user and period, [from_at, to_at) with the first period open to the past and
+# the last to the future; users without any period get their member row as one unbounded range. Join:
+#   LEFT JOIN org_ranges r ON r.user_id = <owner> AND (r.from_at IS NULL OR r.from_at <= <t>)
+#                           AND (r.to_at IS NULL OR <t> < r.to_at)
+MEMBERSHIP_RANGES_CTE = """
+org_ranges AS (
+    SELECT user_id, team_id, region_id,
+        CASE WHEN ROW_NUMBER() OVER w = 1 THEN NULL ELSE valid_from END AS from_at,
+        LEAD(valid_from) OVER w AS to_at
+    FROM org_membershipperiod
+    WINDOW w AS (PARTITION BY user_id ORDER BY valid_from, id)
+    UNION ALL
+    SELECT m.user_id, m.team_id, COALESCE(tm.region_id, m.region_id), NULL, NULL
+    FROM org_member m LEFT JOIN org_team tm ON tm.id = m.team_id
+    WHERE NOT EXISTS (SELECT 1 FROM org_membershipperiod p WHERE p.user_id = m.user_id)
+)"""
+
+
 def membership_as_of(at: dt.datetime, user_ids=None) -> dict[int, tuple[int | None, int | None]]:
     """{user id: (team id, region id)} as of `at` (every user with a member row or a period, or `user_ids`)."""
     sql = f"WITH {MEMBERSHIP_AS_OF_CTE} SELECT user_id, team_id, region_id FROM org_at"
