@@ -19,6 +19,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 
 from audit.services import audit_record
+from salesflow.org.history import MEMBERSHIP_AS_OF_CTE
 
 from .models_forecast import ForecastSnapshot
 from .services.forecast_weights import BAND_EDGES, curve_from_counts
@@ -170,11 +171,14 @@ SELECT k, band, SUM(SUM(closed)) OVER (PARTITION BY band ORDER BY k)::int,
 FROM steps GROUP BY 1, 2 ORDER BY 1, 2
 """
 
+# Team and region as of the week's instant, by the same fragment as the one-week statement (a few
+# hundred membership periods: read once per week).
 INSERT_SQL = """
+WITH """ + MEMBERSHIP_AS_OF_CTE + """
 INSERT INTO forecasting_snapshotline
     (snapshot_id, opportunity_id, owner_id, team_id, region_id, stage_id, amount, close_date, close_week,
      credit, band, credit_weight, stage_weight, category)
-SELECT %(snapshot)s, k.opportunity_id, k.owner_id, m.team_id, COALESCE(tm.region_id, m.region_id), k.stage_id,
+SELECT %(snapshot)s, k.opportunity_id, k.owner_id, oa.team_id, oa.region_id, k.stage_id,
     k.amount, k.close_date, date_trunc('week', k.close_date)::date, k.credit,
     width_bucket(k.credit, %(edges)s::int[]),
     (%(weights)s::float8[])[width_bucket(k.credit, %(edges)s::int[]) + 1],
@@ -183,8 +187,7 @@ SELECT %(snapshot)s, k.opportunity_id, k.owner_id, m.team_id, COALESCE(tm.region
          ELSE 'pipeline' END
 FROM rebuild_line k
 JOIN followups_stage s ON s.id = k.stage_id
-LEFT JOIN org_member m ON m.user_id = k.owner_id
-LEFT JOIN org_team tm ON tm.id = m.team_id
+LEFT JOIN org_at oa ON oa.user_id = k.owner_id
 WHERE k.k = %(k)s
 """
 
@@ -272,7 +275,7 @@ def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str, counts: dic
                                   existing.committed, new=False)
         snapshot_id = row[0]
         curve = curve_from_counts(counts)
-        cursor.execute(INSERT_SQL, {"snapshot": snapshot_id, "k": k, "edges": BAND_EDGES,
+        cursor.execute(INSERT_SQL, {"snapshot": snapshot_id, "k": k, "t": instant, "edges": BAND_EDGES,
                                     "weights": [b.weight for b in curve]})
         cursor.execute(ROLLUP_SQL, {"snapshot": snapshot_id})
         cursor.execute(TOTALS_SQL, {"snapshot": snapshot_id})

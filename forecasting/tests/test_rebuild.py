@@ -73,9 +73,23 @@ def _edge_cases(alpha):
     return opp
 
 
+def _move_rep(alpha):
+    """alpha.rep was in their team since January and moved to a team of another region on 4 March."""
+    from salesflow.org.models import Member, MembershipPeriod, Region
+    from salesflow.org.tests.factories import TeamFactory
+
+    MembershipPeriod.objects.filter(user=alpha.rep).update(valid_from=at("2026-01-01T00:00:00+08:00"))
+    member = Member.objects.get(user=alpha.rep)
+    old_team, member.team = member.team, TeamFactory(name="北京三组", region=Region.objects.get(name="华北区"))
+    member.save()
+    MembershipPeriod.objects.filter(user=alpha.rep, team=member.team).update(valid_from=at("2026-03-04T10:00:00+08:00"))
+    return old_team, member.team
+
+
 def test_the_set_based_rebuild_equals_the_weekly_statement_line_for_line(alpha):
     forecast_history_seed(rng=random.Random(5), count=240, signal=0.6, now=NOW)
-    _edge_cases(alpha)
+    opp = _edge_cases(alpha)
+    old_team, new_team = _move_rep(alpha)
     assert EvidenceReview.objects.exists() and RecordChange.objects.filter(field="amount", old_value__isnull=False).exists()
 
     history_rebuild_weekly(now=NOW, weeks=12)
@@ -90,6 +104,8 @@ def test_the_set_based_rebuild_equals_the_weekly_statement_line_for_line(alpha):
         assert rebuilt[week][0] == weekly[week][0], week
         assert rebuilt[week][1:] == weekly[week][1:], week  # curve, digest, instant, totals, roll-ups
     assert sum(len(v[0]) for v in rebuilt.values()) > 500
+    teams = {week: line[2] for week, v in rebuilt.items() for line in v[0] if line[0] == opp.pk}
+    assert teams[dt.date(2026, 3, 2)] == old_team.pk and teams[dt.date(2026, 3, 9)] == new_team.pk  # of then
     assert any(band["closed"] for band in rebuilt[max(rebuilt)][1])  # the late curves were fitted on something
 
 
