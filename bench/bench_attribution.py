@@ -57,9 +57,9 @@ SELECT a.id, 'contact ' || r, '', (ARRAY['cio', 'purchasing', 'finance', 'engine
 FROM bench_accounts a CROSS JOIN generate_series(0, 4) r ORDER BY a.id, r;
 
 INSERT INTO followups_opportunity (name, amount, product_line, lost_reason, created_at, is_open, stage_entered_at,
-    last_activity_at, light, is_stagnant, account_id, owner_id, stage_id)
+    last_activity_at, light, is_stagnant, credit_score, account_id, owner_id, stage_id)
 SELECT 'bench deal', 100000, (ARRAY['影像设备', '检验试剂'])[1 + (d %% 2)], '', closed - length, false, closed, closed, 0,
-       false, a.id, a.owner_id, CASE WHEN random() < 0.45 THEN %(won)s ELSE %(lost)s END
+       false, 0, a.id, a.owner_id, CASE WHEN random() < 0.45 THEN %(won)s ELSE %(lost)s END
 FROM (
     SELECT d, now() - random() * interval '170 days' AS closed, interval '8 days' + random() * interval '60 days' AS length
     FROM generate_series(0, %(deals)s - 1) d

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followups.forms import QuickSelect
-from followups.models import Opportunity
+from followups.models import ClosedDeal
 from salesflow.org.models import Region, Team
 from salesflow.org.scoping import visible_user_ids
 from salesflow.org.vocabularies import vocabulary_choices
@@ -46,17 +46,17 @@ class AttributionForm(forms.Form):
 
 
 class AttributionFilter(django_filters.FilterSet):
-    """Closed deals by when they closed (tenant time), team and product line; the viewer's
-    scope is in the queryset given, and the region and team choices offer only that scope."""
+    """Closed deals by when they closed (tenant time), team (as of the close) and product line; the
+    viewer's scope is in the queryset given, and the region and team choices offer only that scope."""
 
     closed_from = django_filters.DateFilter(
-        field_name="stage_entered_at", lookup_expr="date__gte", label=_("closed from"), widget=DateInput,
+        field_name="closed_at", lookup_expr="date__gte", label=_("closed from"), widget=DateInput,
     )
     closed_to = django_filters.DateFilter(
-        field_name="stage_entered_at", lookup_expr="date__lte", label=_("closed until"), widget=DateInput,
+        field_name="closed_at", lookup_expr="date__lte", label=_("closed until"), widget=DateInput,
     )
     team = django_filters.ModelChoiceFilter(
-        field_name="owner__member__team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
+        field_name="team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
         widget=QuickSelect,
     )
     product_line = django_filters.ChoiceFilter(
@@ -65,7 +65,7 @@ class AttributionFilter(django_filters.FilterSet):
     )
 
     class Meta:
-        model = Opportunity
+        model = ClosedDeal
         fields = ["closed_from", "closed_to", "team", "product_line"]
         form = AttributionForm
 
