@@ -29,7 +29,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 # Frozen layout of the arrays (see the module docstring).
-CLOSED_DEAL_ACTIONS = ("needs_diagnosis", "proposal", "demo", "case_material", "poc", "quote")
+CLOSED_DEAL_ACTIONS = ("needs_diagnosis", "proposal", "demo", "case_material", "poc", "quote", "tender", "decision_chain",
+                       "contract", "legal_review")
 CLOSED_DEAL_ROLES = ("cio", "purchasing", "engineer", "finance", "end_user", "other")
 CLOSED_DEAL_KINDS = ("call", "wechat", "visit", "email", "meeting")
 

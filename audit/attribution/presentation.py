@@ -112,4 +112,52 @@ def sides_labelled(sides: list[Side]) -> list[Side]:
     labels = TraitLabels()
     for side in sides:
         side.comparisons = [replace(c, label=labels(c.dimension, c.code)) for c in side.comparisons]
+        side.cells = [
+            replace(cell, labels=(labels(CHANNEL, cell.channel), labels(FIRST_TOUCH, cell.first_touch),
+                                  labels(COMBINATION, cell.combination), labels(COVERAGE, cell.coverage)))
+            for cell in side.cells
+        ]
     return sides
+
+
+CROSS_SHOWN = 25
+NOT_ANY = "-"  # in the cross view's filters: "no lead" / "no touch in the window"
+
+
+@dataclass(frozen=True)
+class CrossView:
+    """The four-way combinations of one side the filters keep, the largest first; the first
+    `CROSS_SHOWN` shown, the rest counted."""
+
+    rows: list
+    more: int
+    more_deals: int
+    deals: int
+    filtered: bool
+
+
+def cross_view(side: Side, *, channel: str = "", first_touch: str = "", action: str = "", coverage: str = "",
+               shown: int = CROSS_SHOWN) -> CrossView:
+    def wanted(value: str, asked: str) -> bool:
+        return not asked or value == ("" if asked == NOT_ANY else asked)
+
+    kept = [cell for cell in side.cells
+            if wanted(cell.channel, channel) and wanted(cell.first_touch, first_touch)
+            and (not action or action in cell.actions) and wanted(cell.coverage, coverage)]
+    rest = kept[shown:]
+    return CrossView(rows=kept[:shown], more=len(rest), more_deals=sum(c.deals for c in rest),
+                     deals=sum(c.deals for c in kept), filtered=any((channel, first_touch, action, coverage)))
+
+
+def cross_choices() -> dict[str, list[tuple[str, str]]]:
+    """The cross view's filter choices, "any" first."""
+    from salesflow.org.vocabularies import vocabulary_choices
+
+    return {
+        "x_channel": [("", _("any channel"))] + vocabulary_choices("channel")
+        + [(NOT_ANY, _("no lead (entered by hand)"))],
+        "x_first": [("", _("any first touch"))] + [(k, str(label)) for k, label in FollowUpKind.choices]
+        + [(NOT_ANY, _("no touch in the window"))],
+        "x_action": [("", _("any actions"))] + [(k, str(label)) for k, label in ActionKey.choices if k != ActionKey.TOUCH],
+        "x_coverage": [("", _("any coverage"))] + list(_coverage_labels().items()),
+    }

@@ -161,6 +161,7 @@ class Side:
 # what happened within the window (offsets are microseconds after the deal was created), then:
 # cell      deals per (lead channel, first-touch kind, action combination, coverage): the
 #           four-way cross view, and every one-dimension breakdown and action summed from it;
+#           coverage compares the sorted first-touch offsets of the key people with the window;
 # roles     deals per (bit set of roles touched, any key person touched);
 # template  deals per template used.
 # Each counted won / lost on the left and on the right side. One pass over ~100,000 narrow
@@ -183,29 +184,32 @@ deal AS MATERIALIZED (
                CASE WHEN s.first_at <= %(window)s THEN s.first_kind ELSE '' END AS first_kind,
                {actions} AS actions,
                {roles} AS roles,
-               (SELECT count(*) FROM unnest(s.key_at) k WHERE k <= %(window)s) AS key_touched,
-               s.key_people
+               -- key_at is sorted: a key person was touched when its first element is within the
+               -- window, all of them when the key_people-th one is.
+               COALESCE(s.key_at[1] <= %(window)s, false) AS key_any,
+               CASE WHEN s.key_people = 0 THEN 'no_chain'
+                    WHEN NOT COALESCE(s.key_at[1] <= %(window)s, false) THEN 'none'
+                    WHEN COALESCE(s.key_at[s.key_people] <= %(window)s, false) THEN 'all'
+                    ELSE 'some' END AS coverage
         FROM picked s
     ) sided
     WHERE on_left OR on_right
 )
-SELECT 'cell', channel, first_kind, actions,
-       CASE WHEN key_people = 0 THEN 'no_chain' WHEN key_touched = 0 THEN 'none'
-            WHEN key_touched >= key_people THEN 'all' ELSE 'some' END AS coverage,
+SELECT 'cell', channel, first_kind, actions, coverage,
        count(*) FILTER (WHERE on_left AND won), count(*) FILTER (WHERE on_left AND NOT won),
        count(*) FILTER (WHERE on_right AND won), count(*) FILTER (WHERE on_right AND NOT won)
 FROM deal GROUP BY channel, first_kind, actions, coverage
 UNION ALL
-SELECT 'roles', '', '', roles, (key_touched > 0)::text,
+SELECT 'roles', '', '', roles, key_any::text,
        count(*) FILTER (WHERE on_left AND won), count(*) FILTER (WHERE on_left AND NOT won),
        count(*) FILTER (WHERE on_right AND won), count(*) FILTER (WHERE on_right AND NOT won)
-FROM deal GROUP BY roles, key_touched > 0
+FROM deal GROUP BY roles, key_any
 UNION ALL
-SELECT 'template', '', '', t.id, '',
+SELECT 'template', '', '', id, '',
        count(*) FILTER (WHERE on_left AND won), count(*) FILTER (WHERE on_left AND NOT won),
        count(*) FILTER (WHERE on_right AND won), count(*) FILTER (WHERE on_right AND NOT won)
-FROM deal d, unnest(d.template_ids, d.template_at) t(id, at)
-WHERE t.at <= %(window)s GROUP BY t.id
+FROM (SELECT won, on_left, on_right, unnest(template_ids) AS id, unnest(template_at) AS at FROM deal) t
+WHERE at <= %(window)s GROUP BY id
 """
 # The bit of each action kind and decision role in the bit sets: the summary's array layout.
 _ACTIONS = list(CLOSED_DEAL_ACTIONS)
@@ -323,8 +327,9 @@ def attribution_count(*, deals: QuerySet, left_region_id: int | None, right_regi
     named = {"left": left_region_id, "right": right_region_id, "window": window_days * _MICROSECONDS_PER_DAY}
     sql, params = _positional(_STATEMENT, named, picked, picked_params)
     with transaction.atomic(), connection.cursor() as cursor:
-        # No JIT: compiling the plan would cost more than running it.
-        cursor.execute("SELECT set_config('jit', 'off', true)")
+        # No JIT: compiling the plan would cost more than running it. work_mem: the deals' window
+        # figures stay in memory rather than spill to a temporary file.
+        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
     return {side: _side_counts(rows, side) for side in (0, 1)}

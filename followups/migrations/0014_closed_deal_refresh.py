@@ -20,7 +20,8 @@ page is `offset <= N days`, the same as `occurred_at <= created_at + N days` in 
 """
 from django.db import migrations
 
-ACTIONS = ("needs_diagnosis", "proposal", "demo", "case_material", "poc", "quote")
+ACTIONS = ("needs_diagnosis", "proposal", "demo", "case_material", "poc", "quote", "tender", "decision_chain", "contract",
+           "legal_review")
 ROLES = ("cio", "purchasing", "engineer", "finance", "end_user", "other")
 KINDS = ("call", "wechat", "visit", "email", "meeting")
 
@@ -75,7 +76,7 @@ BEGIN
             GROUP BY t.deal_id, c.id, c.role, c.is_key_person
         ),
         roles AS (
-            SELECT deal_id, __ROLE_FIRSTS__ AS role_at, array_agg(at) FILTER (WHERE is_key_person) AS key_at
+            SELECT deal_id, __ROLE_FIRSTS__ AS role_at, array_agg(at ORDER BY at) FILTER (WHERE is_key_person) AS key_at
             FROM people GROUP BY deal_id
         ),
         templates AS (
