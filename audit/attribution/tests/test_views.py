@@ -123,10 +123,10 @@ def test_the_four_way_combinations_table_counts_filters_and_greys_small_cells(al
         ("", "call", "", "some", 1, 1)]
     assert rows[0].too_small
     html = response.content.decode()
-    assert "attr-cross" in html and "too small" in html
+    assert "attr-cross" in html and "attr-small" in html and "attr-flag" in html
     narrowed = client.get(URL, {"window": "30", "x_first": "visit"})
     assert narrowed.context["panels"][0]["cross"].rows == []
-    assert "No combination matches these filters." in narrowed.content.decode()
+    assert "没有符合这些筛选条件的组合。" in narrowed.content.decode()
     kept = client.get(URL, {"window": "30", "x_first": "call", "x_coverage": "some", "x_channel": "-"})
     assert len(kept.context["panels"][0]["cross"].rows) == 1
 
