@@ -23,7 +23,7 @@ from followups.models_closed import CLOSED_DEAL_ACTIONS, CLOSED_DEAL_KINDS, CLOS
 from followups.services import contact_create, contact_update, followup_log, opportunity_stage_change
 from followups.tests.factories import opportunity_make
 from leads.tests.factories import lead_submit
-from salesflow.org.models import Member, Region, Team
+from salesflow.org.models import Member, Region
 
 from .factories import closed_deal, touch
 
@@ -116,15 +116,19 @@ def test_closing_through_the_service_writes_the_summary_in_the_same_transaction(
 
 
 def test_region_and_team_stay_as_of_the_close_when_the_rep_moves(alpha, deals):
-    member = Member.objects.get(user=alpha.rep)
     before = ClosedDeal.objects.get(pk=deals[0].pk)
-    north_team = Team.objects.exclude(pk=member.team_id).filter(region__name__in=["华北区", "北京"]).first() \
-        or Member.objects.get(user=alpha.other_rep).team
-    Member.objects.filter(pk=member.pk).update(team=north_team)
-    touch(deals[0], day=1, roles=["finance"])  # a refresh after the move
+    other_team = Member.objects.get(user=alpha.other_rep).team
+    Member.objects.filter(user=alpha.rep).update(team=other_team, region=other_team.region)
+    touch(deals[0], day=1, roles=["engineer"])  # the deal's summary is rewritten after the move
     after = ClosedDeal.objects.get(pk=deals[0].pk)
-    assert (after.region_id, after.team_id) == (before.region_id, before.team_id)
-    assert after.role_at != before.role_at or after.first_at == before.first_at
+    engineer = CLOSED_DEAL_ROLES.index("engineer")
+    assert after.role_at[engineer] < before.role_at[engineer]
+    assert (after.region_id, after.team_id) == (before.region_id, before.team_id) != (other_team.region_id, other_team.pk)
+    # Handed to another owner, the deal takes the new owner's place.
+    Opportunity.objects.filter(pk=deals[0].pk).update(owner=alpha.other_rep)
+    moved = ClosedDeal.objects.get(pk=deals[0].pk)
+    other = Member.objects.get(user=alpha.other_rep)
+    assert (moved.owner_id, moved.team_id) == (alpha.other_rep.pk, other.team_id)
 
 
 def test_the_backfill_command_rewrites_every_summary(alpha, deals):
