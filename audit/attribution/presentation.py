@@ -112,11 +112,6 @@ def sides_labelled(sides: list[Side]) -> list[Side]:
     labels = TraitLabels()
     for side in sides:
         side.comparisons = [replace(c, label=labels(c.dimension, c.code)) for c in side.comparisons]
-        side.cells = [
-            replace(cell, labels=(labels(CHANNEL, cell.channel), labels(FIRST_TOUCH, cell.first_touch),
-                                  labels(COMBINATION, cell.combination), labels(COVERAGE, cell.coverage)))
-            for cell in side.cells
-        ]
     return sides
 
 
@@ -145,7 +140,13 @@ def cross_view(side: Side, *, channel: str = "", first_touch: str = "", action: 
             if wanted(cell.channel, channel) and wanted(cell.first_touch, first_touch)
             and (not action or action in cell.actions) and wanted(cell.coverage, coverage)]
     rest = kept[shown:]
-    return CrossView(rows=kept[:shown], more=len(rest), more_deals=sum(c.deals for c in rest),
+    labels = TraitLabels()  # only the rows shown: a big tenant has thousands of combinations
+    rows = [
+        replace(cell, labels=(labels(CHANNEL, cell.channel), labels(FIRST_TOUCH, cell.first_touch),
+                              labels(COMBINATION, cell.combination), labels(COVERAGE, cell.coverage)))
+        for cell in kept[:shown]
+    ]
+    return CrossView(rows=rows, more=len(rest), more_deals=sum(c.deals for c in rest),
                      deals=sum(c.deals for c in kept), filtered=any((channel, first_touch, action, coverage)))
 
 
