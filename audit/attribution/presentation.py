@@ -38,6 +38,10 @@ class TraitLabels:
 
     def __init__(self):
         self._templates = None
+        # Choices' labels read once: `Choices.values` builds a new list on every call.
+        self._actions = {code: str(label) for code, label in ActionKey.choices}
+        self._roles = {code: str(label) for code, label in ContactRole.choices}
+        self._kinds = {code: str(label) for code, label in FollowUpKind.choices}
 
     def _template_title(self, code: str) -> str:
         if self._templates is None:
@@ -46,21 +50,21 @@ class TraitLabels:
 
     def __call__(self, dimension: str, code: str) -> str:
         if dimension == ROLE:
-            return _("any key person") if code == ANY_KEY_PERSON else str(ContactRole(code).label) if code in ContactRole.values else code
+            return _("any key person") if code == ANY_KEY_PERSON else self._roles.get(code, code)
         if dimension == ACTION:
-            return str(ActionKey(code).label) if code in ActionKey.values else code
+            return self._actions.get(code, code)
         if dimension == TEMPLATE:
             return self._template_title(code)
         if dimension == CHANNEL:
             return vocabulary_label("channel", code) if code else _("no lead (entered by hand)")
         if dimension == FIRST_TOUCH:
-            return str(FollowUpKind(code).label) if code in FollowUpKind.values else _("no touch in the window")
+            return self._kinds.get(code) or _("no touch in the window")
         if dimension == COVERAGE:
             return _coverage_labels().get(code, code)
         if dimension == COMBINATION:
             if not code:
                 return _("touches only")
-            return " + ".join(str(ActionKey(part).label) if part in ActionKey.values else part for part in code.split("+"))
+            return " + ".join(self._actions.get(part, part) for part in code.split("+"))
         return code
 
 

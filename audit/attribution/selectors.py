@@ -5,6 +5,7 @@ or until it closed when that came sooner. Lost deals end sooner than won ones an
 time to collect touches; without a common window, "more touches" would go with winning merely
 because winning takes longer.
 """
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -230,9 +231,15 @@ _STATEMENT = _COUNT_SQL.replace("{actions}", _bit_set("action_at", _ACTIONS)).re
     "{roles}", _bit_set("role_at", _ROLES))
 
 
+@functools.lru_cache(maxsize=4096)
+def _mask_codes(mask: int, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The codes whose bits are set in `mask`, in layout order."""
+    return tuple(code for bit, code in enumerate(codes) if mask & (1 << bit))
+
+
 def _combination(mask: int) -> str:
     """A combination's bit set as its action codes, "demo+quote"; "" for touches only."""
-    return "+".join(action for bit, action in enumerate(_ACTIONS) if mask & (1 << bit))
+    return "+".join(_mask_codes(mask, CLOSED_DEAL_ACTIONS))
 
 
 def _picked_sql(deals: QuerySet) -> tuple[str, list]:
@@ -290,8 +297,11 @@ def _add(counts: dict, key: tuple[str, str], won: int, lost: int) -> None:
 
 
 def _side_counts(rows: list[tuple], side: int) -> Counted:
+    """One side's counts from the statement's rows. Thousands of cells on a big tenant: the
+    action totals are summed per distinct combination, not per cell."""
     counted = Counted()
     counts = counted.counts
+    per_mask: dict[int, tuple[int, int]] = {}
     for kind, channel, first_kind, mask, code, *numbers in rows:
         won, lost = numbers[2 * side], numbers[2 * side + 1]
         if not (won or lost):
@@ -302,20 +312,22 @@ def _side_counts(rows: list[tuple], side: int) -> Counted:
             counted.lost += lost
             counted.cells.append(Cell(channel=channel, first_touch=first_kind, combination=combination,
                                       coverage=code, won=won, lost=lost))
-            for key in ((CHANNEL, channel), (FIRST_TOUCH, first_kind), (COMBINATION, combination), (COVERAGE, code)):
+            for key in ((CHANNEL, channel), (FIRST_TOUCH, first_kind), (COVERAGE, code)):
                 _add(counts, key, won, lost)
-            for bit, action in enumerate(_ACTIONS):
-                if mask & (1 << bit):
-                    _add(counts, (ACTION, action), won, lost)
+            before = per_mask.get(mask, (0, 0))
+            per_mask[mask] = (before[0] + won, before[1] + lost)
         elif kind == "roles":
-            for bit, role in enumerate(_ROLES):
-                if mask & (1 << bit):
-                    _add(counts, (ROLE, role), won, lost)
+            for role in _mask_codes(mask, CLOSED_DEAL_ROLES):
+                _add(counts, (ROLE, role), won, lost)
             if code == "true":
                 _add(counts, (ROLE, ANY_KEY_PERSON), won, lost)
         else:
             _add(counts, (TEMPLATE, str(mask)), won, lost)
-    counted.cells.sort(key=lambda c: (-c.deals, c.channel, c.first_touch, c.combination, c.coverage))
+    for mask, (won, lost) in per_mask.items():
+        _add(counts, (COMBINATION, _combination(mask)), won, lost)
+        for action in _mask_codes(mask, CLOSED_DEAL_ACTIONS):
+            _add(counts, (ACTION, action), won, lost)
+    counted.cells.sort(key=lambda c: (-(c.won + c.lost), c.channel, c.first_touch, c.combination, c.coverage))
     return counted
 
 
