@@ -234,24 +234,35 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 
 
-def _ensure_chromium():
+def _ensure_debian_package(path, packages):
+    """Install Debian packages when the tool at `path` is missing, as root through apt-get (tests need them)."""
     import fcntl
     import os
     import shutil
     import subprocess
 
-    if os.path.exists(CHROMIUM):
+    if os.path.exists(path):
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.fail(f"{CHROMIUM} is missing and cannot be installed here (needs root and apt-get)")
+        pytest.fail(f"{path} is missing and cannot be installed here (needs root and apt-get)")
     # Every xdist worker may get here at once; dpkg allows one installer, so the others wait.
-    with open("/tmp/salesflow-chromium-install.lock", "w") as lock:
+    with open("/tmp/salesflow-apt-install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if os.path.exists(CHROMIUM):
+        if os.path.exists(path):
             return
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "fonts-noto-cjk"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env)
+
+
+def _ensure_chromium():
+    _ensure_debian_package(CHROMIUM, ["chromium", "fonts-noto-cjk"])
+
+
+@pytest.fixture
+def poppler_utils():
+    """pdftotext, pdffonts and pdftoppm from Debian's poppler-utils, installed first when missing."""
+    _ensure_debian_package("/usr/bin/pdftotext", ["poppler-utils"])
 
 
 def chromium_launch(playwright):

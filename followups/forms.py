@@ -165,12 +165,17 @@ class OpportunityNewForm(OpportunityEditForm):
     account = forms.ModelChoiceField(label=_("existing customer"), queryset=None, required=False)
     new_account_name = forms.CharField(label=_("or a new customer"), max_length=200, required=False)
     owner = OwnerChoiceField(label=_("owner"), queryset=None, required=False)
+    stage = forms.ModelChoiceField(
+        label=_("stage"), queryset=Stage.objects.none(), required=False,
+        help_text=_("Empty: the first stage. A later stage must meet its gate, as a move would."),
+    )
 
-    field_order = ["account", "new_account_name", "name", "amount", "expected_close", "product_line", "owner"]
+    field_order = ["account", "new_account_name", "name", "amount", "expected_close", "product_line", "stage", "owner"]
 
     def __init__(self, *args, user, accounts, can_assign: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account"].queryset = accounts
+        self.fields["stage"].queryset = Stage.objects.filter(outcome="open").order_by("position", "id")
         if can_assign:
             self.fields["owner"].queryset = _people_in_scope(user)
         else:

@@ -292,5 +292,8 @@ def lead_convert_view(request, lead_id: int):
         opportunity = lead_convert(actor=request.user, lead=lead, **form.cleaned_data)
     except LeadStateConflict as exc:
         return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
+    except ValidationError as exc:  # the first stage's gate, when the tenant set one
+        form.add_error(None, exc.messages)
+        return render(request, "followups/convert.html", {"lead": lead, "form": form}, status=400)
     messages.success(request, _("Converted: the opportunity is open."))
     return redirect("followups:opportunity", opportunity_id=opportunity.pk)

@@ -32,6 +32,8 @@ from .services import (
     opportunity_reassign,
     opportunity_update,
 )
+from salesflow.clientip import client_ip
+
 from .views import _member_or_404, _opportunity_or_404, _via
 
 ACCOUNTS_PAGE_SIZE = 50
@@ -213,6 +215,7 @@ def opportunity_new(request):
             actor=request.user, owner=data.get("owner") or request.user, name=data["name"],
             account=data["account"], account_values={"name": data["new_account_name"]}, amount=data["amount"],
             expected_close=data["expected_close"], product_line=data["product_line"], via=_via(request),
+            stage=data.get("stage"), ip=client_ip(request),
         )
         return reverse("followups:opportunity", args=[opportunity.pk])
 

@@ -72,7 +72,7 @@ class Evidence(models.Model):
             models.Index(fields=["opportunity", "created_at"], name="forecasting_ev_opp_time"),
             # The review queue: items a manager may still downgrade or reject, newest first.
             models.Index(fields=["-created_at"], name="forecasting_ev_reviewable",
-                         condition=models.Q(state="accepted", level__gt=1)),
+                         condition=models.Q(state__in=["accepted", "downgraded"], level__gt=1)),
         ]
         constraints = [
             # A prepayment and the customer's own submission count once per opportunity.
@@ -108,6 +108,10 @@ class EvidenceReview(models.Model):
     class Meta:
         verbose_name = _("evidence review")
         verbose_name_plural = _("evidence reviews")
+        constraints = [
+            # One downgrade and one rejection at most per item, however many managers click at once.
+            models.UniqueConstraint(fields=["evidence", "action"], name="forecasting_review_once_per_action"),
+        ]
 
     def __str__(self):
         return f"{self.get_action_display()} · {self.reason[:40]}"

@@ -35,8 +35,9 @@ def prepayment_state(*, opportunity) -> dict:
 
 
 def review_queue(*, user) -> QuerySet[Evidence]:
-    """Evidence of the people `user` manages, not yet reviewed, newest first (strong items shown, locked)."""
-    rows = (Evidence.objects.filter(state=EvidenceState.ACCEPTED)
+    """Evidence of the people `user` manages still open to review (accepted, or downgraded and so still
+    rejectable), newest first (strong items shown, locked)."""
+    rows = (Evidence.objects.filter(state__in=[EvidenceState.ACCEPTED, EvidenceState.DOWNGRADED])
             .exclude(opportunity__owner=user)
             .select_related("opportunity__account", "opportunity__owner__member", "followup", "created_by__member")
             .order_by("-created_at", "-id"))

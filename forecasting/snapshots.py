@@ -9,7 +9,9 @@ then summed per rep, team, region and the company per close week (`SnapshotRollu
 snapshot (Monday 00:00, or the command) and a rebuilt one run the same statement, so the
 history of a tenant that starts with us reads the same as one we watched live.
 
-Team and region are the owner's today: the organisation chart keeps no history.
+Team and region are the owner's as of T (`salesflow.org.history`: the membership period in force
+then), so a rebuilt past week rolls up under that week's teams and regions and a live snapshot
+freezes today's.
 """
 import datetime as dt
 from dataclasses import dataclass
@@ -19,12 +21,15 @@ from django.db import connection, transaction
 
 from audit.services import audit_record
 
+from salesflow.org.history import MEMBERSHIP_AS_OF_CTE
+
 from .models_forecast import ForecastSnapshot
 from .services.forecast_weights import BAND_EDGES, curve_fit
 from .weeks import iso_label, tenant_tz, week_start
 
 LINES_SQL = """
-WITH opp AS (
+WITH """ + MEMBERSHIP_AS_OF_CTE + """,
+opp AS (
     SELECT id, owner_id, stage_id, amount, expected_close FROM followups_opportunity WHERE created_at <= %(t)s
 ),
 stage_before AS (
@@ -88,7 +93,7 @@ known AS (
 INSERT INTO forecasting_snapshotline
     (snapshot_id, opportunity_id, owner_id, team_id, region_id, stage_id, amount, close_date, close_week,
      credit, band, credit_weight, stage_weight, category)
-SELECT %(snapshot)s, k.id, k.owner_id, m.team_id, COALESCE(tm.region_id, m.region_id), k.stage_id, k.amount,
+SELECT %(snapshot)s, k.id, k.owner_id, oa.team_id, oa.region_id, k.stage_id, k.amount,
     k.close_date, date_trunc('week', k.close_date)::date, k.credit,
     width_bucket(k.credit, %(edges)s::int[]),
     (%(weights)s::float8[])[width_bucket(k.credit, %(edges)s::int[]) + 1],
@@ -97,8 +102,7 @@ SELECT %(snapshot)s, k.id, k.owner_id, m.team_id, COALESCE(tm.region_id, m.regio
          ELSE 'pipeline' END
 FROM known k
 JOIN followups_stage s ON s.id = k.stage_id AND s.outcome = 'open'
-LEFT JOIN org_member m ON m.user_id = k.owner_id
-LEFT JOIN org_team tm ON tm.id = m.team_id
+LEFT JOIN org_at oa ON oa.user_id = k.owner_id
 """
 
 ROLLUP_SQL = """

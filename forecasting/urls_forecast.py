@@ -5,6 +5,7 @@ from . import views_forecast
 app_name = "forecasting"
 
 urlpatterns = [
+    path("", views_forecast.forecast_index, name="index"),
     path("board/", views_forecast.board, name="board"),
     path("board/week/", views_forecast.board_week, name="board-week"),
     path("commits/", views_forecast.commits, name="commits"),

@@ -54,6 +54,14 @@ def _query(request, *drop) -> str:
 
 
 @login_required
+def forecast_index(request):
+    """/forecast/: the board for a manager, the commit page for a rep (it used to be a 404)."""
+    if member_for(request.user) is None:
+        raise Http404
+    return redirect("forecasting:board" if is_manager(request.user) else "forecasting:commits")
+
+
+@login_required
 def board(request):
     _manager_only(request.user)
     board_filter = _filtered(request)

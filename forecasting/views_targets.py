@@ -13,8 +13,8 @@ from salesflow.org.scoping import member_for
 from .forms_targets import PeriodForm, TargetForm
 from .models_targets import HeatmapReport, PeriodKind, TargetLevel
 from .selectors.targets import product_lines_targeted, target_board, targets_for
-from .services.heatmap import Grid, heatmap_for_user
-from .services.periods import Period, period_of
+from .services.heatmap import heatmap_for_user, report_grids
+from .services.periods import Period
 from .services.targets import NodeNotFound, node_for_edit, target_clear, target_set
 
 
@@ -111,14 +111,12 @@ def heatmap(request):
         report = sent.filter(pk=request.GET["report"]).first() if request.GET["report"].isdigit() else None
         if report is None:
             raise Http404
-        data = report.cells
-        grid = Grid(scope=data["scope"], period=period_of(data["period_kind"], report.period_start),
-                    expected=data["expected"], columns=data["columns"], rows=data["rows"],
-                    green_from=data["green_from"], yellow_from=data["yellow_from"])
+        grids = report_grids(report)
     else:
         form = PeriodForm({"kind": request.GET.get("kind", PeriodKind.MONTH), "start": request.GET.get("start", "")})
-        grid = heatmap_for_user(user=request.user, period=form.period(today=today), today=today)
+        grids = [heatmap_for_user(user=request.user, period=form.period(today=today), today=today)]
+    grid = grids[0]
     return render(request, "forecasting/heatmap.html", {
-        "grid": grid, "report": report, "sent": sent[:12], "period": grid.period,
+        "grid": grid, "grids": grids, "report": report, "sent": sent[:12], "period": grid.period,
         "previous_query": _period_query(grid.period.previous()), "next_query": _period_query(grid.period.next()),
     })

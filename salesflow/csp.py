@@ -25,6 +25,19 @@ POLICY = {
 ADMIN_STYLE = ["'self'", "'unsafe-inline'"]
 
 
+# Django's own debug pages (DEBUG only: the yellow "Page not found" and the traceback page) carry one
+# inline <style> block each; under our policy the browser blocks it and logs a CSP violation on every
+# 404 in development. They are recognised by the robots meta tag Django writes into both.
+DEBUG_PAGE_MARK = b'<meta name="robots" content="NONE,NOARCHIVE">'
+
+
+def is_django_debug_page(response) -> bool:
+    from django.conf import settings
+
+    return (settings.DEBUG and response.status_code >= 400 and not getattr(response, "streaming", False)
+            and DEBUG_PAGE_MARK in response.content[:2000])
+
+
 def policy_header(*, frame_ancestors: list[str] | None = None, admin: bool = False) -> str:
     policy = dict(POLICY)
     if frame_ancestors:
@@ -59,6 +72,6 @@ class ContentSecurityPolicyMiddleware:
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = policy_header(
                 frame_ancestors=getattr(response, "csp_frame_ancestors", None),
-                admin=request.path_info.startswith("/admin/"),
+                admin=request.path_info.startswith("/admin/") or is_django_debug_page(response),
             )
         return response

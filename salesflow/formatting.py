@@ -90,6 +90,26 @@ def format_amount_short(value, *, language: str | None = None) -> str:
     return f"{_grouped(number / WAN, 1)}万"
 
 
+YI = Decimal(100_000_000)
+COMPACT_EN = ((Decimal(1_000_000_000), "B"), (Decimal(1_000_000), "M"), (Decimal(1_000), "K"))
+
+
+def format_amount_compact(value, *, language: str | None = None) -> str:
+    """An amount where room is short (chart axes, heatmap cells): 万, and 亿 from a hundred million, on a
+    Chinese page (320000000 → "3.2亿", 12000000 → "1,200万"); K / M / B in English (12000000 → "12M")."""
+    number = _decimal(value)
+    if number is None:
+        return "" if value is None else str(value)
+    if _is_chinese(language):
+        if abs(number) >= YI:
+            return f"{_grouped(number / YI, 2)}亿"
+        return format_amount_short(number, language=language)
+    for size, suffix in COMPACT_EN:
+        if abs(number) >= size:
+            return f"{_grouped(number / size, 1)}{suffix}"
+    return _grouped(number, 0)
+
+
 # Per language: how a date-time reads in a list (short), on a record (long), a bare date, a time.
 DATETIME_STYLES = {
     "zh": {"short": "m-d H:i", "long": "Y-m-d H:i", "date": "Y-m-d", "time": "H:i", "seconds": "m-d H:i:s", "full": "Y-m-d H:i:s"},

@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone, translation
 
 from salesflow.i18n import message, render
-from salesflow.notifications.services.inbox import notify
+from salesflow.notifications.models import Channel
+from salesflow.notifications.services.inbox import channels_enabled, notify
 from salesflow.org.models import Member, Role
 from salesflow.org.selectors import tenant_settings_get
 
@@ -29,6 +30,8 @@ def checkpoint_mail_admins(*, now) -> int:
     with transaction.atomic():
         created = notify(recipients=[m.user for m in admins], event_key=f"audit.checkpoint_weekly:{year}-W{week:02d}",
                          title=title, body=body, kind="info")
+    if any(channel.kind == Channel.Kind.EMAIL for channel in channels_enabled()):
+        return len(created)  # the tenant's e-mail channel delivers it (with retries): one e-mail, not two
     by_user = {m.user_id: m for m in admins}
     for notification in created:
         member = by_user[notification.recipient_id]

@@ -4,14 +4,18 @@ import json
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import Q
-from django.utils import timezone
+from django.db.models import Case, DateTimeField, Q, When
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 
 from followups.models import Account, Contact, FollowUp, Opportunity, Task
-from forecasting.models import Evidence, EvidenceReview
+from forecasting.models import CustomerConfirmation, Evidence, Prepayment
 from salesflow.org.scoping import is_admin, visible_user_ids
+from salesflow.org.selectors import tenant_settings_get
 
 from ..models import AuditEntry
+
+TOUCH_VERB = "followup.logged"
 
 
 @dataclass(frozen=True)
@@ -45,10 +49,13 @@ def account_targets(account: Account) -> Q:
         "followups.followup": list(FollowUp.objects.filter(account=account).values_list("pk", flat=True)),
         "followups.task": list(Task.objects.filter(opportunity_id__in=opportunity_ids).values_list("pk", flat=True)),
         "leads.lead": sorted(lead_ids),
-        # Evidence and its reviews, under the labels `audit_record(target=…)` gives them.
+        # Evidence under the labels `audit_record(target=…)` gives it: added (`evidence.added`) and
+        # reviewed (`evidence.downgraded` / `evidence.rejected`, the review's id in the payload) both
+        # target the evidence row. Prepayments and customer confirmations have entries of their own.
         "forecasting.evidence": list(Evidence.objects.filter(opportunity_id__in=opportunity_ids).values_list("pk", flat=True)),
-        "forecasting.evidencereview": list(
-            EvidenceReview.objects.filter(evidence__opportunity_id__in=opportunity_ids).values_list("pk", flat=True)
+        "forecasting.prepayment": list(Prepayment.objects.filter(opportunity_id__in=opportunity_ids).values_list("pk", flat=True)),
+        "forecasting.customerconfirmation": list(
+            CustomerConfirmation.objects.filter(opportunity_id__in=opportunity_ids).values_list("pk", flat=True)
         ),
     }
     condition = Q(pk__in=[])
@@ -59,20 +66,30 @@ def account_targets(account: Account) -> Q:
 
 
 def _day_bounds(since: dt.date | None, until: dt.date | None):
-    zone = timezone.get_current_timezone()
+    """The period's days in the tenant's time zone (a worker's current zone is the server's)."""
+    zone = tenant_settings_get().tzinfo
     start = dt.datetime.combine(since, dt.time.min, tzinfo=zone) if since else None
     end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min, tzinfo=zone) if until else None
     return start, end
 
 
 def record_entries(*, account: Account, since=None, until=None, up_to_seq: int) -> list[RecordEntry]:
-    """The account's entries sealed in a tree of `up_to_seq` leaves, in chain order, within the days given."""
+    """The account's entries sealed in a tree of `up_to_seq` leaves, in chain order: those logged within
+    the days given (tenant time), and the follow-ups whose touch happened within them."""
     qs = AuditEntry.objects.filter(account_targets(account), seq__lte=up_to_seq)
     start, end = _day_bounds(since, until)
+    logged, happened = Q(), Q(verb=TOUCH_VERB)
     if start:
-        qs = qs.filter(created_at__gte=start)
+        logged &= Q(created_at__gte=start)
+        happened &= Q(touched_at__gte=start)
     if end:
-        qs = qs.filter(created_at__lt=end)
+        logged &= Q(created_at__lt=end)
+        happened &= Q(touched_at__lt=end)
+    if start or end:
+        # A touch that happened in the period counts for it even when it was logged after the period.
+        touched_at = Cast(KeyTextTransform("occurred_at", "payload"), DateTimeField())
+        qs = qs.annotate(touched_at=Case(When(verb=TOUCH_VERB, then=touched_at), output_field=DateTimeField()))
+        qs = qs.filter(logged | happened)
     return [RecordEntry(*row) for row in qs.order_by("seq").values_list("seq", "entry_hash", "canonical")]
 
 

@@ -10,13 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from followups.models import Contact, FollowUpKind, Stage
+from forecasting.models import EvidenceSource
 
 from salesflow.formatting import format_datetime
 
 from ..labels import actor_label, verb_label
-from .selectors import RecordEntry
+from .selectors import TOUCH_VERB, RecordEntry
 
-TOUCH_VERB = "followup.logged"
 
 
 @dataclass
@@ -35,10 +35,11 @@ class PersonRow:
 class RecordSummary:
     months: list[str]
     people: list[PersonRow]
-    touches: int  # follow-ups logged
-    key_touches: int  # follow-ups that touched at least one key person
+    touches: int  # follow-ups logged in the record
+    key_touches: int  # of those that happened in the period, the ones touching at least one key person
     required: int
     per_month_key_touches: list[int] = field(default_factory=list)
+    outside_period: int = 0  # follow-ups logged in the period about touches that happened before it
 
     @property
     def met(self) -> bool:
@@ -53,29 +54,38 @@ def _months(first: dt.date, last: dt.date) -> list[str]:
     return months
 
 
-def _touch_month(entry: RecordEntry) -> str:
-    payload = entry.content.get("payload", {})
-    when = dt.datetime.fromisoformat(payload["occurred_at"]) if payload.get("occurred_at") else entry.at
-    return timezone.localtime(when).strftime("%Y-%m")
+def touch_time(entry: RecordEntry) -> dt.datetime:
+    """When the touch happened (a follow-up may be logged days later); the log time if not said."""
+    occurred = entry.content.get("payload", {}).get("occurred_at")
+    return dt.datetime.fromisoformat(occurred) if occurred else entry.at
 
 
 def record_summary(*, entries: list[RecordEntry], account, since, until, required: int) -> RecordSummary:
+    """Key-person touches per person and month, by when each touch happened, in the current
+    (the tenant's) time zone. The months span the period asked for (or, without a start, the
+    first touch or entry); a touch before the period is left out of every figure, so each
+    row's months add up to its total and the months of the last row to the count checked."""
     touches = [e for e in entries if e.content.get("verb") == TOUCH_VERB]
+    touch_days = {e.seq: timezone.localtime(touch_time(e)).date() for e in touches}
     today = timezone.localdate()
-    first = since or (min(timezone.localtime(e.at).date() for e in entries) if entries else today)
-    months = _months(first, until or today)
-    index = {month: i for i, month in enumerate(months)}
+    known_days = list(touch_days.values()) + [timezone.localtime(e.at).date() for e in entries]
+    first = since or (min(known_days) if known_days else today)
+    last = until or max([today, *known_days])
+    months = _months(first, last)
     key_people = {c.pk: c for c in Contact.objects.filter(account=account, is_key_person=True)}
     counts: dict[int, Counter] = {pk: Counter() for pk in key_people}
     per_month_key = Counter()
-    key_touches = 0
+    outside = 0
     for entry in touches:
-        month = _touch_month(entry)
+        day = touch_days[entry.seq]
+        if not first <= day <= last:
+            outside += 1
+            continue
+        month = day.strftime("%Y-%m")
         touched_keys = [pk for pk in entry.content.get("payload", {}).get("contacts", []) if pk in key_people]
         for pk in touched_keys:
             counts[pk][month] += 1
         if touched_keys:
-            key_touches += 1
             per_month_key[month] += 1
     people = [
         PersonRow(contact_id=pk, name=c.name, role=c.get_role_display(),
@@ -83,9 +93,10 @@ def record_summary(*, entries: list[RecordEntry], account, since, until, require
         for pk, c in key_people.items()
     ]
     people.sort(key=lambda row: (-row.total, row.name))
+    per_month_key_touches = [per_month_key[m] for m in months]
     return RecordSummary(
-        months=[m for m in months if m in index], people=people, touches=len(touches), key_touches=key_touches,
-        required=required, per_month_key_touches=[per_month_key[m] for m in months],
+        months=months, people=people, touches=len(touches), key_touches=sum(per_month_key_touches),
+        required=required, per_month_key_touches=per_month_key_touches, outside_period=outside,
     )
 
 
@@ -134,6 +145,20 @@ class Describer:
             parts.append(f"{before} → {self.stages.get(str(payload.get('to')), payload.get('to', ''))}")
             if payload.get("lost_reason"):
                 parts.append(payload["lost_reason"])
+        elif verb == "evidence.added":
+            parts.append(str(EvidenceSource(payload["source"]).label) if payload.get("source") in EvidenceSource.values
+                         else str(payload.get("source", "")))
+            parts.append(_("%(points)s points") % {"points": payload.get("points", 0)})
+        elif verb in ("evidence.downgraded", "evidence.rejected"):
+            parts.append(_("%(before)s → %(after)s points") % {
+                "before": payload.get("points_before", ""), "after": payload.get("points_after", "")})
+        elif verb == "prepayment.recorded":
+            parts.append(f"{payload.get('amount', '')} {payload.get('currency', '')}".strip())
+            if payload.get("reference"):
+                parts.append(_("reference %(reference)s") % {"reference": payload["reference"]})
+        elif verb == "gate.refused":
+            parts.append(f"{self.stages.get(str(payload.get('from')), '—')} → {self.stages.get(str(payload.get('to')), '')}")
+            parts.append(_("credit %(credit)s") % {"credit": payload.get("credit", "")})
         elif verb == "contact.created":
             parts.append(str(payload.get("name", "")))
         elif verb in ("account.created",):

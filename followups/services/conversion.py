@@ -5,12 +5,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from forecasting.services.evidence import evidence_for_conversion
+from forecasting.services.evidence import conversion_credit, evidence_for_conversion
+from forecasting.services.gates import opportunity_entry_gate
 from leads.models import Lead, LeadStatus
 from leads.services import lead_close
 
 from ..models import Account, ContactRole, Opportunity
-from .records import account_create, contact_create, opportunity_create
+from .records import account_create, contact_create, opportunity_create, stage_first_open
 
 
 def lead_convert(
@@ -30,6 +31,10 @@ def lead_convert(
     speed-to-lead and the lead's touches stay attached to what it became.
     """
     now = timezone.now()
+    stage, credit = stage_first_open(), conversion_credit(lead)
+    if stage is not None:  # the first stage's gate, if the tenant set one, refused before the lead is touched
+        opportunity_entry_gate(actor=actor, to_stage=stage, credit=credit, via="conversion", account=account,
+                               name=opportunity_name)
     with transaction.atomic():
         lead_close(actor=actor, lead=lead, outcome=LeadStatus.CONVERTED, reason="converted to an opportunity", now=now)
         lead.refresh_from_db()
@@ -48,6 +53,7 @@ def lead_convert(
             actor=actor, account=account, owner=owner, amount=amount, product_line=lead.product_line,
             name=opportunity_name or f"{lead.company or lead.contact_name} · {lead.product_line or lead.industry}",
             via="conversion", source_lead_id=lead.pk, first_touch_at=lead.first_touch_at, created_at=now,
+            stage=stage, entry_credit=credit,
         )
         # The customer's own submission (web form, intake API) is strong evidence from the start.
         evidence_for_conversion(actor=actor, opportunity=opportunity, lead=lead)

@@ -16,7 +16,7 @@ from audit.services import audit_record
 from salesflow.org.models import Member, Role
 from salesflow.org.scoping import is_manager, visible_user_ids
 
-from ..models import Account, Contact, ContactRole, FollowUp, Opportunity, RecordKind, Task
+from ..models import Account, Contact, ContactRole, FollowUp, Opportunity, RecordKind, Stage, Task
 from ..rules import light_for, next_due, policy_get
 from .history import field_changes, history_write
 
@@ -179,16 +179,25 @@ def account_reassign(*, actor, account: Account, new_owner, with_open_opportunit
 def opportunity_open(
     *, actor, owner, name: str, account: Account | None = None, account_values: dict | None = None,
     amount: Decimal = Decimal("0"), expected_close: dt.date | None = None, product_line: str = "", via: str = "web",
+    stage: Stage | None = None, ip: str | None = None,
 ) -> Opportunity:
-    """A new opportunity without a lead: for an existing customer, or a new one created with it."""
-    from .records import account_create, opportunity_create
+    """A new opportunity without a lead: for an existing customer, or a new one created with it, in `stage`
+    (the first open stage by default). The stage's gate is checked, and a refusal audited, before anything is
+    written, so a refused creation leaves no new customer behind."""
+    from forecasting.services.gates import opportunity_entry_gate
+
+    from .records import account_create, opportunity_create, stage_first_open
 
     if account is None and not (account_values or {}).get("name", "").strip():
         raise ValidationError({"account": _("Pick a customer or name a new one.")})
     if not name.strip():
         raise ValidationError({"name": _("A name is required.")})
+    stage = stage or stage_first_open()
+    if stage is not None and stage.is_open:
+        opportunity_entry_gate(actor=actor, to_stage=stage, via=via, account=account, name=name.strip(), ip=ip)
     with transaction.atomic():
         if account is None:
             account = account_create(actor=actor, owner=owner, via=via, **account_values)
         return opportunity_create(actor=actor, account=account, name=name.strip(), owner=owner, amount=amount,
-                                  expected_close=expected_close, product_line=product_line, via=via)
+                                  expected_close=expected_close, product_line=product_line, via=via, stage=stage,
+                                  ip=ip)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from forecasting.services.evidence import evidence_for_followup
-from forecasting.services.gates import gate_enforce
+from forecasting.services.gates import gate_enforce, gate_enforce_entry
 from salesflow.fields import too_long_message
 
 from ..models import (
@@ -133,38 +133,83 @@ def opportunity_create(
     source_lead_id: int | None = None,
     first_touch_at: dt.datetime | None = None,
     created_at: dt.datetime | None = None,
+    entry_credit: int = 0,
+    ip: str | None = None,
 ) -> Opportunity:
-    """A new opportunity in `stage` (the pipeline's first open stage by default)."""
+    """A new opportunity in `stage` (the pipeline's first open stage by default).
+
+    Entering a stage at creation meets the same gates as moving into it (`gate_enforce_entry`), with
+    `entry_credit`: 0, or the points of the customer's own submission the caller adds right after.
+    A refusal is audited and raised; a caller already inside a transaction checks the gate first with
+    `opportunity_entry_gate` so that the refusal's audit entry survives the rollback.
+    """
     now = created_at or timezone.now()
-    stage = stage or Stage.objects.filter(outcome=Outcome.OPEN).order_by("position", "id").first()
+    stage = stage or stage_first_open()
     if stage is None:
         raise ValidationError(_("The pipeline has no open stage."))
-    policy = policy_get()
-    due = next_due(policy=policy, amount=amount, created_at=now, last_activity_at=now, next_step_due_at=None)
+    if not stage.is_open:
+        raise ValidationError({"stage": _("A new opportunity starts in an open stage.")})
+    due = next_due(policy=policy_get(), amount=amount, created_at=now, last_activity_at=now, next_step_due_at=None)
     with transaction.atomic():
-        opportunity = Opportunity.objects.create(
-            account=account, name=name, owner=owner, stage=stage, amount=amount, expected_close=expected_close,
-            product_line=product_line, source_lead_id=source_lead_id, first_touch_at=first_touch_at,
-            created_at=now, stage_entered_at=now, last_activity_at=now, next_due_at=due,
-            is_open=stage.is_open, light=Light.GREEN if stage.is_open else Light.NONE,
+        refused = gate_enforce_entry(actor=actor, to_stage=stage, credit=entry_credit, via=via, account=account,
+                                     name=name, ip=ip)
+        if refused is None:
+            opportunity = _opportunity_insert(
+                actor=actor, account=account, name=name, owner=owner, amount=amount, stage=stage,
+                expected_close=expected_close, product_line=product_line, via=via, source_lead_id=source_lead_id,
+                first_touch_at=first_touch_at, now=now, due=due,
+            )
+    if refused is not None:
+        raise refused
+    return opportunity
+
+
+def stage_first_open() -> Stage | None:
+    return Stage.objects.filter(outcome=Outcome.OPEN).order_by("position", "id").first()
+
+
+def opportunity_seed(*, actor, account: Account, name: str, owner, stage: Stage, amount: Decimal = Decimal("0"),
+                     expected_close: dt.date | None = None, product_line: str = "", via: str = "seed",
+                     source_lead_id: int | None = None, first_touch_at: dt.datetime | None = None,
+                     created_at: dt.datetime | None = None) -> Opportunity:
+    """History written as it already happened (test fixtures, demo seeds, benchmarks): the opportunity is put in
+    `stage`, open or closed, without a gate check. No view, API, admin or import calls this; they use
+    `opportunity_create` / `opportunity_stage_change`."""
+    now = created_at or timezone.now()
+    due = next_due(policy=policy_get(), amount=amount, created_at=now, last_activity_at=now, next_step_due_at=None)
+    with transaction.atomic():
+        return _opportunity_insert(
+            actor=actor, account=account, name=name, owner=owner, amount=amount, stage=stage,
+            expected_close=expected_close, product_line=product_line, via=via, source_lead_id=source_lead_id,
+            first_touch_at=first_touch_at, now=now, due=due,
         )
-        change = StageChange.objects.create(
-            opportunity=opportunity, from_stage=None, to_stage=stage, actor=_user_or_none(actor),
-            actor_label=_label(actor), at=now, via=via,
-        )
-        _tasks_for_entry(opportunity=opportunity, change=change)
-        history_write(
-            actor=actor, record_type=RecordKind.OPPORTUNITY, record_id=opportunity.pk, account_id=account.pk,
-            changes=creation_changes({"name": name, "amount": amount, "expected_close": expected_close,
-                                      "product_line": product_line, "owner": owner, "account": account}),
-            via=via, at=now, at_creation=True,
-        )
-        account_lights_refresh(account_ids=[account.pk])
-        audit_record(
-            actor=actor, verb="opportunity.created", target=opportunity,
-            payload={"account": account.pk, "stage": stage.code, "amount": amount, "owner": owner.pk, "via": via,
-                     "source_lead": source_lead_id},
-        )
+
+
+def _opportunity_insert(*, actor, account, name, owner, amount, stage, expected_close, product_line, via,
+                        source_lead_id, first_touch_at, now, due) -> Opportunity:
+    opportunity = Opportunity.objects.create(
+        account=account, name=name, owner=owner, stage=stage, amount=amount, expected_close=expected_close,
+        product_line=product_line, source_lead_id=source_lead_id, first_touch_at=first_touch_at,
+        created_at=now, stage_entered_at=now, last_activity_at=now, next_due_at=due,
+        is_open=stage.is_open, light=Light.GREEN if stage.is_open else Light.NONE,
+    )
+    change = StageChange.objects.create(
+        opportunity=opportunity, from_stage=None, to_stage=stage, actor=_user_or_none(actor),
+        actor_label=_label(actor), at=now, via=via,
+    )
+    _tasks_for_entry(opportunity=opportunity, change=change)
+    history_write(
+        actor=actor, record_type=RecordKind.OPPORTUNITY, record_id=opportunity.pk, account_id=account.pk,
+        changes=creation_changes({"name": name, "amount": amount, "expected_close": expected_close,
+                                  "product_line": product_line, "owner": owner, "account": account}),
+        via=via, at=now, at_creation=True,
+    )
+    account_lights_refresh(account_ids=[account.pk])
+    audit_record(
+        actor=actor, verb="opportunity.created", target=opportunity,
+        payload={"account": account.pk, "stage": stage.code, "amount": amount, "owner": owner.pk, "via": via,
+                 "source_lead": source_lead_id},
+    )
     return opportunity
 
 

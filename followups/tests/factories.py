@@ -5,7 +5,7 @@ import factory
 from django.utils import timezone
 
 from followups.models import Account, Contact, ContactRole, Opportunity, Stage
-from followups.services import opportunity_create
+from followups.services import opportunity_seed
 
 
 class AccountFactory(factory.django.DjangoModelFactory):
@@ -36,9 +36,9 @@ def opportunity_make(
     backs it with that many points of evidence (enough to pass the stage gates it moves through)."""
     created_at = created_at or timezone.now()
     account = account or AccountFactory(owner=owner)
-    opportunity = opportunity_create(
+    opportunity = opportunity_seed(
         actor=owner, account=account, name=name, owner=owner, amount=amount,
-        stage=Stage.objects.get(code=stage), created_at=created_at,
+        stage=Stage.objects.get(code=stage), created_at=created_at, via="web",
     )
     clocks = {
         "last_activity_at": last_activity_at or created_at,

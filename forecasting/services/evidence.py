@@ -122,6 +122,11 @@ def lead_was_customer_submission(lead) -> bool:
     ).exists()
 
 
+def conversion_credit(lead) -> int:
+    """The points a conversion of `lead` brings at once: strong when it was the customer's own submission."""
+    return credit_policy_get().strong_points if lead_was_customer_submission(lead) else 0
+
+
 def evidence_for_conversion(*, actor, opportunity, lead) -> Evidence | None:
     if not lead_was_customer_submission(lead):
         return None
@@ -154,21 +159,42 @@ def may_review(*, actor, owner_id: int) -> bool:
 @dataclass(frozen=True)
 class ReviewRule:
     from_level: int
+    from_states: tuple
     to_level: int
     state: str
 
 
+# The natural sequence: medium → downgraded to weak → (later, maybe) rejected; a weak item straight to rejected.
+# Each review moves the item to a state it was not in, so an item has at most one review per action
+# (`forecasting_review_once_per_action`) and a rejection is final.
 RULES = {
-    EvidenceReview.Action.DOWNGRADE: ReviewRule(EvidenceLevel.MEDIUM, EvidenceLevel.WEAK, EvidenceState.DOWNGRADED),
-    EvidenceReview.Action.REJECT: ReviewRule(EvidenceLevel.WEAK, EvidenceLevel.WEAK, EvidenceState.REJECTED),
+    EvidenceReview.Action.DOWNGRADE: ReviewRule(EvidenceLevel.MEDIUM, (EvidenceState.ACCEPTED,), EvidenceLevel.WEAK,
+                                                EvidenceState.DOWNGRADED),
+    EvidenceReview.Action.REJECT: ReviewRule(EvidenceLevel.WEAK, (EvidenceState.ACCEPTED, EvidenceState.DOWNGRADED),
+                                             EvidenceLevel.WEAK, EvidenceState.REJECTED),
 }
 
 
-def evidence_review(*, actor, evidence_id: int, action: str, reason: str, now=None) -> EvidenceReview:
-    """Downgrade a medium item to weak or reject a weak one, with a reason; strong items are locked.
+def _review_refusal(evidence: Evidence, action: str, rule: ReviewRule) -> str | None:
+    """Why `action` cannot apply to `evidence` as it stands (read under its row lock); None when it can."""
+    if evidence.state == EvidenceState.REJECTED:
+        return _("This evidence was rejected already.")
+    if evidence.state not in rule.from_states:
+        return _("This evidence was downgraded already; it can still be rejected.")
+    if evidence.level != rule.from_level:
+        if action == EvidenceReview.Action.DOWNGRADE:
+            return _("Only medium evidence can be downgraded; reject weak evidence instead.")
+        return _("Only weak evidence can be rejected; downgrade medium evidence first.")
+    return None
 
-    The evidence row is locked first, so of two managers reviewing the same item at once
-    exactly one review is written; the other is told it was reviewed meanwhile.
+
+def evidence_review(*, actor, evidence_id: int, action: str, reason: str, now=None) -> EvidenceReview:
+    """Downgrade a medium item to weak, or reject a weak one (also one downgraded before), with a reason; strong
+    items are locked.
+
+    The evidence row is locked first, so of two managers reviewing the same item at once exactly one review
+    is written per step; the other is told it was reviewed meanwhile. A unique constraint on (evidence, action)
+    backs this up.
     """
     if action not in RULES:
         raise ValidationError({"action": _("Unknown review action.")})
@@ -186,12 +212,9 @@ def evidence_review(*, actor, evidence_id: int, action: str, reason: str, now=No
             raise PermissionDenied(_("Only the owner's manager reviews this evidence."))
         if evidence.level == EvidenceLevel.STRONG:
             raise EvidenceLocked(_("Strong evidence is locked: the customer's own word or a payment cannot be downgraded or rejected."))
-        if evidence.state != EvidenceState.ACCEPTED:
-            raise ReviewConflict(_("This evidence was reviewed already (%(state)s).") % {"state": evidence.get_state_display()})
-        if evidence.level != rule.from_level:
-            if action == EvidenceReview.Action.DOWNGRADE:
-                raise ReviewConflict(_("Only medium evidence can be downgraded; reject weak evidence instead."))
-            raise ReviewConflict(_("Only weak evidence can be rejected; downgrade medium evidence first."))
+        refusal = _review_refusal(evidence, action, rule)
+        if refusal:
+            raise ReviewConflict(refusal)
         policy = credit_policy_get()
         points_after = 0 if rule.state == EvidenceState.REJECTED else policy.weak_points
         review = EvidenceReview.objects.create(
@@ -205,7 +228,7 @@ def evidence_review(*, actor, evidence_id: int, action: str, reason: str, now=No
             actor=actor, verb=f"evidence.{rule.state}", target=evidence, reason=reason, at=now,
             payload={"opportunity": opportunity.pk, "review": review.pk, "level_before": review.level_before,
                      "level_after": review.level_after, "points_before": review.points_before,
-                     "points_after": points_after, "owner": opportunity.owner_id},
+                     "points_after": points_after, "owner": opportunity.owner_id, "state_before": evidence.state},
         )
     return review
 

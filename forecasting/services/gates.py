@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Count
 
 from audit.services import audit_record
@@ -34,27 +35,29 @@ class Gate:
     requirements: list[StageRequirement] = field(default_factory=list)
 
 
-def _is_forward(from_stage: Stage, to_stage: Stage) -> bool:
+def _is_forward(from_stage: Stage | None, to_stage: Stage) -> bool:
     if to_stage.outcome == Outcome.LOST:
         return False
-    return not from_stage.is_open or to_stage.position > from_stage.position
+    return from_stage is None or not from_stage.is_open or to_stage.position > from_stage.position
 
 
-def gate_for(*, from_stage: Stage, to_stage: Stage) -> Gate:
-    """What a move from `from_stage` to `to_stage` must meet."""
+def gate_for(*, from_stage: Stage | None, to_stage: Stage) -> Gate:
+    """What a move from `from_stage` to `to_stage` must meet; `from_stage=None` is a new opportunity
+    created straight into `to_stage`, which meets every gate from the start of the pipeline."""
     gate = Gate()
     if not _is_forward(from_stage, to_stage):
         return gate
     passed = Stage.objects.exclude(outcome=Outcome.LOST).filter(position__lte=to_stage.position)
-    if from_stage.is_open:
+    if from_stage is not None and from_stage.is_open:
         passed = passed.filter(position__gt=from_stage.position)
     for stage in passed.filter(entry_min_credit__gt=0).order_by("-entry_min_credit", "position")[:1]:
         gate.needed, gate.credit_stage = stage.entry_min_credit, stage
-    if from_stage.is_open:
+    if from_stage is None or from_stage.is_open:
+        requirements = StageRequirement.objects.filter(required_to_advance=True, stage__position__lt=to_stage.position)
+        if from_stage is not None:
+            requirements = requirements.filter(stage__position__gte=from_stage.position)
         gate.requirements = list(
-            StageRequirement.objects.filter(
-                required_to_advance=True, stage__position__gte=from_stage.position, stage__position__lt=to_stage.position,
-            ).exclude(stage__outcome=Outcome.LOST).select_related("stage").order_by("stage__position", "id")
+            requirements.exclude(stage__outcome=Outcome.LOST).select_related("stage").order_by("stage__position", "id")
         )
     return gate
 
@@ -73,17 +76,27 @@ def _hint(missing: int) -> dict:
 def gate_check(*, opportunity, to_stage: Stage) -> list[dict]:
     """What stands between `opportunity` and `to_stage`, as stored messages; empty when it may move."""
     gate = gate_for(from_stage=opportunity.stage, to_stage=to_stage)
+    return _refusals(gate, credit=opportunity.credit_score, opportunity_id=opportunity.pk)
+
+
+def gate_check_entry(*, to_stage: Stage, credit: int = 0) -> list[dict]:
+    """What stands between a new opportunity with `credit` (0, or what a customer's own submission brings)
+    and being created straight into `to_stage`; it has no follow-ups yet, so every required action is missing."""
+    return _refusals(gate_for(from_stage=None, to_stage=to_stage), credit=credit, opportunity_id=None)
+
+
+def _refusals(gate: Gate, *, credit: int, opportunity_id: int | None) -> list[dict]:
     refusals = []
-    if opportunity.credit_score < gate.needed:
-        missing = gate.needed - opportunity.credit_score
+    if credit < gate.needed:
+        missing = gate.needed - credit
         refusals.append(i18n.message(
             "gate.credit", stage=i18n.typed("stage", gate.credit_stage.code), needed=gate.needed,
-            has=opportunity.credit_score, missing=missing, hint=i18n.nested(_hint(missing)),
+            has=credit, missing=missing, hint=i18n.nested(_hint(missing)),
         ))
     if gate.requirements:
-        done = dict(
+        done = {} if opportunity_id is None else dict(
             FollowUp.objects.filter(
-                opportunity_id=opportunity.pk, corrects__isnull=True,
+                opportunity_id=opportunity_id, corrects__isnull=True,
                 action__in={r.action for r in gate.requirements},
             ).values("action").annotate(n=Count("id")).values_list("action", "n")
         )
@@ -112,3 +125,28 @@ def gate_enforce(*, actor, opportunity, to_stage: Stage, via: str, ip: str | Non
                  "via": via, "ip": ip, "missing": refusals},
     )
     return GateRefused(refusals)
+
+
+def gate_enforce_entry(*, actor, to_stage: Stage, credit: int = 0, via: str, account=None, name: str = "",
+                       ip: str | None = None) -> GateRefused | None:
+    """The gate for creating an opportunity straight into `to_stage`: a refusal is audited (`gate.refused`, on the
+    customer when there is one, since the opportunity never exists) and returned for the caller to raise once its
+    transaction has committed the audit entry."""
+    refusals = gate_check_entry(to_stage=to_stage, credit=credit)
+    if not refusals:
+        return None
+    audit_record(
+        actor=actor, verb="gate.refused", target=account, target_type="" if account else "opportunity",
+        payload={"from": None, "to": to_stage.code, "credit": credit, "via": via, "ip": ip, "missing": refusals,
+                 "creation": True, "name": name},
+    )
+    return GateRefused(refusals)
+
+
+def opportunity_entry_gate(**kwargs) -> None:
+    """`gate_enforce_entry` committed on its own, for a service about to open its transaction: the refusal is
+    audited even though the creation it refuses never starts."""
+    with transaction.atomic():
+        refused = gate_enforce_entry(**kwargs)
+    if refused is not None:
+        raise refused

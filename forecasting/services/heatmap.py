@@ -1,8 +1,11 @@
 """The weekly target-deviation heatmap, Friday 17:00 tenant time.
 
 Rows are the regions a manager answers for (every region for an admin), or their teams
-when they direct no region; columns are the product lines with targets this month plus
-"all lines". A cell is red, yellow or green by its deviation: attainment minus the share of
+when they direct no region; columns are the product lines with targets in the period plus
+"all lines". The Friday report carries two maps, the month and the quarter (SPEC: targets per
+month / quarter), in one message per manager; when both in full would not fit a WeCom robot's
+4 KB, the message keeps only the cells off track, then only the counts per band (the page the
+message links to always has everything). A cell is red, yellow or green by its deviation: attainment minus the share of
 the month expected by now (working days, `periods.expected_share`), in percentage points,
 against the tenant's thresholds (`TargetPolicy`).
 
@@ -122,31 +125,107 @@ def _deviation_text(value: float | None) -> str:
     return "—" if value is None else f"{value:+.1f}"
 
 
-def heatmap_message(grid: Grid, *, week: str) -> tuple[dict, dict]:
-    """Title and body as stored messages: rendered in each reader's language when read or sent."""
-    def column(line: str):
-        return i18n.nested(i18n.message("heatmap.all_lines")) if not line else i18n.typed("vocab", ["product_line", line])
+# What a message may weigh, rendered in either language: a WeCom markdown robot takes 4096 bytes, title,
+# link and reference included (DingTalk takes 20000, e-mail and in-app more); room is kept for those.
+MESSAGE_BUDGET_BYTES = 3400
 
+
+def _column(line: str):
+    return i18n.nested(i18n.message("heatmap.all_lines")) if not line else i18n.typed("vocab", ["product_line", line])
+
+
+def _cell_text(line: str, cell: dict):
+    if cell["band"] == "none":
+        return i18n.nested(i18n.message("heatmap.cell.none", line=_column(line)))
+    return i18n.nested(i18n.message(
+        "heatmap.cell", line=_column(line), band=i18n.nested(i18n.message(f"heatmap.band.{cell['band']}")),
+        deviation=_deviation_text(cell["deviation"]),
+    ))
+
+
+def _grid_lines(grid: Grid, detail: str, limit: int | None = None) -> list:
+    if not grid.rows:
+        return [i18n.nested(i18n.message("heatmap.empty"))]
+    if detail == "counts":
+        bands = [cell["band"] for row in grid.rows for cell in row["cells"]]
+        return [i18n.nested(i18n.message("heatmap.counts", red=bands.count("red"), yellow=bands.count("yellow"),
+                                          green=bands.count("green")))]
     lines = []
     for row in grid.rows:
-        cells = []
-        for line, cell in zip(grid.columns, row["cells"], strict=True):
-            if cell["band"] == "none":
-                cells.append(i18n.nested(i18n.message("heatmap.cell.none", line=column(line))))
-            else:
-                cells.append(i18n.nested(i18n.message(
-                    "heatmap.cell", line=column(line), band=i18n.nested(i18n.message(f"heatmap.band.{cell['band']}")),
-                    deviation=_deviation_text(cell["deviation"]),
-                )))
-        lines.append(i18n.nested(i18n.message("heatmap.row", row=row["name"], cells=i18n.listing(cells))))
+        pairs = zip(grid.columns, row["cells"], strict=True)
+        if detail == "off_track":
+            pairs = [(line, cell) for line, cell in pairs if cell["band"] in ("red", "yellow")]
+            if not pairs:
+                continue
+        lines.append(i18n.nested(i18n.message(
+            "heatmap.row", row=row["name"], cells=i18n.listing([_cell_text(line, cell) for line, cell in pairs]))))
     if not lines:
-        lines = [i18n.nested(i18n.message("heatmap.empty"))]
-    title = i18n.message("heatmap.title", week=week, scope=i18n.nested(i18n.message(f"heatmap.scope.{grid.scope}")))
-    body = i18n.message(
-        "heatmap.body", period=grid.period.label, expected=round(grid.expected * 100), lines=i18n.lines(*lines),
-        green=grid.green_from, yellow=grid.yellow_from,
+        return [i18n.nested(i18n.message("heatmap.all_on_track"))]
+    if limit is not None and len(lines) > limit:
+        lines = [*lines[:limit], i18n.nested(i18n.message("heatmap.more_rows", n=len(lines) - limit))]
+    return lines
+
+
+def _grid_section(grid: Grid, detail: str, limit: int | None = None) -> dict:
+    return i18n.message(
+        "heatmap.section", kind=i18n.nested(i18n.message(f"heatmap.kind.{grid.period.kind}")),
+        period=grid.period.label, expected=round(grid.expected * 100),
+        lines=i18n.lines(*_grid_lines(grid, detail, limit)),
     )
+
+
+def _body(grids: list[Grid], detail: str, limit: int | None = None) -> dict:
+    first = grids[0]
+    sections = [i18n.nested(_grid_section(grid, detail, limit)) for grid in grids]
+    key = {"full": "heatmap.body.both", "off_track": "heatmap.body.off_track"}.get(detail, "heatmap.body.counts")
+    return i18n.message(key, sections=i18n.lines(*sections), green=first.green_from, yellow=first.yellow_from)
+
+
+def rendered_bytes(message: dict) -> int:
+    """The largest UTF-8 size of `message` in the tenant's languages."""
+    from django.utils import translation
+
+    sizes = []
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            sizes.append(len(i18n.render(message).encode("utf-8")))
+    return max(sizes)
+
+
+def _candidates(grids: list[Grid]):
+    """Bodies from the most to the least detailed: every cell; the cells behind; the rows behind cut shorter
+    and shorter (the rest counted); the counts per band."""
+    yield _body(grids, "full")
+    yield _body(grids, "off_track")
+    limit = max(len(grid.rows) for grid in grids)
+    while limit > 1:
+        limit = limit * 3 // 4
+        yield _body(grids, "off_track", limit)
+    yield _body(grids, "counts")
+
+
+def heatmap_message(grids: Grid | list[Grid], *, week: str, budget: int = MESSAGE_BUDGET_BYTES) -> tuple[dict, dict]:
+    """Title and body as stored messages, rendered in each reader's language when read or sent: every map of
+    `grids` (the month, then the quarter) in one body, as detailed as fits `budget` bytes in either language."""
+    grids = grids if isinstance(grids, list) else [grids]
+    title = i18n.message("heatmap.title", week=week,
+                         scope=i18n.nested(i18n.message(f"heatmap.scope.{grids[0].scope}")))
+    room = budget - rendered_bytes(title)
+    for body in _candidates(grids):
+        if rendered_bytes(body) <= room:
+            break
     return title, body
+
+
+def report_grids(report) -> list[Grid]:
+    """The maps a sent report carried: the month, and the quarter for reports sent since it was added."""
+    data = report.cells
+    grids = []
+    for part in [data, *data.get("also", [])]:
+        grids.append(Grid(scope=part["scope"], period=period_of(part["period_kind"], dt.date.fromisoformat(
+            part.get("period_start") or report.period_start.isoformat())), expected=part["expected"],
+            columns=part["columns"], rows=part["rows"], green_from=part["green_from"], yellow_from=part["yellow_from"]))
+    return grids
 
 
 def _recipients() -> list[tuple]:
@@ -155,7 +234,12 @@ def _recipients() -> list[tuple]:
     return [(m.user, m.role) for m in members.order_by("user_id")]
 
 
-def _claim(week: str, grids: dict[int, Grid], *, now) -> list[tuple[int, int]]:
+def _stored(grids: list[Grid]) -> dict:
+    """The month's map, with the other periods' maps under "also" (the page reads both)."""
+    return {**grids[0].as_data(), "also": [grid.as_data() for grid in grids[1:]]}
+
+
+def _claim(week: str, grids: dict[int, list[Grid]], *, now) -> list[tuple[int, int]]:
     """Insert one report row per recipient; only rows not claimed before come back as (id, recipient)."""
     if not grids:
         return []
@@ -169,10 +253,14 @@ def _claim(week: str, grids: dict[int, Grid], *, now) -> list[tuple[int, int]]:
             ON CONFLICT (iso_week, recipient_id) DO NOTHING
             RETURNING id, recipient_id
             """,
-            [week, next(iter(grids.values())).period.start, now, recipient_ids,
-             [grids[r].scope for r in recipient_ids], [json.dumps(grids[r].as_data()) for r in recipient_ids]],
+            [week, next(iter(grids.values()))[0].period.start, now, recipient_ids,
+             [grids[r][0].scope for r in recipient_ids], [json.dumps(_stored(grids[r])) for r in recipient_ids]],
         )
         return cursor.fetchall()
+
+
+def month_quarter_label(month: Period) -> str:
+    return period_of(PeriodKind.QUARTER, month.start).label
 
 
 def send_due_heatmaps(now: dt.datetime | None = None) -> int:
@@ -187,16 +275,20 @@ def send_due_heatmaps(now: dt.datetime | None = None) -> int:
     users = [(user, role) for user, role in _recipients() if user.pk not in already]
     if not users:
         return 0
-    period = period_of(PeriodKind.MONTH, local_now.date())
-    tree, targets, won, expected = board_context(period=period, today=local_now.date())
-    columns = ["", *product_lines_targeted(period)]
     policy = policy_get()
-    grids = {}
-    for user, role in users:
-        reach = reach_for(user, tree, role=role)
-        if reach.roots:
-            grids[user.pk] = heatmap_grid(reach=reach, period=period, targets=targets, won=won, expected=expected,
-                                          columns=columns, policy=policy)
+    grids: dict[int, list[Grid]] = {}
+    for kind in (PeriodKind.MONTH, PeriodKind.QUARTER):
+        period = period_of(kind, local_now.date())
+        tree, targets, won, expected = board_context(period=period, today=local_now.date())
+        columns = ["", *product_lines_targeted(period)]
+        for user, role in users:
+            reach = reach_for(user, tree, role=role)
+            if reach.roots:
+                grids.setdefault(user.pk, []).append(heatmap_grid(
+                    reach=reach, period=period, targets=targets, won=won, expected=expected, columns=columns,
+                    policy=policy))
+    grids = {user_id: maps for user_id, maps in grids.items() if len(maps) == 2}
+    month = period_of(PeriodKind.MONTH, local_now.date())
     with transaction.atomic():
         claimed = _claim(week, grids, now=now)
         for report_id, recipient_id in claimed:
@@ -210,7 +302,8 @@ def send_due_heatmaps(now: dt.datetime | None = None) -> int:
             audit_record(
                 actor="weekly_reports", verb="heatmap.sent", target_type="forecasting.heatmapreport",
                 target_id=claimed[0][0],
-                payload={"week": week, "period": period.label, "reports": [r for r, _ in claimed],
+                payload={"week": week, "period": month.label, "quarter": month_quarter_label(month),
+                         "reports": [r for r, _ in claimed],
                          "recipients": [u for _, u in claimed], "clock": now},
             )
     return len(claimed)

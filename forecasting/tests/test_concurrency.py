@@ -67,6 +67,36 @@ def test_concurrent_reviews_of_the_same_item_leave_exactly_one(django_db_setup, 
         assert credit_differences() == [] and audit_chain_verify().intact
 
 
+def test_racing_downgrades_then_racing_rejections_leave_one_review_per_step(django_db_setup, committed_tenant):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    schema = committed_tenant.schema_name
+    manager, admin, rep = _cast(schema)
+    with schema_context(schema):
+        opp = opportunity_make(owner=rep)
+        minutes = SimpleUploadedFile("纪要.pdf", b"%PDF", content_type="application/pdf")
+        followup_log(actor=rep, opportunity=opp, kind="meeting", summary="交流", files=[minutes])
+        item = Evidence.objects.get(opportunity=opp)
+        assert item.points == 6
+
+    def review(actor, action):
+        def run():
+            with schema_context(schema):
+                return evidence_review(actor=actor, evidence_id=item.pk, action=action, reason=f"{action} {actor.username}")
+        return run
+
+    results, failures = _race([review(manager, "downgrade"), review(admin, "downgrade"), review(manager, "downgrade")])
+    assert len(results) == 1 and len(failures) == 2
+    results, failures = _race([review(manager, "reject"), review(admin, "reject"), review(admin, "downgrade")])
+    assert len(results) == 1 and len(failures) == 2
+    with schema_context(schema):
+        assert sorted(EvidenceReview.objects.filter(evidence=item).values_list("action", flat=True)) == [
+            "downgrade", "reject"]
+        assert Opportunity.objects.get(pk=opp.pk).credit_score == 0
+        assert AuditEntry.objects.filter(target_id=str(item.pk), verb__in=["evidence.downgraded", "evidence.rejected"]).count() == 2
+        assert credit_differences() == [] and audit_chain_verify().intact
+
+
 def test_a_move_racing_a_rejection_never_passes_the_gate_on_a_stale_score(django_db_setup, committed_tenant):
     """25 points: a move into negotiation races the rejection of a weak item (25 → 23). Either the move
     came first (and was allowed at 25) or it was refused: never a move recorded after the drop."""

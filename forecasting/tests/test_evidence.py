@@ -2,6 +2,7 @@
 import io
 
 import pytest
+from django.utils import translation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -79,8 +80,7 @@ def test_a_lead_the_customer_submitted_converts_with_strong_evidence(alpha):
     lead = lead_submit(company="仁济医院", contact_name="陈主任", channel="api")
     lead = lead.lead
     if lead.owner_id != alpha.rep.pk:
-        if lead.status != LeadStatus.POOL:
-            pytest.skip("routing did not leave the lead in the pool")
+        assert lead.status == LeadStatus.POOL, "the fixture tenant routes a lead to its one rep or leaves it in the pool"
         lead_claim(actor=alpha.rep, lead=lead)
     lead.refresh_from_db()
     opportunity = lead_convert(actor=alpha.rep, lead=lead)
@@ -91,8 +91,7 @@ def test_a_lead_the_customer_submitted_converts_with_strong_evidence(alpha):
 def test_a_lead_typed_in_by_a_rep_converts_without_evidence(alpha):
     lead = lead_submit(company="瑞金医院", contact_name="王主任", channel="manual", via="manual").lead
     if lead.owner_id != alpha.rep.pk:
-        if lead.status != LeadStatus.POOL:
-            pytest.skip("routing did not leave the lead in the pool")
+        assert lead.status == LeadStatus.POOL, "the fixture tenant routes a lead to its one rep or leaves it in the pool"
         lead_claim(actor=alpha.rep, lead=lead)
     lead.refresh_from_db()
     opportunity = lead_convert(actor=alpha.rep, lead=lead)
@@ -156,6 +155,35 @@ def test_a_second_review_of_the_same_item_is_refused(alpha, opp):
     with pytest.raises(ReviewConflict):
         evidence_review(actor=alpha.director, evidence_id=item.pk, action="downgrade", reason="太简略")
     assert EvidenceReview.objects.filter(evidence=item).count() == 1
+
+
+def test_a_downgraded_item_can_later_be_rejected_once_and_a_rejection_is_final(alpha, opp, client_for):
+    item = _minutes(alpha, opp)
+    evidence_review(actor=alpha.manager, evidence_id=item.pk, action="downgrade", reason="纪要太简略")
+    queue = client_for(alpha, alpha.manager).get("/evidence/review/").content.decode()
+    assert f'id="ev-{item.pk}"' in queue  # still in the queue: it may be rejected
+    assert 'value="reject"' in queue
+    evidence_review(actor=alpha.director, evidence_id=item.pk, action="reject", reason="客户否认开过会")
+    item.refresh_from_db()
+    assert (item.level, item.points, item.state) == (EvidenceLevel.WEAK, 0, EvidenceState.REJECTED)
+    assert _credit(opp) == 0 and credit_differences() == []
+    reviews = list(EvidenceReview.objects.filter(evidence=item).order_by("id").values_list(
+        "action", "points_before", "points_after"))
+    assert reviews == [("downgrade", 6, 2), ("reject", 2, 0)]
+    rejected = AuditEntry.objects.get(verb="evidence.rejected", target_id=str(item.pk))
+    assert rejected.payload["state_before"] == "downgraded" and rejected.reason == "客户否认开过会"
+    for action in ("reject", "downgrade"):
+        with translation.override("en"), pytest.raises(ReviewConflict, match="rejected already"):
+            evidence_review(actor=alpha.manager, evidence_id=item.pk, action=action, reason="再来一次")
+    assert EvidenceReview.objects.filter(evidence=item).count() == 2
+    assert f'id="ev-{item.pk}"' not in client_for(alpha, alpha.manager).get("/evidence/review/").content.decode()
+
+
+def test_a_downgraded_item_cannot_be_downgraded_twice(alpha, opp):
+    item = _minutes(alpha, opp)
+    evidence_review(actor=alpha.manager, evidence_id=item.pk, action="downgrade", reason="太简略")
+    with translation.override("zh-hans"), pytest.raises(ReviewConflict, match="已被降级；仍可驳回"):
+        evidence_review(actor=alpha.director, evidence_id=item.pk, action="downgrade", reason="太简略")
 
 
 @pytest.mark.parametrize("who", ["rep", "other_manager", "other_rep"])

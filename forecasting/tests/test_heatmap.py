@@ -142,6 +142,54 @@ def test_a_robot_gets_one_markdown_post_per_manager_within_its_size_limit(alpha,
     content = payload["markdown"]["content"]
     assert len(content.encode()) <= WECOM_MARKDOWN_MAX_BYTES and "/targets/heatmap/?report=" in content
     assert json.dumps(payload, ensure_ascii=False).count("测试大区") > 5
+    # Both periods made it into the one message, cut to the rows behind rather than cut off at the end.
+    assert "2026-12" in content and "2026 Q4" in content and not content.rstrip().endswith("…")
+
+
+def test_the_friday_message_carries_the_month_and_the_quarter_once_per_manager(alpha, targets):
+    east = targets["east"]
+    target_make(level=TargetLevel.REGION, region=east, amount="3000000", kind="quarter", start=dt.date(2026, 10, 1))
+    assert send_due_heatmaps(FRIDAY_1700) == 4
+    assert Notification.objects.filter(recipient=alpha.director, kind="report").count() == 1
+    report = HeatmapReport.objects.get(recipient=alpha.director)
+    quarter = report.cells["also"][0]
+    assert (quarter["period_kind"], quarter["period_start"]) == ("quarter", "2026-10-01")
+    # 380,000 of 3,000,000 → 12.7 %; expected by 11 December: 72 of 92 days → 78.3 %: −65.6 points, red.
+    assert quarter["rows"][0]["name"] == "华东区" and quarter["rows"][0]["cells"][0]["band"] == "red"
+    from django.utils import translation
+    from salesflow import i18n
+
+    notification = Notification.objects.get(recipient=alpha.director, kind="report")
+    with translation.override("en"):
+        text = i18n.render(notification.message["body"])
+    assert "Month 2026-12" in text and "Quarter 2026 Q4" in text and "✕ red" in text
+    with translation.override("zh-hans"):
+        text = i18n.render(notification.message["body"])
+    assert "月度 2026-12" in text and "季度 2026 Q4" in text
+    assert send_due_heatmaps(FRIDAY_1700 + dt.timedelta(hours=2)) == 0
+    assert Notification.objects.filter(kind="report").count() == 4
+
+
+def test_a_message_over_budget_keeps_the_rows_behind_and_counts_the_rest(alpha, targets):
+    from forecasting.services.heatmap import heatmap_message, rendered_bytes
+    from forecasting.services.periods import period_of
+    from forecasting.services.heatmap import Grid
+
+    def grid(kind, start, rows):
+        return Grid(scope="company", period=period_of(kind, start), expected=0.5, columns=[""], green_from=-5,
+                    yellow_from=-15, rows=[{"level": "region", "key": n, "name": f"大区{n:03d}",
+                                            "cells": [{"band": "red", "deviation": -40.0, "won": "0", "target": "1"}]}
+                                           for n in range(rows)])
+
+    grids = [grid("month", dt.date(2026, 12, 1), 200), grid("quarter", dt.date(2026, 10, 1), 200)]
+    title, body = heatmap_message(grids, week="2026-W50", budget=3400)
+    assert rendered_bytes(title) + rendered_bytes(body) <= 3400
+    from django.utils import translation
+    from salesflow import i18n
+
+    with translation.override("en"):
+        text = i18n.render(body)
+    assert "大区000" in text and "more rows behind" in text and "Quarter 2026 Q4" in text
 
 
 def test_the_heatmap_page_shows_the_live_map_and_the_report_sent(alpha, targets, client_for):
@@ -151,6 +199,7 @@ def test_the_heatmap_page_shows_the_live_map_and_the_report_sent(alpha, targets,
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     page = client.get(f"/targets/heatmap/?report={report.pk}").content.decode()
     assert "As sent for 2026-W50" in page and page.count('<td class="band-green">') == 4  # 华东区 and 上海 × 2 columns
+    assert "Quarter · 2026 Q4" in page and "Month · 2026-12" in page  # the quarter's map went out with the month's
     live = client.get("/targets/heatmap/?kind=month&start=2026-12-01")
     assert live.status_code == 200 and "band-" in live.content.decode()
     other = HeatmapReport.objects.get(recipient=alpha.manager)

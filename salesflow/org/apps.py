@@ -10,6 +10,10 @@ class OrgConfig(AppConfig):
     def ready(self):
         from audit.labels import register
 
+        from .history import connect
+
+        connect()
+
         register({
             "tenant.provisioned": _("tenant provisioned"),
             "roster.imported": _("roster imported"),

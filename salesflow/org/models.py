@@ -283,3 +283,27 @@ class VocabularyEntry(models.Model):
     def spellings(self) -> list[str]:
         """Every text that resolves to this value."""
         return [self.code, self.label_zh, self.label_en, *self.synonyms]
+
+
+class MembershipPeriod(models.Model):
+    """Who was in which team and region from when: a row each time a member's team or region, or their team's
+    region, changes (written by `salesflow.org.history` on every save, whichever path made it). A past forecast
+    snapshot rolls its lines up under the team and region of the owner as of the snapshot
+    (`history.MEMBERSHIP_AS_OF_CTE`), not as of today."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+",
+                             verbose_name=_("user"))
+    team = models.ForeignKey(Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    region = models.ForeignKey(Region, verbose_name=_("region"), null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    valid_from = models.DateTimeField(_("valid from"))
+
+    class Meta:
+        verbose_name = _("team and region membership")
+        verbose_name_plural = _("team and region memberships")
+        ordering = ["user_id", "valid_from", "id"]
+        indexes = [models.Index(fields=["user", "valid_from"], name="org_membership_user_from_idx")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.team_id}/{self.region_id} ≥ {self.valid_from:%Y-%m-%d}"

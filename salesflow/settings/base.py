@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "salesflow.middleware.MemberLanguageMiddleware",
+    "salesflow.navigation.RolePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -268,6 +269,10 @@ SALESFLOW_OUTBOUND_TRUSTED_HOSTS = env_list("SALESFLOW_OUTBOUND_TRUSTED_HOSTS", 
 # Requests follow the outbound rules (https only, public addresses only).
 SALESFLOW_AUDIT_TSA_URL = env_str("SALESFLOW_AUDIT_TSA_URL", "")
 SALESFLOW_AUDIT_TSA_TIMEOUT = env_float("SALESFLOW_AUDIT_TSA_TIMEOUT", 10.0)
+# The authority's time-stamping certificate and/or its issuing CA (PEM text or a file path):
+# each token's CMS signature must then verify with it. Empty: only the certificate the token
+# carries is checked (its integrity, not whose it is).
+SALESFLOW_AUDIT_TSA_CERTIFICATE = env_str("SALESFLOW_AUDIT_TSA_CERTIFICATE", "")
 # Pages one record.pdf may hold; a longer interaction record is split into several PDFs.
 SALESFLOW_RECORD_PDF_PAGE_CAP = env_int("SALESFLOW_RECORD_PDF_PAGE_CAP", 200)
 # Dotted paths called when a tenant is provisioned; each installs its app's defaults and

@@ -19,6 +19,15 @@ def amount(value):
 
 
 @register.filter
+def amount_compact(value):
+    """Where room is short: "1,200万" / "3.2亿" on a Chinese page, "12M" in English; the full amount in the tooltip."""
+    if value is None or value == "":
+        return "—"
+    return format_html('<span class="amount" title="{}">{}</span>', formatting.format_amount(value),
+                       formatting.format_amount_compact(value))
+
+
+@register.filter
 def amount_short(value):
     """At a glance: "1,200万" on a Chinese page, the full amount elsewhere; the full amount in the tooltip."""
     if value is None or value == "":

@@ -6,6 +6,7 @@ import http.server
 import shutil
 import subprocess
 import threading
+import urllib.request
 
 import pytest
 from cryptography import x509
@@ -35,6 +36,16 @@ def _certificate(subject, issuer, key, issuer_key, *, ca: bool):
 @pytest.fixture
 def authority(tmp_path):
     """An OpenSSL TSA behind a loopback HTTP endpoint; yields (url, CA file)."""
+    yield from _authority(tmp_path / "tsa-a")
+
+
+@pytest.fixture
+def other_authority(tmp_path):
+    yield from _authority(tmp_path / "tsa-b")
+
+
+def _authority(tmp_path):
+    tmp_path.mkdir()
     ca_key, tsa_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test CA")])
     tsa_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test TSA")])
@@ -96,6 +107,94 @@ def test_each_checkpoint_is_stamped_by_the_configured_authority(alpha, authority
                                str(tmp_path / "token.der"), "-token_in", "-CAfile", str(ca_file)],
                               capture_output=True, text=True)
     assert verified.returncode == 0 and "Verification: OK" in verified.stdout
+    assert tsa.token_verify(bytes(stamp.token), checkpoint.note.encode(), trusted=tsa.trusted_certificates(
+        ca_file.read_bytes())) <= dt.datetime.now(dt.timezone.utc)
+
+
+def test_the_pinned_ca_setting_is_checked_when_stamping(alpha, authority, other_authority, settings):
+    url, ca_file = authority
+    _other_url, other_ca = other_authority
+    settings.SALESFLOW_AUDIT_TSA_URL = url
+    settings.SALESFLOW_OUTBOUND_HTTPS_ONLY = False
+    settings.SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]
+    settings.SALESFLOW_AUDIT_TSA_CERTIFICATE = str(ca_file)
+    record_many(alpha.admin, 1)
+    assert checkpoint_create(reason="manual").stamps.get().error == ""
+    settings.SALESFLOW_AUDIT_TSA_CERTIFICATE = other_ca.read_text()  # PEM text works too
+    record_many(alpha.admin, 1)
+    stamp = checkpoint_create(reason="manual").stamps.get()
+    assert stamp.token is None
+    assert stamp.error == "the signer certificate is not the pinned TSA certificate nor issued by it"
+
+
+def _reply(url: str, data: bytes, nonce: int) -> bytes:
+    request = urllib.request.Request(url, data=tsa.timestamp_request(data, nonce),
+                                     headers={"Content-Type": "application/timestamp-query"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return answer.read()
+
+
+def _openssl_accepts(token: bytes, data: bytes, ca_file, tmp_path) -> bool:
+    (tmp_path / "data.bin").write_bytes(data)
+    (tmp_path / "token.der").write_bytes(token)
+    result = subprocess.run(["openssl", "ts", "-verify", "-data", str(tmp_path / "data.bin"), "-in",
+                             str(tmp_path / "token.der"), "-token_in", "-CAfile", str(ca_file)], capture_output=True)
+    return result.returncode == 0
+
+
+@pytest.fixture
+def real_token(authority, tmp_path):
+    url, ca_file = authority
+    data = b"alpha.localhost\n5\nAAAA\n"
+    answer = _reply(url, data, 77)
+    trusted = tsa.trusted_certificates(ca_file.read_bytes())
+    token = tsa.timestamp_token(answer, data, 77, trusted=trusted)
+    assert _openssl_accepts(token, data, ca_file, tmp_path)
+    return token, data, answer, trusted, ca_file
+
+
+def test_a_token_with_a_changed_signature_is_refused(real_token, tmp_path):
+    token, data, _answer, trusted, ca_file = real_token
+    tampered = token[:-1] + bytes([token[-1] ^ 0x01])  # the SignerInfo's signature ends the token
+    assert not _openssl_accepts(tampered, data, ca_file, tmp_path)
+    with pytest.raises(tsa.TimestampFailed, match="CMS signature does not verify"):
+        tsa.token_verify(tampered, data, 77, trusted=trusted)
+    with pytest.raises(tsa.TimestampFailed, match="CMS signature does not verify"):
+        tsa.token_verify(tampered, data, 77, trusted=[])  # also against the certificate the token carries
+
+
+def test_a_token_whose_tstinfo_was_changed_is_refused(real_token, tmp_path):
+    token, data, _answer, trusted, ca_file = real_token
+    policy = bytes.fromhex("06042a030401")  # 1.2.3.4.1, the authority's policy, inside the signed TSTInfo
+    assert token.count(policy) == 1
+    tampered = token.replace(policy, bytes.fromhex("06042a030402"))
+    assert not _openssl_accepts(tampered, data, ca_file, tmp_path)
+    with pytest.raises(tsa.TimestampFailed, match="message digest differs"):
+        tsa.token_verify(tampered, data, 77, trusted=trusted)
+
+
+def test_a_token_for_other_data_or_another_nonce_is_refused(real_token):
+    token, data, answer, trusted, _ca_file = real_token
+    with pytest.raises(tsa.TimestampFailed, match="message imprint differs"):
+        tsa.token_verify(token, data + b"x", 77, trusted=trusted)
+    with pytest.raises(tsa.TimestampFailed, match="nonce"):
+        tsa.timestamp_token(answer, data, 78, trusted=trusted)
+
+
+def test_a_token_from_another_authority_is_refused_when_one_is_pinned(real_token, other_authority):
+    _token, data, _answer, trusted, _ca_file = real_token
+    other_url, _other_ca = other_authority
+    foreign = _reply(other_url, data, 5)
+    assert tsa.timestamp_token(foreign, data, 5, trusted=[])  # well formed, signed by its own certificate
+    with pytest.raises(tsa.TimestampFailed, match="not the pinned TSA certificate"):
+        tsa.timestamp_token(foreign, data, 5, trusted=trusted)
+
+
+def test_garbage_is_refused_in_words():
+    with pytest.raises(tsa.TimestampFailed, match="not a TimeStampResp"):
+        tsa.timestamp_token(b"\x30\x03\x02\x01", b"a", nonce=5)
+    with pytest.raises(tsa.TimestampFailed, match="not a well-formed time-stamp token"):
+        tsa.token_verify(b"\x30\x03\x02\x01\x00", b"a", 5, trusted=[])
 
 
 def test_an_internal_authority_is_refused_by_the_outbound_rules(alpha, settings):

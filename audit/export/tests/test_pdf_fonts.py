@@ -22,8 +22,7 @@ NO_FONTS = """<?xml version="1.0"?>
 """
 
 
-@pytest.mark.skipif(shutil.which("pdffonts") is None, reason="poppler-utils (pdffonts, pdftotext) is not installed")
-def test_the_record_css_brings_its_own_cjk_font(tmp_path):
+def test_the_record_css_brings_its_own_cjk_font(tmp_path, poppler_utils):
     config = tmp_path / "fonts.conf"
     config.write_text(NO_FONTS.format(cache=tmp_path / "cache"))
     env = {"PATH": "/usr/bin:/bin", "FONTCONFIG_FILE": str(config), "HOME": str(tmp_path)}

@@ -1,6 +1,6 @@
 import io
+import json
 import random
-import shutil
 import subprocess
 import zipfile
 
@@ -84,8 +84,7 @@ def test_bad_input_is_answered_with_the_field_and_nothing_is_queued(alpha, clien
     assert not InteractionExport.objects.exists()
 
 
-@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
-def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path):
+def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path, poppler_utils):
     from audit.export.services import export_request
 
     export = export_request(actor=alpha.rep, account=customer, queue=False, language="zh-hans", required_touches=10)
@@ -99,21 +98,64 @@ def test_the_pdf_renders_chinese_with_the_shipped_font(alpha, customer, tmp_path
     assert "SalesFlow-Noto-Sans-SC" in fonts  # the shipped face, embedded, not a system fallback
 
 
-def test_a_record_over_the_page_cap_is_split_and_says_so(alpha, customer, settings):
-    from audit.export.pdf import ENTRIES_PER_PAGE
+def _pages(pdf: bytes) -> int:
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return int(next(line.split()[1] for line in info.splitlines() if line.startswith("Pages:")))
+
+
+def test_a_record_over_the_page_cap_is_split_and_says_so(alpha, customer, settings, poppler_utils):
     from audit.export.services import export_request
 
-    settings.SALESFLOW_RECORD_PDF_PAGE_CAP = 4  # one page of entries per part
+    from audit.checkpoints.tests.conftest import record_many
+
+    record_many(alpha.rep, 90, target=customer, reason="客户来电确认参数与交付周期，需要补充维保条款和培训安排。" * 2)
+    settings.SALESFLOW_RECORD_PDF_PAGE_CAP = 4
     export = export_request(actor=alpha.rep, account=customer, queue=False, language="en")
     export = export_build(export_id=export.pk)
-    names = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).namelist()
-    parts = [n for n in names if n.startswith("record") and n.endswith(".pdf")]
-    assert len(parts) == -(-export.entries // ENTRIES_PER_PAGE) >= 2
-    assert parts[0] == "record.pdf" and "record-part-2.pdf" in parts
-    if shutil.which("pdftotext"):
-        first = zipfile.ZipFile(io.BytesIO(bytes(export.archive))).read("record.pdf")
-        text = subprocess.run(["pdftotext", "-", "-"], input=first, capture_output=True, check=True).stdout.decode()
-        assert f"split into {len(parts)} PDF files" in " ".join(text.split())
+    archive = zipfile.ZipFile(io.BytesIO(bytes(export.archive)))
+    parts = [n for n in archive.namelist() if n.startswith("record") and n.endswith(".pdf")]
+    assert len(parts) >= 2
+    assert parts == ["record.pdf"] + [f"record-part-{n}.pdf" for n in range(2, len(parts) + 1)]
+    seen = []
+    for number, name in enumerate(parts, start=1):
+        pdf = archive.read(name)
+        assert _pages(pdf) <= 4  # counted in the PDF written, not estimated
+        text = " ".join(subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True)
+                        .stdout.decode().split())
+        assert f"split into {len(parts)} PDF files of at most 4 pages each; this is part {number}" in text
+        assert f"All parts: record.pdf to {parts[-1]}." in text
+        if number < len(parts):
+            assert f"The record continues in {parts[number]}" in text
+        else:
+            assert "The record continues" not in text
+        seen.append(text)
+    hashes = [json.loads(line)["entry_hash"][:16] for line in archive.read("records.jsonl").decode().splitlines()]
+    where = [[n for n, text in enumerate(seen) if f"{h}…" in text] for h in hashes]
+    assert all(len(found) == 1 for found in where)  # every entry in exactly one part…
+    assert [found[0] for found in where] == sorted(found[0] for found in where)  # …and the parts in chain order
+
+
+def test_parts_are_cut_by_the_pages_laid_out():
+    """A fake layout: 1 page of overhead plus each entry's height; tall entries fill pages sooner."""
+    import math
+
+    from audit.export.pdf import split_by_pages
+
+    heights = [0.05] * 150 + [0.6] * 20 + [0.05] * 100 + [7.0] + [0.05] * 30
+    entries = list(range(len(heights)))
+    calls = []
+
+    def pages_of(number, part):
+        calls.append(len(part))
+        return 1 + math.ceil(sum(heights[i] for i in part))
+
+    parts = split_by_pages(entries, 5, pages_of)
+    assert [e for part in parts for e in part] == entries
+    for part in parts:
+        assert 1 + math.ceil(sum(heights[i] for i in part)) <= 5 or part == [270]  # only the 7-page entry alone
+    assert [270] in parts
+    assert len(parts) <= 12 and len(calls) < 60
+    assert split_by_pages([], 5, pages_of) == [[]]
 
 
 def test_the_admin_shows_the_verifier_key(alpha, client_for):

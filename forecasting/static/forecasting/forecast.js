@@ -14,7 +14,36 @@
     if (charts[key]) { charts[key].destroy(); delete charts[key]; }
   }
 
-  function money(value) { return Math.round(value).toLocaleString(); }
+  var ZH = /^zh/i.test(document.documentElement.lang || "");
+
+  function grouped(value, places) {
+    return value.toLocaleString(ZH ? "zh-CN" : "en", { maximumFractionDigits: places, minimumFractionDigits: 0 });
+  }
+
+  /* Amounts as the tables say them: 万 (亿 from a hundred million) on zh pages, K / M / B in English.
+     `places` decimals of the unit: 1 on an axis, 2 in a tooltip. */
+  function money(value, places) {
+    var size = Math.abs(value), p = places === undefined ? 1 : places;
+    if (ZH) {
+      if (size >= 1e8) return grouped(value / 1e8, p + 1) + "亿";
+      if (size >= 1e4) return grouped(value / 1e4, p) + "万";
+      return grouped(value, 0);
+    }
+    if (size >= 1e9) return grouped(value / 1e9, p + 1) + "B";
+    if (size >= 1e6) return grouped(value / 1e6, p) + "M";
+    if (size >= 1e3) return grouped(value / 1e3, p) + "K";
+    return grouped(value, 0);
+  }
+
+  function moneyAxis() { return { beginAtZero: true, ticks: { callback: function (v) { return money(v, 1); } } }; }
+
+  function moneyTooltip() {
+    return { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + money(ctx.parsed.y, 2); } } };
+  }
+
+  function shareTooltip() {
+    return { callbacks: { label: function (ctx) { return ctx.dataset.label + ": " + Math.round(ctx.parsed.y * 100) + "%"; } } };
+  }
 
   function draw(key, canvasId, config) {
     var canvas = document.getElementById(canvasId);
@@ -38,8 +67,8 @@
         ]
       },
       options: {
-        scales: { y: { beginAtZero: true, ticks: { callback: function (v) { return money(v); } } } },
-        plugins: { legend: { position: "bottom" } },
+        scales: { y: moneyAxis() },
+        plugins: { legend: { position: "bottom" }, tooltip: moneyTooltip() },
         onClick: function (event, elements) {
           if (!elements.length || !window.htmx || !root) return;
           var week = d.labels[elements[0].index];
@@ -60,7 +89,7 @@
     });
     draw("accuracy", "forecast-accuracy-chart", {
       data: { labels: d.labels.map(function (l) { return l.slice(5); }), datasets: sets },
-      options: { scales: { y: { beginAtZero: true, ticks: { callback: function (v) { return money(v); } } } }, plugins: { legend: { position: "bottom" } } }
+      options: { scales: { y: moneyAxis() }, plugins: { legend: { position: "bottom" }, tooltip: moneyTooltip() } }
     });
     var c = d.calibration;
     draw("calibration", "forecast-calibration-chart", {
@@ -72,7 +101,7 @@
           { type: "line", label: d.names["default"], data: c["default"], borderColor: GREY, backgroundColor: GREY, borderDash: [4, 4] }
         ]
       },
-      options: { scales: { y: { min: 0, max: 1, ticks: { callback: function (v) { return Math.round(v * 100) + "%"; } } } }, plugins: { legend: { position: "bottom" } } }
+      options: { scales: { y: { min: 0, max: 1, ticks: { callback: function (v) { return Math.round(v * 100) + "%"; } } } }, plugins: { legend: { position: "bottom" }, tooltip: shareTooltip() } }
     });
   }
 
