@@ -502,3 +502,4 @@ class SlaAlert(models.Model):
 
 from .models_history import RecordChange, RecordKind  # noqa: E402,F401  (models of this app live in two modules)
 from .models_pipeline import PipelineTotal  # noqa: E402,F401
+from .models_closed import ClosedDeal  # noqa: E402,F401

@@ -10,11 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from followups.forms import QuickSelect
-from followups.models import Opportunity
+from followups.models import ClosedDeal
 from salesflow.org.models import Region, Team
 from salesflow.org.scoping import visible_user_ids
 from salesflow.org.vocabularies import vocabulary_choices
 
+from .presentation import cross_choices
 from .selectors import DEFAULT_WINDOW_DAYS
 
 DEFAULT_PERIOD_DAYS = 180
@@ -36,6 +37,12 @@ class AttributionForm(forms.Form):
         label=_("count touches in the first (days)"), min_value=1, max_value=MAX_WINDOW_DAYS, required=False,
         help_text=_("or until the deal closed, if sooner"),
     )
+    # The four-way view's own filters (choices set by the FilterSet): they narrow its rows only.
+    x_channel = forms.ChoiceField(label=_("lead channel"), required=False, widget=QuickSelect)
+    x_first = forms.ChoiceField(label=_("first touch"), required=False, widget=QuickSelect)
+    x_action = forms.ChoiceField(label=_("including the action"), required=False, widget=QuickSelect)
+    x_coverage = forms.ChoiceField(label=_("decision-chain coverage"), required=False,
+                                   widget=QuickSelect)
 
     def clean(self):
         data = super().clean()
@@ -46,17 +53,17 @@ class AttributionForm(forms.Form):
 
 
 class AttributionFilter(django_filters.FilterSet):
-    """Closed deals by when they closed (tenant time), team and product line; the viewer's
-    scope is in the queryset given, and the region and team choices offer only that scope."""
+    """Closed deals by when they closed (tenant time), team (as of the close) and product line; the
+    viewer's scope is in the queryset given, and the region and team choices offer only that scope."""
 
     closed_from = django_filters.DateFilter(
-        field_name="stage_entered_at", lookup_expr="date__gte", label=_("closed from"), widget=DateInput,
+        field_name="closed_at", lookup_expr="date__gte", label=_("closed from"), widget=DateInput,
     )
     closed_to = django_filters.DateFilter(
-        field_name="stage_entered_at", lookup_expr="date__lte", label=_("closed until"), widget=DateInput,
+        field_name="closed_at", lookup_expr="date__lte", label=_("closed until"), widget=DateInput,
     )
     team = django_filters.ModelChoiceFilter(
-        field_name="owner__member__team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
+        field_name="team", label=_("team"), queryset=Team.objects.none(), empty_label=_("all teams"),
         widget=QuickSelect,
     )
     product_line = django_filters.ChoiceFilter(
@@ -65,7 +72,7 @@ class AttributionFilter(django_filters.FilterSet):
     )
 
     class Meta:
-        model = Opportunity
+        model = ClosedDeal
         fields = ["closed_from", "closed_to", "team", "product_line"]
         form = AttributionForm
 
@@ -79,6 +86,8 @@ class AttributionFilter(django_filters.FilterSet):
         regions = attribution_regions(user)
         self.form.fields["region"].queryset = regions
         self.form.fields["compare"].queryset = regions
+        for name, choices in cross_choices().items():
+            self.form.fields[name].choices = choices
 
     def filter_queryset(self, queryset):
         # The form's own fields (regions, window) are for the counting, not for this queryset.
@@ -86,6 +95,12 @@ class AttributionFilter(django_filters.FilterSet):
             if name in self.filters:
                 queryset = self.filters[name].filter(queryset, value)
         return queryset
+
+    @property
+    def cross_filters(self) -> dict[str, str]:
+        data = self.form.cleaned_data
+        return {"channel": data.get("x_channel") or "", "first_touch": data.get("x_first") or "",
+                "action": data.get("x_action") or "", "coverage": data.get("x_coverage") or ""}
 
     @property
     def window_days(self) -> int:

@@ -38,6 +38,10 @@ class TraitLabels:
 
     def __init__(self):
         self._templates = None
+        # Choices' labels read once: `Choices.values` builds a new list on every call.
+        self._actions = {code: str(label) for code, label in ActionKey.choices}
+        self._roles = {code: str(label) for code, label in ContactRole.choices}
+        self._kinds = {code: str(label) for code, label in FollowUpKind.choices}
 
     def _template_title(self, code: str) -> str:
         if self._templates is None:
@@ -46,21 +50,21 @@ class TraitLabels:
 
     def __call__(self, dimension: str, code: str) -> str:
         if dimension == ROLE:
-            return _("any key person") if code == ANY_KEY_PERSON else str(ContactRole(code).label) if code in ContactRole.values else code
+            return _("any key person") if code == ANY_KEY_PERSON else self._roles.get(code, code)
         if dimension == ACTION:
-            return str(ActionKey(code).label) if code in ActionKey.values else code
+            return self._actions.get(code, code)
         if dimension == TEMPLATE:
             return self._template_title(code)
         if dimension == CHANNEL:
             return vocabulary_label("channel", code) if code else _("no lead (entered by hand)")
         if dimension == FIRST_TOUCH:
-            return str(FollowUpKind(code).label) if code in FollowUpKind.values else _("no touch in the window")
+            return self._kinds.get(code) or _("no touch in the window")
         if dimension == COVERAGE:
             return _coverage_labels().get(code, code)
         if dimension == COMBINATION:
             if not code:
                 return _("touches only")
-            return " + ".join(str(ActionKey(part).label) if part in ActionKey.values else part for part in code.split("+"))
+            return " + ".join(self._actions.get(part, part) for part in code.split("+"))
         return code
 
 
@@ -113,3 +117,52 @@ def sides_labelled(sides: list[Side]) -> list[Side]:
     for side in sides:
         side.comparisons = [replace(c, label=labels(c.dimension, c.code)) for c in side.comparisons]
     return sides
+
+
+CROSS_SHOWN = 25
+NOT_ANY = "-"  # in the cross view's filters: "no lead" / "no touch in the window"
+
+
+@dataclass(frozen=True)
+class CrossView:
+    """The four-way combinations of one side the filters keep, the largest first; the first
+    `CROSS_SHOWN` shown, the rest counted."""
+
+    rows: list
+    more: int
+    more_deals: int
+    deals: int
+    filtered: bool
+
+
+def cross_view(side: Side, *, channel: str = "", first_touch: str = "", action: str = "", coverage: str = "",
+               shown: int = CROSS_SHOWN) -> CrossView:
+    def wanted(value: str, asked: str) -> bool:
+        return not asked or value == ("" if asked == NOT_ANY else asked)
+
+    kept = [cell for cell in side.cells
+            if wanted(cell.channel, channel) and wanted(cell.first_touch, first_touch)
+            and (not action or action in cell.actions) and wanted(cell.coverage, coverage)]
+    rest = kept[shown:]
+    labels = TraitLabels()  # only the rows shown: a big tenant has thousands of combinations
+    rows = [
+        replace(cell, labels=(labels(CHANNEL, cell.channel), labels(FIRST_TOUCH, cell.first_touch),
+                              labels(COMBINATION, cell.combination), labels(COVERAGE, cell.coverage)))
+        for cell in kept[:shown]
+    ]
+    return CrossView(rows=rows, more=len(rest), more_deals=sum(c.deals for c in rest),
+                     deals=sum(c.deals for c in kept), filtered=any((channel, first_touch, action, coverage)))
+
+
+def cross_choices() -> dict[str, list[tuple[str, str]]]:
+    """The cross view's filter choices, "any" first."""
+    from salesflow.org.vocabularies import vocabulary_choices
+
+    return {
+        "x_channel": [("", _("any channel"))] + vocabulary_choices("channel")
+        + [(NOT_ANY, _("no lead (entered by hand)"))],
+        "x_first": [("", _("any first touch"))] + [(k, str(label)) for k, label in FollowUpKind.choices]
+        + [(NOT_ANY, _("no touch in the window"))],
+        "x_action": [("", _("any actions"))] + [(k, str(label)) for k, label in ActionKey.choices if k != ActionKey.TOUCH],
+        "x_coverage": [("", _("any coverage"))] + list(_coverage_labels().items()),
+    }

@@ -1,17 +1,19 @@
-"""Counting closed deals by trait in one SQL statement, then the statistics per trait.
+"""Counting closed deals by trait in one SQL statement over their summaries, then the statistics.
 
 A deal's traits are what happened in its *window*: from its creation until `window_days` later,
 or until it closed when that came sooner. Lost deals end sooner than won ones and have less
 time to collect touches; without a common window, "more touches" would go with winning merely
 because winning takes longer.
 """
+import functools
 import re
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
-from followups.models import ActionKey, ContactRole, FollowUpKind, Opportunity, Outcome, Stage
+from followups.models import ActionKey, ClosedDeal, ContactRole
+from followups.models_closed import CLOSED_DEAL_ACTIONS, CLOSED_DEAL_ROLES
 from salesflow.org.scoping import scope_by_owner
 
 from .statistics import Interval, benjamini_hochberg, fisher_exact_p, odds_ratio, wilson_interval
@@ -28,17 +30,12 @@ BREAKDOWN_DIMENSIONS = (CHANNEL, FIRST_TOUCH, COVERAGE, COMBINATION)
 ANY_KEY_PERSON = "*key"
 # Coverage codes: the share of the account's key people touched in the window.
 COVERAGE_NO_CHAIN, COVERAGE_NONE, COVERAGE_SOME, COVERAGE_ALL = "no_chain", "none", "some", "all"
+CELL = "cell"  # the four dimensions at once: "channel|first touch|combination|coverage"
 
 
-def closed_deals(*, user) -> QuerySet[Opportunity]:
-    """Won and lost opportunities whose owners `user` may see: what the filters narrow.
-
-    The closing stages are looked up first: PostgreSQL then estimates the closed deals from
-    the opportunity table's own statistics on `stage_id` (a join to the small, rarely analysed
-    stage table made it guess a few hundred rows for 100,000 and pick nested loops)."""
-    closing = list(Stage.objects.filter(outcome__in=[Outcome.WON, Outcome.LOST]).values_list("pk", flat=True))
-    closed = Opportunity.objects.filter(is_open=False, stage_id__in=closing).order_by()
-    return scope_by_owner(closed, user)
+def closed_deals(*, user) -> QuerySet[ClosedDeal]:
+    """The summaries of won and lost deals whose owners `user` may see: what the filters narrow."""
+    return scope_by_owner(ClosedDeal.objects.order_by(), user, owner_field="owner_id")
 
 
 @dataclass(frozen=True)
@@ -121,6 +118,7 @@ class Side:
     won: int = 0
     lost: int = 0
     comparisons: list[Comparison] = field(default_factory=list)
+    cells: list["Cell"] = field(default_factory=list)
 
     @property
     def deals(self) -> int:
@@ -158,15 +156,17 @@ class Side:
         return len(rest), sum(c.n_with for c in rest)
 
 
-# The statement reads the filtered deals from the FilterSet's own query (`picked`), then:
-# deal      one row per deal on either side: won?, on the left / right side (the region of the
-#           owner's team, else the owner's own, within the picked region's subtree), window end;
-# touch     its follow-ups inside the window (corrections excluded: the original counts once);
-# summary   one row per deal: first touch kind, action kinds and roles touched (as bit sets),
-#           key people touched against the chain's key people;
-# trait     the summary unrolled to (dimension, code) rows, counted per side, won and lost.
-# Everything is hash joins and hash aggregates (bit sets instead of DISTINCT/ORDER BY inside
-# aggregates, which would sort), so the cost grows with the deals and their follow-ups.
+# The statement counts the closed-deal summaries (followups.ClosedDeal, one row per deal, kept
+# by triggers when deals close and when anything before their close changes later). `picked`
+# is the FilterSet's own query over them, selecting the columns below. Per deal it works out
+# what happened within the window (offsets are microseconds after the deal was created), then:
+# cell      deals per (lead channel, first-touch kind, action combination, coverage): the
+#           four-way cross view, and every one-dimension breakdown and action summed from it;
+#           coverage compares the sorted first-touch offsets of the key people with the window;
+# roles     deals per (bit set of roles touched, any key person touched);
+# template  deals per template used.
+# Each counted won / lost on the left and on the right side. One pass over ~100,000 narrow
+# rows, no follow-up read.
 _COUNT_SQL = """
 WITH RECURSIVE
 side_region(side, region_id) AS (
@@ -176,141 +176,180 @@ side_region(side, region_id) AS (
     SELECT sr.side, r.id FROM org_region r JOIN side_region sr ON r.parent_id = sr.region_id
 ),
 picked AS ({picked}),
-placed AS (
-    SELECT o.id, o.account_id, st.outcome = 'won' AS won, COALESCE(t.region_id, m.region_id) AS region_id,
-           LEAST(o.created_at + make_interval(days => %(window)s), o.stage_entered_at) AS cutoff,
-           COALESCE(l.channel, '') AS channel
-    FROM followups_opportunity o
-    JOIN picked p ON p.id = o.id
-    JOIN followups_stage st ON st.id = o.stage_id
-    LEFT JOIN org_member m ON m.user_id = o.owner_id
-    LEFT JOIN org_team t ON t.id = m.team_id
-    LEFT JOIN leads_lead l ON l.id = o.source_lead_id
-),
 deal AS MATERIALIZED (
     SELECT * FROM (
-        SELECT id, account_id, won, cutoff, channel,
+        SELECT s.won, s.channel, s.template_ids, s.template_at,
                %(left)s::bigint IS NULL
-                   OR COALESCE(region_id IN (SELECT region_id FROM side_region WHERE side = 0), false) AS on_left,
-               COALESCE(region_id IN (SELECT region_id FROM side_region WHERE side = 1), false) AS on_right
-        FROM placed
+                   OR COALESCE(s.region_id IN (SELECT region_id FROM side_region WHERE side = 0), false) AS on_left,
+               COALESCE(s.region_id IN (SELECT region_id FROM side_region WHERE side = 1), false) AS on_right,
+               CASE WHEN s.first_at <= %(window)s THEN s.first_kind ELSE '' END AS first_kind,
+               {actions} AS actions,
+               {roles} AS roles,
+               -- key_at is sorted: a key person was touched when its first element is within the
+               -- window, all of them when the key_people-th one is.
+               COALESCE(s.key_at[1] <= %(window)s, false) AS key_any,
+               CASE WHEN s.key_people = 0 THEN 'no_chain'
+                    WHEN NOT COALESCE(s.key_at[1] <= %(window)s, false) THEN 'none'
+                    WHEN COALESCE(s.key_at[s.key_people] <= %(window)s, false) THEN 'all'
+                    ELSE 'some' END AS coverage
+        FROM picked s
     ) sided
     WHERE on_left OR on_right
-),
-touch AS MATERIALIZED (
-    SELECT f.id, f.opportunity_id AS deal_id, f.kind, f.action, f.template_id, f.occurred_at
-    FROM followups_followup f JOIN deal d ON d.id = f.opportunity_id
-    WHERE f.corrects_id IS NULL AND f.occurred_at <= d.cutoff
-),
-touch_summary AS (
-    -- The first touch's kind rides along in one number: microseconds since 1970, times 8, plus
-    -- the kind's position; the smallest is the earliest (at the same microsecond, the kind listed first).
-    SELECT deal_id, bit_or(1 << (array_position(%(actions)s::text[], action::text) - 1)) AS actions,
-           min((extract(epoch FROM occurred_at) * 1000000)::bigint * 8
-               + array_position(%(kinds)s::text[], kind::text)) %% 8 AS first_kind
-    FROM touch GROUP BY deal_id
-),
-touched AS (
-    SELECT deal_id, bit_or(1 << (array_position(%(roles)s::text[], role::text) - 1)) AS roles,
-           count(*) FILTER (WHERE is_key_person) AS key_touched
-    FROM (
-        SELECT DISTINCT t.deal_id, c.id, c.role, c.is_key_person
-        FROM touch t
-        JOIN followups_followup_contacts fc ON fc.followup_id = t.id
-        JOIN followups_contact c ON c.id = fc.contact_id
-    ) people
-    GROUP BY deal_id
-),
-key_people AS (
-    SELECT c.account_id, count(*) AS n FROM followups_contact c
-    WHERE c.is_key_person AND c.account_id IN (SELECT account_id FROM deal)
-    GROUP BY c.account_id
-),
-summary AS MATERIALIZED (
-    SELECT d.won, d.on_left, d.on_right, d.channel,
-           COALESCE((%(kinds)s::text[])[ts.first_kind], '') AS first_kind,
-           COALESCE(ts.actions, 0) AS actions,
-           COALESCE(tc.roles, 0) AS roles,
-           COALESCE(tc.key_touched, 0) AS key_touched,
-           CASE WHEN kp.n IS NULL THEN 'no_chain'
-                WHEN COALESCE(tc.key_touched, 0) = 0 THEN 'none'
-                WHEN tc.key_touched >= kp.n THEN 'all'
-                ELSE 'some' END AS coverage
-    FROM deal d
-    LEFT JOIN touch_summary ts ON ts.deal_id = d.id
-    LEFT JOIN touched tc ON tc.deal_id = d.id
-    LEFT JOIN key_people kp ON kp.account_id = d.account_id
-),
-trait(won, on_left, on_right, dimension, code) AS (
-    SELECT s.won, s.on_left, s.on_right, 'role', r.code FROM summary s
-    JOIN unnest(%(roles)s::text[]) WITH ORDINALITY r(code, bit) ON s.roles & (1 << (r.bit::int - 1)) <> 0
-    UNION ALL
-    SELECT won, on_left, on_right, 'role', '*key' FROM summary WHERE key_touched > 0
-    UNION ALL
-    SELECT s.won, s.on_left, s.on_right, 'action', a.code FROM summary s
-    JOIN unnest(%(actions)s::text[]) WITH ORDINALITY a(code, bit) ON s.actions & (1 << (a.bit::int - 1)) <> 0
-    UNION ALL
-    SELECT d.won, d.on_left, d.on_right, 'template', dt.template_id::text
-    FROM (SELECT DISTINCT deal_id, template_id FROM touch WHERE template_id IS NOT NULL) dt
-    JOIN deal d ON d.id = dt.deal_id
-    UNION ALL SELECT won, on_left, on_right, 'channel', channel FROM summary
-    UNION ALL SELECT won, on_left, on_right, 'first_touch', first_kind FROM summary
-    UNION ALL SELECT won, on_left, on_right, 'combination', actions::text FROM summary
-    UNION ALL SELECT won, on_left, on_right, 'coverage', coverage FROM summary
-    UNION ALL SELECT won, on_left, on_right, '', '' FROM summary
 )
-SELECT dimension, code,
+SELECT 'cell', channel, first_kind, actions, coverage,
        count(*) FILTER (WHERE on_left AND won), count(*) FILTER (WHERE on_left AND NOT won),
        count(*) FILTER (WHERE on_right AND won), count(*) FILTER (WHERE on_right AND NOT won)
-FROM trait GROUP BY dimension, code
+FROM deal GROUP BY channel, first_kind, actions, coverage
+UNION ALL
+SELECT 'roles', '', '', roles, key_any::text,
+       count(*) FILTER (WHERE on_left AND won), count(*) FILTER (WHERE on_left AND NOT won),
+       count(*) FILTER (WHERE on_right AND won), count(*) FILTER (WHERE on_right AND NOT won)
+FROM deal GROUP BY roles, key_any
+UNION ALL
+SELECT 'template', '', '', id, '',
+       count(*) FILTER (WHERE on_left AND won), count(*) FILTER (WHERE on_left AND NOT won),
+       count(*) FILTER (WHERE on_right AND won), count(*) FILTER (WHERE on_right AND NOT won)
+FROM (SELECT won, on_left, on_right, unnest(template_ids) AS id, unnest(template_at) AS at FROM deal) t
+WHERE at <= %(window)s GROUP BY id
 """
-# The bit of each action kind and decision role in the bit sets above.
-_ACTIONS = [action for action in ActionKey.values if action != ActionKey.TOUCH]
-_ROLES = list(ContactRole.values)
-_KINDS = list(FollowUpKind.values)  # at most 7: the first touch's position is kept in 3 bits
+# The bit of each action kind and decision role in the bit sets: the summary's array layout.
+_ACTIONS = list(CLOSED_DEAL_ACTIONS)
+_ROLES = list(CLOSED_DEAL_ROLES)
+_PICKED_COLUMNS = ("won", "region_id", "channel", "first_kind", "first_at", "action_at", "role_at", "key_at",
+                   "key_people", "template_ids", "template_at")
+_MICROSECONDS_PER_DAY = 86_400_000_000
 
 
-def _combination(bits: str) -> str:
+def _bit_set(column: str, codes: list[str]) -> str:
+    """SQL for the bit set of the array positions whose offset falls within the window."""
+    return "(" + " | ".join(
+        f"(CASE WHEN s.{column}[{bit + 1}] <= %(window)s THEN {1 << bit} ELSE 0 END)" for bit in range(len(codes))
+    ) + ")"
+
+
+_STATEMENT = _COUNT_SQL.replace("{actions}", _bit_set("action_at", _ACTIONS)).replace(
+    "{roles}", _bit_set("role_at", _ROLES))
+
+
+@functools.lru_cache(maxsize=4096)
+def _mask_codes(mask: int, codes: tuple[str, ...]) -> tuple[str, ...]:
+    """The codes whose bits are set in `mask`, in layout order."""
+    return tuple(code for bit, code in enumerate(codes) if mask & (1 << bit))
+
+
+def _combination(mask: int) -> str:
     """A combination's bit set as its action codes, "demo+quote"; "" for touches only."""
-    mask = int(bits)
-    return "+".join(action for bit, action in enumerate(_ACTIONS) if mask & (1 << bit))
+    return "+".join(_mask_codes(mask, CLOSED_DEAL_ACTIONS))
 
 
 def _picked_sql(deals: QuerySet) -> tuple[str, list]:
-    compiler = deals.order_by().values("id").query.get_compiler(connection=connection)
+    compiler = deals.order_by().values(*_PICKED_COLUMNS).query.get_compiler(connection=connection)
     return compiler.as_sql()
 
 
+@dataclass(frozen=True)
+class Cell:
+    """One combination of the four dimensions, on one side."""
+
+    channel: str
+    first_touch: str
+    combination: str
+    coverage: str
+    won: int
+    lost: int
+    labels: tuple[str, str, str, str] = ("", "", "", "")
+
+    @property
+    def deals(self) -> int:
+        return self.won + self.lost
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.won / self.deals if self.deals else None
+
+    @property
+    def interval(self) -> Interval | None:
+        return wilson_interval(self.won, self.deals)
+
+    @property
+    def too_small(self) -> bool:
+        return self.deals < MIN_CELL
+
+    @property
+    def actions(self) -> set[str]:
+        return set(self.combination.split("+")) if self.combination else set()
+
+
+@dataclass
+class Counted:
+    """One side's counts: won and lost deals, (dimension, code) → (won, lost) having it, the cells."""
+
+    won: int = 0
+    lost: int = 0
+    counts: dict = field(default_factory=dict)
+    cells: list[Cell] = field(default_factory=list)
+
+
+def _add(counts: dict, key: tuple[str, str], won: int, lost: int) -> None:
+    if won or lost:
+        before = counts.get(key, (0, 0))
+        counts[key] = (before[0] + won, before[1] + lost)
+
+
+def _side_counts(rows: list[tuple], side: int) -> Counted:
+    """One side's counts from the statement's rows. Thousands of cells on a big tenant: the
+    action totals are summed per distinct combination, not per cell."""
+    counted = Counted()
+    counts = counted.counts
+    per_mask: dict[int, tuple[int, int]] = {}
+    for kind, channel, first_kind, mask, code, *numbers in rows:
+        won, lost = numbers[2 * side], numbers[2 * side + 1]
+        if not (won or lost):
+            continue
+        if kind == "cell":
+            combination = _combination(mask)
+            counted.won += won
+            counted.lost += lost
+            counted.cells.append(Cell(channel=channel, first_touch=first_kind, combination=combination,
+                                      coverage=code, won=won, lost=lost))
+            for key in ((CHANNEL, channel), (FIRST_TOUCH, first_kind), (COVERAGE, code)):
+                _add(counts, key, won, lost)
+            before = per_mask.get(mask, (0, 0))
+            per_mask[mask] = (before[0] + won, before[1] + lost)
+        elif kind == "roles":
+            for role in _mask_codes(mask, CLOSED_DEAL_ROLES):
+                _add(counts, (ROLE, role), won, lost)
+            if code == "true":
+                _add(counts, (ROLE, ANY_KEY_PERSON), won, lost)
+        else:
+            _add(counts, (TEMPLATE, str(mask)), won, lost)
+    for mask, (won, lost) in per_mask.items():
+        _add(counts, (COMBINATION, _combination(mask)), won, lost)
+        for action in _mask_codes(mask, CLOSED_DEAL_ACTIONS):
+            _add(counts, (ACTION, action), won, lost)
+    counted.cells.sort(key=lambda c: (-(c.won + c.lost), c.channel, c.first_touch, c.combination, c.coverage))
+    return counted
+
+
 def attribution_count(*, deals: QuerySet, left_region_id: int | None, right_region_id: int | None,
-                      window_days: int) -> dict[int, tuple[int, int, dict[tuple[str, str], tuple[int, int]]]]:
-    """Per side (0 = left, 1 = right when a right region is given): won, lost and, per
-    (dimension, code), the won and lost deals having it. One statement."""
+                      window_days: int) -> dict[int, Counted]:
+    """Per side (0 = left, 1 = right when a right region is given) the counts of the closed-deal
+    summaries in `deals` (a ClosedDeal queryset). One statement."""
     picked, picked_params = _picked_sql(deals)
-    # The FilterSet's SQL uses positional %s; the rest of the statement is written with names,
-    # so the names are turned into positions here, in the order they appear.
-    named = {"left": left_region_id, "right": right_region_id, "window": window_days,
-             "actions": _ACTIONS, "roles": _ROLES, "kinds": _KINDS}
-    sql, params = _positional(_COUNT_SQL, named, picked, picked_params)
+    named = {"left": left_region_id, "right": right_region_id, "window": window_days * _MICROSECONDS_PER_DAY}
+    sql, params = _positional(_STATEMENT, named, picked, picked_params)
     with transaction.atomic(), connection.cursor() as cursor:
-        # The planner's row guesses for the unrolled traits run into the millions, past the
-        # point where PostgreSQL compiles the plan with LLVM: seconds of compiling for a
-        # statement that runs in a fraction of one. Off for this statement only.
-        # work_mem: the touches of 100,000 deals are hashed in memory rather than spilled to disk.
-        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)")
+        # No JIT: compiling the plan would cost more than running it. work_mem: the deals' window
+        # figures stay in memory rather than spill to a temporary file.
+        cursor.execute("SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)")
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    result: dict[int, tuple[int, int, dict]] = {}
-    for side in (0, 1):
-        totals = next(((row[2 + 2 * side], row[3 + 2 * side]) for row in rows if row[0] == ""), (0, 0))
-        counts = {
-            (row[0], _combination(row[1]) if row[0] == COMBINATION else row[1]): (row[2 + 2 * side], row[3 + 2 * side])
-            for row in rows if row[0]
-        }
-        result[side] = (*totals, {key: value for key, value in counts.items() if value != (0, 0)})
-    return result
+    return {side: _side_counts(rows, side) for side in (0, 1)}
 
 
 def _positional(template: str, named: dict, picked: str, picked_params: list) -> tuple[str, list]:
+    """The FilterSet's SQL uses positional %s; the rest of the statement is written with names,
+    so the names are turned into positions here, in the order they appear."""
     params: list = []
     pieces = re.split(r"(%\(\w+\)s|\{picked\})", template)
     out = []
@@ -324,7 +363,6 @@ def _positional(template: str, named: dict, picked: str, picked_params: list) ->
         else:
             out.append(piece)
     return "".join(out), params
-
 
 def _comparisons(won: int, lost: int, counts: dict[tuple[str, str], tuple[int, int]]) -> list[Comparison]:
     keys = sorted(counts)
@@ -351,11 +389,12 @@ def attribution_sides(*, deals: QuerySet, left_region_id: int | None, right_regi
     wanted = [(0, left_region_id)] + ([(1, right_region_id)] if right_region_id is not None else [])
     # Every side lists the same traits, a trait nobody showed included: "never" is a finding too.
     traits = set(_always_listed())
-    for _won, _lost, counts in counted.values():
-        traits.update(key for key in counts if key[0] in TRAIT_DIMENSIONS)
+    for side in counted.values():
+        traits.update(key for key in side.counts if key[0] in TRAIT_DIMENSIONS)
     sides = []
     for number, region_id in wanted:
-        won, lost, counts = counted.get(number, (0, 0, {}))
-        counts = {**{key: (0, 0) for key in traits}, **counts}
-        sides.append(Side(region_id=region_id, won=won, lost=lost, comparisons=_comparisons(won, lost, counts)))
+        side = counted.get(number, Counted())
+        counts = {**{key: (0, 0) for key in traits}, **side.counts}
+        sides.append(Side(region_id=region_id, won=side.won, lost=side.lost, cells=side.cells,
+                          comparisons=_comparisons(side.won, side.lost, counts)))
     return sides

@@ -9,7 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 from salesflow.org.scoping import is_manager
 
 from .filters import AttributionFilter, attribution_defaults, attribution_regions
-from .presentation import echo, headline, sides_labelled
+from .presentation import cross_view, echo, headline, sides_labelled
 from .selectors import MIN_CELL, attribution_sides, closed_deals
 
 
@@ -30,7 +30,9 @@ def attribution(request):
             right_region_id=right.pk if right else None, window_days=attribution_filter.window_days,
         ))
         regions = [left, right]
-        panels = [{"side": side, "region": regions[number], "headline": headline(side)} for number, side in enumerate(sides)]
+        cross = attribution_filter.cross_filters
+        panels = [{"side": side, "region": regions[number], "headline": headline(side), "cross": cross_view(side, **cross)}
+                  for number, side in enumerate(sides)]
         if len(panels) == 2:
             panels[0]["echo"] = echo(panels[0]["side"], panels[1]["headline"])
             panels[1]["echo"] = echo(panels[1]["side"], panels[0]["headline"])

@@ -111,3 +111,28 @@ def test_the_page_speaks_english_and_chinese(alpha, client_for, deals):
 def test_managers_find_the_page_in_the_navigation(alpha, client_for):
     assert URL in client_for(alpha, alpha.manager).get(reverse("home")).content.decode()
     assert URL not in client_for(alpha, alpha.rep).get(reverse("home")).content.decode()
+
+
+def test_the_four_way_combinations_table_counts_filters_and_greys_small_cells(alpha, client_for, deals):
+    client = client_for(alpha, alpha.manager)
+    response = client.get(URL, {"window": "30"})
+    [panel] = response.context["panels"]
+    rows = panel["cross"].rows
+    # won: CIO (a key person) touched by a call; lost: purchasing (key) touched; both chains have 2 key people.
+    assert [(c.channel, c.first_touch, c.combination, c.coverage, c.won, c.lost) for c in rows] == [
+        ("", "call", "", "some", 1, 1)]
+    assert rows[0].too_small
+    html = response.content.decode()
+    assert "attr-cross" in html and "attr-small" in html and "attr-flag" in html
+    narrowed = client.get(URL, {"window": "30", "x_first": "visit"})
+    assert narrowed.context["panels"][0]["cross"].rows == []
+    assert "没有符合这些筛选条件的组合。" in narrowed.content.decode()
+    kept = client.get(URL, {"window": "30", "x_first": "call", "x_coverage": "some", "x_channel": "-"})
+    assert len(kept.context["panels"][0]["cross"].rows) == 1
+
+
+def test_an_unknown_combination_filter_is_a_form_error_not_a_500(alpha, client_for, deals):
+    response = client_for(alpha, alpha.manager).get(URL, {"x_action": "bribe"})
+    assert response.status_code == 200
+    assert response.context["panels"] == []
+    assert "x_action" in response.context["filter"].form.errors
