@@ -20,6 +20,7 @@ routing     --routing-clients processes with their own connections call the inta
             spread, capacity breaches, deadlocks, audit chain, throughput.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -66,9 +67,13 @@ def _parse(argv):
     parser.add_argument("--pool-steady-seconds", type=float, default=20.0)
     parser.add_argument("--pool-existing", type=int, default=10_000)
     parser.add_argument("--pool-regions-row", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--pool-reuse", action=argparse.BooleanOptionalAction, default=True)
     # profile: one intake's statements and a py-spy profile of one worker (bench/leads_profile.py)
     parser.add_argument("--profile-reps", type=int, default=300)
     parser.add_argument("--profile-seconds", type=float, default=15.0)
+    # cpu: CPU and instructions per request, intake beside /healthz (bench/leads_cpu.py)
+    parser.add_argument("--cpu-requests", type=int, default=400)
+    parser.add_argument("--cpu-callgrind", type=int, default=0, help="requests of each measured under callgrind (0: not run)")
     options, _ = parser.parse_known_args(argv)
     return options
 
@@ -106,7 +111,7 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
     User = get_user_model()
     started = time.perf_counter()
     table = Lead._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor, _indexes_built_after(cursor, table):
         cursor.execute(
             f"""
             INSERT INTO {table} (company, contact_name, phone, phone_normalized, email, email_normalized, channel,
@@ -137,6 +142,27 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
         for model in (Lead, RepLoad, Member, User):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def _indexes_built_after(cursor, table: str):
+    """A bulk load into an empty table: its secondary indexes dropped before and built once after
+    (a sort instead of a million index insertions; the GIN search index is the dearest), and the
+    foreign-key triggers off for this session (the loader names existing reps only). Inside the
+    caller's transaction: an interrupted load leaves the table as it was."""
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = %s "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%%I.%%I', i.schemaname, i.indexname)::regclass)",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute("SET LOCAL session_replication_role = replica; SET LOCAL maintenance_work_mem = '256MB'")
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
 # ------------------------------------------------------------------------------- gunicorn
@@ -448,6 +474,10 @@ def main(argv) -> int:
         from bench.leads_pools import bench_pools
 
         ok &= bench_pools(options)
+    if "cpu" in parts:
+        from bench.leads_cpu import bench_cpu
+
+        ok &= bench_cpu(options)
     if "profile" in parts:
         from bench.leads_profile import bench_profile
 

@@ -52,23 +52,55 @@ def one_pool_payload(rng: random.Random, number: int, run: str) -> dict:
             "channel": "api", "industry_match": rng.randint(0, 100), "external_id": f"{run}-{number}", **ONE_POOL}
 
 
-def _tenant(label: str, size: int, existing: int, *, regions: bool):
+def _schema(label: str, existing: int) -> str:
+    return f"bpool_{label}_{existing}"
+
+
+def _kept_tenant(schema: str):
+    """The tenant a previous run built and kept for this shape, if it is complete."""
+    from salesflow.tenancy.models import Tenant
+
+    tenant = Tenant.objects.filter(schema_name=schema).first()
+    if tenant is not None and not tenant.name.endswith(" built"):
+        tenant_drop(tenant)  # a build that was interrupted: start again
+        return None
+    return tenant
+
+
+def _tenant(label: str, size: int, existing: int, *, regions: bool, reuse: bool = True):
+    """One tenant per shape. With `reuse` (the default) it is kept in the benchmark database under a
+    name fixed by the shape (bpool_<label>_<existing>) and found again by the next run: the
+    1,000,000-lead tables are built once (`--pool-rebuild` drops and builds them again). Leads
+    taken in by earlier runs stay; they are a few thousand beside the stored ones."""
     from leads.services import intake_key_create
     from salesflow.org.models import Member, TenantSettings
+    from salesflow.tenancy.models import Tenant
+    from salesflow.tenancy.services import tenant_provision
 
-    tenant = bench_tenant(f"pool{label}")
-    with schema_context(tenant.schema_name):
-        started = time.perf_counter()
-        rep_ids = build_org(size) if regions else build_pool(size)
-        if regions:
-            Member.objects.update(capacity=1_000_000)
-        build_leads(existing, rep_ids)
-        TenantSettings.objects.filter(pk=1).update(intake_rate_limit=10_000_000)
-        with transaction.atomic():
-            _, key = intake_key_create(actor="bench", label="bench")
+    schema = _schema(label, existing)
+    tenant = _kept_tenant(schema) if reuse else None
+    started = time.perf_counter()
+    if tenant is None:
+        if reuse:
+            tenant = tenant_provision(schema=schema, domain=f"{schema.replace('_', '-')}.bench.localhost",
+                                      name=f"Bench {schema}", admin_email=f"admin@{schema.replace('_', '-')}.example.com",
+                                      admin_password="bench-password-1").tenant
+        else:
+            tenant = bench_tenant(f"pool{label}")
+        with schema_context(tenant.schema_name):
+            rep_ids = build_org(size) if regions else build_pool(size)
+            if regions:
+                Member.objects.update(capacity=1_000_000)
+            build_leads(existing, rep_ids)
+            TenantSettings.objects.filter(pk=1).update(intake_rate_limit=10_000_000)
+        Tenant.objects.filter(pk=tenant.pk).update(name=f"Bench {schema} built")
         print(f"tenant {label}: {size} reps, {existing} leads, built in {time.perf_counter() - started:.1f}s", flush=True)
+    else:
+        print(f"tenant {label}: {size} reps, {existing} leads, kept from an earlier run ({schema})", flush=True)
+    with schema_context(tenant.schema_name), transaction.atomic():
+        _, key = intake_key_create(actor="bench", label="bench")
     return {"label": label, "reps": size, "tenant": tenant, "host": tenant.get_primary_domain().domain, "key": key,
-            "payload": _payload if regions else one_pool_payload, "existing": existing}
+            "payload": _payload if regions else one_pool_payload, "existing": existing, "kept": reuse}
 
 
 def _round(port, shape, options, seed) -> dict:
@@ -88,9 +120,9 @@ def bench_pools(options) -> bool:
     shapes = []
     try:
         for size in sizes:
-            shapes.append(_tenant(str(size), size, options.pool_existing, regions=False))
+            shapes.append(_tenant(str(size), size, options.pool_existing, regions=False, reuse=options.pool_reuse))
         if options.pool_regions_row:
-            shapes.append(_tenant("4regions", 200, options.pool_existing, regions=True))
+            shapes.append(_tenant("4regions", 200, options.pool_existing, regions=True, reuse=options.pool_reuse))
         cache.clear()
         connections.close_all()
         table = []
@@ -100,8 +132,8 @@ def bench_pools(options) -> bool:
         print("pools table: " + json.dumps(table, ensure_ascii=False), flush=True)
         return all(set(row["statuses"]) <= {"200", "201"} for row in table)
     finally:
-        if not options.keep:
-            for shape in shapes:
+        for shape in shapes:
+            if not (options.keep or shape["kept"]):
                 tenant_drop(shape["tenant"])
 
 
