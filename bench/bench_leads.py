@@ -65,7 +65,8 @@ def _parse(argv):
     parser.add_argument("--pool-clients", type=int, default=8)
     parser.add_argument("--pool-seconds", type=float, default=8.0)
     parser.add_argument("--pool-steady-seconds", type=float, default=20.0)
-    parser.add_argument("--pool-existing", type=int, default=10_000)
+    parser.add_argument("--pool-existing", default="10000", help="stored leads per tenant; a list (10000,1000000) gives each")
+    parser.add_argument("--pool-rate", type=float, default=100.0, help="the steady open-loop rate, intake and /healthz")
     parser.add_argument("--pool-regions-row", action=argparse.BooleanOptionalAction, default=True)
     parser.add_argument("--pool-reuse", action=argparse.BooleanOptionalAction, default=True)
     # profile: one intake's statements and a py-spy profile of one worker (bench/leads_profile.py)
@@ -267,14 +268,17 @@ def _summary(label: str, samples: list[tuple[int, float, float]], wall: float) -
     return result
 
 
-def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=None) -> dict:
-    """Open loop: request i is due at start + i/rate whatever happened to the earlier ones."""
+def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=None, path=None) -> dict:
+    """Open loop: request i is due at start + i/rate whatever happened to the earlier ones
+    (intake, or GET `path` at the same rate)."""
     rng = random.Random(seed)
     total = int(rate * seconds)
     sent: list[dict] = []
     plan = []
     for number in range(total):
-        if sent and rng.random() < duplicates:
+        if path:
+            plan.append(None)
+        elif sent and rng.random() < duplicates:
             plan.append(dict(rng.choice(sent), external_id=""))  # same phone, no external id: a resubmission
         else:
             body = (payload or _payload)(rng, number, f"steady{seed}")
@@ -292,7 +296,7 @@ def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=No
                 return
             due, payload = item
             lag = time.perf_counter() - due
-            status, elapsed, db_ms = client.post(payload)
+            status, elapsed, db_ms = client.get(path) if path else client.post(payload)
             with lock:
                 samples.append((status, elapsed, db_ms))
                 lags.append(lag)
@@ -311,7 +315,7 @@ def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=No
         jobs.put(None)
     for thread in threads:
         thread.join()
-    result = _summary(f"steady {rate:g} req/s", samples, time.perf_counter() - start)
+    result = _summary(f"steady {rate:g} req/s {path or 'intake'}", samples, time.perf_counter() - start)
     result["client_start_lag_ms_p99"] = round(percentile([l * 1000 for l in lags], 0.99), 2)
     return result
 

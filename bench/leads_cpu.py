@@ -179,7 +179,7 @@ def bench_cpu(options) -> bool:
     from bench.leads_pools import _tenant
     from bench.support import record
 
-    shape = _tenant(str(options.profile_reps), options.profile_reps, options.pool_existing, regions=False)
+    shape = _tenant(str(options.profile_reps), options.profile_reps, int(str(options.pool_existing).split(",")[0]), regions=False)
     connections.close_all()
     with override_settings(DEBUG=False):
         statements = statements_per_request(shape["host"], shape["key"])
