@@ -15,6 +15,9 @@ pools       one tenant per --pool-sizes: that many reps in one pool (one region,
             line) taking B-grade leads through the default round-robin rule, plus the old
             4-region shape; for each --pool-workers gunicorn, --pool-runs rounds of /healthz
             then intake saturation per tenant, then a steady 100/s per tenant (leads_pools.py).
+cpu         CPU ms per intake and per /healthz in one process (the worker's and the PostgreSQL
+            backend's), backend CPU per statement, and with --cpu-callgrind N instructions per
+            request under callgrind (leads_cpu.py).
 routing     --routing-clients processes with their own connections call the intake service
             into one round-robin rule over --routing-reps reps, --routing-leads leads in all:
             spread, capacity breaches, deadlocks, audit chain, throughput.

@@ -9,9 +9,14 @@ old shape of bench_leads (200 reps in 10 teams over 4 regions, leads of mixed gr
 and product line, 20 % C-grade to the pool).
 
 For each gunicorn size (sync workers, DEBUG off), --pool-runs rounds of, per tenant in turn:
-/healthz saturation then intake saturation (--pool-clients closed-loop connections,
---pool-seconds each); then a steady open-loop 100 leads/s per tenant. Ratios are to the
-/healthz figure of the same round; the table takes medians over rounds.
+/healthz saturation and intake saturation (--pool-clients closed-loop connections,
+--pool-seconds each; which goes first alternates, and the tenants' order is reversed every other
+round, so a drift of the shared machine's speed weighs on both sides alike); then, per tenant, a
+steady open-loop --pool-rate (100/s) of intake and of /healthz. Ratios are to the /healthz figure
+of the same round, and to the 10-rep pool's intake in the same round; the table takes medians
+over rounds. --pool-existing takes a list (10000,1000000): one set of tenants per size, all in the
+same gunicorn, so one command gives the whole table. Tenants are kept (bpool_<reps>_<leads>) and
+reused by the next run.
 """
 import json
 import os
