@@ -193,9 +193,11 @@ def _bench_workers(workers: int, shapes: list[dict], options) -> list[dict]:
             _warm(port, workers, shape)
         for run in range(options.pool_runs):
             ordered = shapes if run % 2 == 0 else shapes[::-1]
-            for place, shape in enumerate(ordered):
+            for shape in ordered:
+                # Each shape's order flips from round to round (by its place in `shapes`: its place in
+                # `ordered` would flip twice when the shapes' order is reversed too).
                 result = _round(port, shape, options, seed=f"{workers}-{run}-{time.time()}",
-                                healthz_first=(run + place) % 2 == 0)
+                                healthz_first=(run + shapes.index(shape)) % 2 == 0)
                 result["load1"] = round(os.getloadavg()[0], 2)
                 print(f"workers {workers} round {run} {shape['label']} ({shape['existing']} leads): {json.dumps(result)}",
                       flush=True)
