@@ -40,13 +40,16 @@ def _target_parts(target: models.Model | None, target_type: str, target_id) -> t
     return target_type, "" if target_id is None else str(target_id)
 
 
-def _canonical_pieces(*, created_at, actor_id, actor_label, verb, target_type, target_id, payload, reason) -> dict:
+def _canonical_pieces(*, created_at, actor_id, actor_label, verb, target_type, target_id, payload_text, reason) -> dict:
     """The canonical text of an entry, cut where its seq and prev_hash go.
 
     Keys sort as actor, actor_id, created_at, payload, prev_hash, reason, seq, target_id,
     target_type, verb; so the text is `before_prev` + prev_hash + `before_seq` + seq + `after_seq`.
+    `payload_text` is the canonical text of the (normalised) payload, spliced in as it is: the
+    payload is written out once, not again inside the head.
     """
-    head = canonical_json({"actor": actor_label, "actor_id": actor_id, "created_at": created_at, "payload": payload})
+    head = canonical_json({"actor": actor_label, "actor_id": actor_id, "created_at": created_at})
+    head = head[:-1] + ',"payload":' + payload_text + "}"
     tail = canonical_json({"target_id": target_id, "target_type": target_type, "verb": verb})
     return {
         "before_prev": head[:-1] + ',"prev_hash":"',
@@ -87,8 +90,10 @@ def audit_record(
         "payload": normalise(payload or {}),
         "reason": reason,
     }
+    payload_text = canonical_json(fields["payload"])
+    pieces = _canonical_pieces(payload_text=payload_text, **{k: v for k, v in fields.items() if k != "payload"})
     with connection.cursor() as cursor:
-        cursor.execute(_APPEND_SQL, {**fields, **_canonical_pieces(**fields), "payload": canonical_json(fields["payload"])})
+        cursor.execute(_APPEND_SQL, {**fields, **pieces, "payload": payload_text})
         pk, seq, prev_hash, entry_hash, canonical = cursor.fetchone()
     return AuditEntry(pk=pk, seq=seq, prev_hash=prev_hash, entry_hash=entry_hash, canonical=canonical, **fields)
 

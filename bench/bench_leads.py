@@ -15,11 +15,15 @@ pools       one tenant per --pool-sizes: that many reps in one pool (one region,
             line) taking B-grade leads through the default round-robin rule, plus the old
             4-region shape; for each --pool-workers gunicorn, --pool-runs rounds of /healthz
             then intake saturation per tenant, then a steady 100/s per tenant (leads_pools.py).
+cpu         CPU ms per intake and per /healthz in one process (the worker's and the PostgreSQL
+            backend's), backend CPU per statement, and with --cpu-callgrind N instructions per
+            request under callgrind (leads_cpu.py).
 routing     --routing-clients processes with their own connections call the intake service
             into one round-robin rule over --routing-reps reps, --routing-leads leads in all:
             spread, capacity breaches, deadlocks, audit chain, throughput.
 """
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing
@@ -64,11 +68,16 @@ def _parse(argv):
     parser.add_argument("--pool-clients", type=int, default=8)
     parser.add_argument("--pool-seconds", type=float, default=8.0)
     parser.add_argument("--pool-steady-seconds", type=float, default=20.0)
-    parser.add_argument("--pool-existing", type=int, default=10_000)
+    parser.add_argument("--pool-existing", default="10000", help="stored leads per tenant; a list (10000,1000000) gives each")
+    parser.add_argument("--pool-rate", type=float, default=100.0, help="the steady open-loop rate, intake and /healthz")
     parser.add_argument("--pool-regions-row", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--pool-reuse", action=argparse.BooleanOptionalAction, default=True)
     # profile: one intake's statements and a py-spy profile of one worker (bench/leads_profile.py)
     parser.add_argument("--profile-reps", type=int, default=300)
     parser.add_argument("--profile-seconds", type=float, default=15.0)
+    # cpu: CPU and instructions per request, intake beside /healthz (bench/leads_cpu.py)
+    parser.add_argument("--cpu-requests", type=int, default=400)
+    parser.add_argument("--cpu-callgrind", type=int, default=0, help="requests of each measured under callgrind (0: not run)")
     options, _ = parser.parse_known_args(argv)
     return options
 
@@ -106,7 +115,7 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
     User = get_user_model()
     started = time.perf_counter()
     table = Lead._meta.db_table
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor, _indexes_built_after(cursor, table):
         cursor.execute(
             f"""
             INSERT INTO {table} (company, contact_name, phone, phone_normalized, email, email_normalized, channel,
@@ -137,6 +146,27 @@ def build_leads(count: int, rep_ids: list[int]) -> float:
         for model in (Lead, RepLoad, Member, User):
             cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
     return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def _indexes_built_after(cursor, table: str):
+    """A bulk load into an empty table: its secondary indexes dropped before and built once after
+    (a sort instead of a million index insertions; the GIN search index is the dearest), and the
+    foreign-key triggers off for this session (the loader names existing reps only). Inside the
+    caller's transaction: an interrupted load leaves the table as it was."""
+    cursor.execute(
+        "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.schemaname = current_schema() AND i.tablename = %s "
+        "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = format('%%I.%%I', i.schemaname, i.indexname)::regclass)",
+        [table],
+    )
+    indexes = cursor.fetchall()
+    for name, _definition in indexes:
+        cursor.execute(f'DROP INDEX "{name}"')
+    cursor.execute("SET LOCAL session_replication_role = replica; SET LOCAL maintenance_work_mem = '256MB'")
+    yield
+    for _name, definition in indexes:
+        cursor.execute(definition)
+    cursor.execute("SET LOCAL session_replication_role = DEFAULT")
 
 
 # ------------------------------------------------------------------------------- gunicorn
@@ -241,14 +271,17 @@ def _summary(label: str, samples: list[tuple[int, float, float]], wall: float) -
     return result
 
 
-def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=None) -> dict:
-    """Open loop: request i is due at start + i/rate whatever happened to the earlier ones."""
+def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=None, path=None) -> dict:
+    """Open loop: request i is due at start + i/rate whatever happened to the earlier ones
+    (intake, or GET `path` at the same rate)."""
     rng = random.Random(seed)
     total = int(rate * seconds)
     sent: list[dict] = []
     plan = []
     for number in range(total):
-        if sent and rng.random() < duplicates:
+        if path:
+            plan.append(None)
+        elif sent and rng.random() < duplicates:
             plan.append(dict(rng.choice(sent), external_id=""))  # same phone, no external id: a resubmission
         else:
             body = (payload or _payload)(rng, number, f"steady{seed}")
@@ -266,7 +299,7 @@ def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=No
                 return
             due, payload = item
             lag = time.perf_counter() - due
-            status, elapsed, db_ms = client.post(payload)
+            status, elapsed, db_ms = client.get(path) if path else client.post(payload)
             with lock:
                 samples.append((status, elapsed, db_ms))
                 lags.append(lag)
@@ -285,7 +318,7 @@ def run_steady(port, host, key, *, rate, seconds, duplicates, seed=1, payload=No
         jobs.put(None)
     for thread in threads:
         thread.join()
-    result = _summary(f"steady {rate:g} req/s", samples, time.perf_counter() - start)
+    result = _summary(f"steady {rate:g} req/s {path or 'intake'}", samples, time.perf_counter() - start)
     result["client_start_lag_ms_p99"] = round(percentile([l * 1000 for l in lags], 0.99), 2)
     return result
 
@@ -448,6 +481,10 @@ def main(argv) -> int:
         from bench.leads_pools import bench_pools
 
         ok &= bench_pools(options)
+    if "cpu" in parts:
+        from bench.leads_cpu import bench_cpu
+
+        ok &= bench_cpu(options)
     if "profile" in parts:
         from bench.leads_profile import bench_profile
 

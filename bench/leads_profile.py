@@ -132,7 +132,8 @@ def summarise(raw: Path, top: int = 25) -> dict:
 
 
 def bench_profile(options) -> bool:
-    shape = _tenant(f"prof{options.profile_reps}", options.profile_reps, options.pool_existing, regions=False)
+    shape = _tenant(f"prof{options.profile_reps}", options.profile_reps, int(str(options.pool_existing).split(",")[0]), regions=False,
+                    reuse=False)
     try:
         statements = statements_of_one_intake(shape)
         print(f"statements per intake: {len(statements)}", flush=True)

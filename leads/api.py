@@ -7,6 +7,7 @@ from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from salesflow.middleware import machine_api
 from salesflow.inputs import BodyRefused, canonical_hash, json_body, text_problem
 from salesflow.org.models import VocabularyKind
 from salesflow.org.selectors import tenant_settings_get
@@ -64,6 +65,7 @@ def _key_from(request) -> IntakeKey | None:
     return intake_key_authenticate(secret.strip())
 
 
+@machine_api
 @csrf_exempt
 def leads_intake(request):
     # Every answer in one language (see _api_language), named in Content-Language.

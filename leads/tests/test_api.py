@@ -223,3 +223,25 @@ def test_without_accept_language_the_api_answers_in_the_tenants_default_language
     tenant_settings_forget()
     english = api({"contact_name": "张三", "budget_grade": "D"})
     assert english["Content-Language"] == "en" and english.json()["errors"]["budget_grade"][0].startswith("Must be one of")
+
+
+def test_intake_skips_the_browser_middlewares_and_keeps_their_headers(alpha, api):
+    response = api(GOOD)
+
+    assert response.status_code == 201
+    # Served straight after tenant resolution (salesflow.middleware.MachineApiMiddleware): no
+    # signed-in user, flash messages or cookies were set up for a machine's request ...
+    request = response.wsgi_request
+    assert not hasattr(request, "user") and not hasattr(request, "_messages")
+    assert not response.cookies
+    # ... and its answer carries the headers those middlewares would have added, and the others'.
+    assert response["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert int(response["Content-Length"]) == len(response.content)
+    assert response["Content-Language"] == "zh-hans" and "Accept-Language" in response["Vary"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_other_api_paths_still_go_down_the_whole_stack(alpha, client_for):
+    response = client_for(alpha).get("/api/v1/openapi.json")
+
+    assert response.status_code == 200 and hasattr(response.wsgi_request, "user")

@@ -95,6 +95,25 @@ def test_the_rebuilt_list_stays_as_decided_after_a_reps_availability_or_skills_c
     assert reps[0].user_id in [c["user_id"] for c in decision_candidates(later)]
 
 
+@pytest.mark.parametrize("strategy", [Strategy.ROUND_ROBIN, Strategy.LEAST_LOADED, Strategy.TOP_PERFORMER])
+def test_after_a_reps_availability_and_skills_change_the_next_decision_rebuilds_as_a_full_evaluation_then(alpha, strategy):
+    rule, reps = _pool(strategy)
+    if strategy == Strategy.TOP_PERFORMER:
+        _star(reps[3])
+    lead_submit(**LEAD)  # the pool's seats written for the first roster version
+    Member.objects.filter(pk=reps[0].pk).update(availability=Availability.AVAILABLE)  # back from leave
+    Member.objects.filter(pk=reps[6].pk).update(product_lines=["超声"])  # no longer sells the product line
+    rep_roster_forget()
+    plan = routing_plan(Lead(contact_name="王", channel="api", **LEAD), rules=[RoutingRule.objects.get(pk=rule.pk)])
+
+    later = lead_submit(**LEAD).decision
+
+    assert later.assignee_id == plan.first.user_id
+    assert _rebuilt(later) == _expected(plan)
+    assert reps[0].user_id in [row[0] for row in _rebuilt(later)]
+    assert reps[6].user_id not in [row[0] for row in _rebuilt(later)]
+
+
 def test_nobody_free_names_every_rep_and_rebuilds_the_same(alpha):
     rule, reps = _pool(Strategy.LEAST_LOADED, size=3)
     Member.objects.filter(pk=reps[2].pk).update(capacity=3)
