@@ -14,17 +14,15 @@ frozen oldest first, each with the weight curve fitted on the snapshots frozen b
 origin) — the same rows, curve, roll-ups, digest and audit entry as a week frozen alone.
 """
 import datetime as dt
-from decimal import Decimal
 
 from django.db import connection, transaction
 
-from audit.services import audit_record
 from salesflow.org.history import MEMBERSHIP_AS_OF_CTE
 
 from .models_forecast import ForecastSnapshot
 from .services.forecast_weights import BAND_EDGES, curve_from_counts
-from .snapshots import ROLLUP_SQL, TOTALS_SQL, SnapshotResult
-from .weeks import iso_label, tenant_tz, week_start
+from .snapshots import SnapshotResult, snapshot_claim, snapshot_seal
+from .weeks import tenant_tz, week_start
 
 # Intervals [at, next_at) per opportunity and stream; `pre` is the value before the first event.
 STAGE_SQL = """
@@ -259,38 +257,11 @@ def _curves(instants: list[dt.datetime]) -> dict[int, dict[int, tuple[int, int]]
 
 def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str, counts: dict) -> SnapshotResult:
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO forecasting_forecastsnapshot
-                (week, taken_at, rebuilt, opportunities, weighted, stage_weighted, committed, curve, digest, created_at)
-            VALUES (%(week)s, %(t)s, TRUE, 0, 0, 0, 0, '[]', '', now())
-            ON CONFLICT (week) DO NOTHING RETURNING id
-            """,
-            {"week": week, "t": instant},
-        )
-        row = cursor.fetchone()
-        if row is None:  # frozen meanwhile by another process
-            existing = ForecastSnapshot.objects.get(week=week)
-            return SnapshotResult(connection.schema_name, week, existing.opportunities, existing.weighted,
-                                  existing.committed, new=False)
-        snapshot_id = row[0]
+        claimed = snapshot_claim(cursor, week=week, taken_at=instant, rebuilt=True)
+        if isinstance(claimed, SnapshotResult):  # frozen meanwhile by another process
+            return claimed
         curve = curve_from_counts(counts)
-        cursor.execute(INSERT_SQL, {"snapshot": snapshot_id, "k": k, "t": instant, "edges": BAND_EDGES,
+        cursor.execute(INSERT_SQL, {"snapshot": claimed, "k": k, "t": instant, "edges": BAND_EDGES,
                                     "weights": [b.weight for b in curve]})
-        cursor.execute(ROLLUP_SQL, {"snapshot": snapshot_id})
-        cursor.execute(TOTALS_SQL, {"snapshot": snapshot_id})
-        count, weighted, stage_weighted, committed, digest = cursor.fetchone()
-    weighted = Decimal(weighted).quantize(Decimal("0.01"))
-    stage_weighted = Decimal(stage_weighted).quantize(Decimal("0.01"))
-    ForecastSnapshot.objects.filter(pk=snapshot_id).update(
-        opportunities=count, weighted=weighted, stage_weighted=stage_weighted, committed=committed,
-        curve=[b.as_json() for b in curve], digest=digest,
-    )
-    audit_record(
-        actor=actor, verb="forecast.snapshot_frozen", target_type="forecasting.forecastsnapshot",
-        target_id=snapshot_id,
-        payload={"week": iso_label(week), "as_known_at": instant.isoformat(), "rebuilt": True,
-                 "opportunities": count, "weighted": str(weighted), "stage_weighted": str(stage_weighted),
-                 "committed": str(committed), "digest": digest},
-    )
-    return SnapshotResult(connection.schema_name, week, count, weighted, Decimal(committed), new=True)
+        return snapshot_seal(cursor, snapshot_id=claimed, week=week, taken_at=instant, rebuilt=True, curve=curve,
+                             actor=actor)

@@ -156,40 +156,55 @@ def snapshot_take(*, now: dt.datetime, rebuilt: bool = False, actor="forecast_sn
     taken_at = dt.datetime.combine(week, dt.time.min, tzinfo=tz) if rebuilt else now
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(
-                """
-                INSERT INTO forecasting_forecastsnapshot
-                    (week, taken_at, rebuilt, opportunities, weighted, stage_weighted, committed, curve, digest, created_at)
-                VALUES (%(week)s, %(t)s, %(rebuilt)s, 0, 0, 0, 0, '[]', '', now())
-                ON CONFLICT (week) DO NOTHING RETURNING id
-                """,
-                {"week": week, "t": taken_at, "rebuilt": rebuilt},
-            )
-            row = cursor.fetchone()
-            if row is None:
-                existing = ForecastSnapshot.objects.get(week=week)
-                return SnapshotResult(connection.schema_name, week, existing.opportunities, existing.weighted,
-                                      existing.committed, new=False)
-            snapshot_id = row[0]
+            claimed = snapshot_claim(cursor, week=week, taken_at=taken_at, rebuilt=rebuilt)
+            if isinstance(claimed, SnapshotResult):
+                return claimed
             curve = curve_fit(before=taken_at)
             cursor.execute(LINES_SQL, {
-                "t": taken_at, "snapshot": snapshot_id, "edges": BAND_EDGES, "weights": [b.weight for b in curve],
+                "t": taken_at, "snapshot": claimed, "edges": BAND_EDGES, "weights": [b.weight for b in curve],
             })
-            cursor.execute(ROLLUP_SQL, {"snapshot": snapshot_id})
-            cursor.execute(TOTALS_SQL, {"snapshot": snapshot_id})
-            count, weighted, stage_weighted, committed, digest = cursor.fetchone()
-        weighted, stage_weighted = Decimal(weighted).quantize(Decimal("0.01")), Decimal(stage_weighted).quantize(Decimal("0.01"))
-        ForecastSnapshot.objects.filter(pk=snapshot_id).update(
-            opportunities=count, weighted=weighted, stage_weighted=stage_weighted, committed=committed,
-            curve=[b.as_json() for b in curve], digest=digest,
-        )
-        audit_record(
-            actor=actor, verb="forecast.snapshot_frozen", target_type="forecasting.forecastsnapshot",
-            target_id=snapshot_id,
-            payload={"week": iso_label(week), "as_known_at": taken_at.isoformat(), "rebuilt": rebuilt,
-                     "opportunities": count, "weighted": str(weighted), "stage_weighted": str(stage_weighted),
-                     "committed": str(committed), "digest": digest},
-        )
+            return snapshot_seal(cursor, snapshot_id=claimed, week=week, taken_at=taken_at, rebuilt=rebuilt,
+                                 curve=curve, actor=actor)
+
+
+def snapshot_claim(cursor, *, week: dt.date, taken_at: dt.datetime, rebuilt: bool) -> int | SnapshotResult:
+    """Insert the week's snapshot row and return its id, or the existing week's result when it is frozen already."""
+    cursor.execute(
+        """
+        INSERT INTO forecasting_forecastsnapshot
+            (week, taken_at, rebuilt, opportunities, weighted, stage_weighted, committed, curve, digest, created_at)
+        VALUES (%(week)s, %(t)s, %(rebuilt)s, 0, 0, 0, 0, '[]', '', now())
+        ON CONFLICT (week) DO NOTHING RETURNING id
+        """,
+        {"week": week, "t": taken_at, "rebuilt": rebuilt},
+    )
+    row = cursor.fetchone()
+    if row is None:
+        existing = ForecastSnapshot.objects.get(week=week)
+        return SnapshotResult(connection.schema_name, week, existing.opportunities, existing.weighted,
+                              existing.committed, new=False)
+    return row[0]
+
+
+def snapshot_seal(cursor, *, snapshot_id: int, week: dt.date, taken_at: dt.datetime, rebuilt: bool, curve,
+                  actor: str) -> SnapshotResult:
+    """After the lines are in: roll them up, store totals, curve and digest, and append the digest to the audit log."""
+    cursor.execute(ROLLUP_SQL, {"snapshot": snapshot_id})
+    cursor.execute(TOTALS_SQL, {"snapshot": snapshot_id})
+    count, weighted, stage_weighted, committed, digest = cursor.fetchone()
+    weighted = Decimal(weighted).quantize(Decimal("0.01"))
+    stage_weighted = Decimal(stage_weighted).quantize(Decimal("0.01"))
+    ForecastSnapshot.objects.filter(pk=snapshot_id).update(
+        opportunities=count, weighted=weighted, stage_weighted=stage_weighted, committed=committed,
+        curve=[b.as_json() for b in curve], digest=digest,
+    )
+    audit_record(
+        actor=actor, verb="forecast.snapshot_frozen", target_type="forecasting.forecastsnapshot",
+        target_id=snapshot_id,
+        payload={"week": iso_label(week), "as_known_at": taken_at.isoformat(), "rebuilt": rebuilt,
+                 "opportunities": count, "weighted": str(weighted), "stage_weighted": str(stage_weighted),
+                 "committed": str(committed), "digest": digest},
+    )
     return SnapshotResult(connection.schema_name, week, count, weighted, Decimal(committed), new=True)
 
 
