@@ -24,6 +24,7 @@ The generation inserts with the triggers on: the bulk inserts refresh the summar
 statement. The figures say whether the direct count and the summaries agree.
 """
 import argparse
+import math
 import os
 import random
 import time
@@ -34,7 +35,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
-from bench.support import bench_tenant, median, percentile, record, tenant_drop
+from bench.support import backend_cpu_seconds, bench_tenant, median, percentile, record, tenant_drop
 
 TARGET_S = 1.0
 
@@ -170,17 +171,9 @@ def _samples(fn, runs: int) -> tuple[dict, object]:
 
 
 def _backend_cpu_s() -> float | None:
-    """CPU seconds this connection's PostgreSQL backend has used (the server is on this machine):
-    on a loaded machine wall time mostly measures the queue for the cores, CPU time the work."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """On a loaded machine wall time mostly measures the queue for the cores, CPU time the work."""
+    seconds = backend_cpu_seconds()
+    return None if math.isnan(seconds) else seconds
 
 
 def _report(name: str, figures: dict, extra: str = "") -> None:

@@ -34,7 +34,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from bench.support import bench_tenant, median, percentile, record, tenant_drop
+from bench.support import backend_cpu_seconds, bench_tenant, median, percentile, record, tenant_drop
 
 REBUILD_S = 60.0
 SNAPSHOT_S = 5.0
@@ -135,22 +135,6 @@ def _snapshots_forget() -> int:
     return lines
 
 
-def backend_cpu() -> float:
-    """CPU seconds this connection's PostgreSQL backend has used (user + system, from /proc): the
-    database's work, comparable across runs however loaded the machine is (same host only)."""
-    import os
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def bench_rebuild(options, tenant) -> bool:
     """On a kept tenant: forget its snapshots, time the set-based rebuild of 26 weeks, then (with
     --weekly) forget them again and time the one-statement-per-week reference; digests must agree.
@@ -169,10 +153,10 @@ def bench_rebuild(options, tenant) -> bool:
             _snapshots_forget()
             _analyse()
             load = os.getloadavg()[0]
-            started, cpu, db_cpu = time.perf_counter(), time.process_time(), backend_cpu()
+            started, cpu, db_cpu = time.perf_counter(), time.process_time(), backend_cpu_seconds()
             results = rebuild(now=now, weeks=26)
             elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-            db_cpu = backend_cpu() - db_cpu
+            db_cpu = backend_cpu_seconds() - db_cpu
             digests[name] = list(ForecastSnapshot.objects.order_by("week").values_list("digest", flat=True))
             lines = sum(r.opportunities for r in results)
             print(f"forecast rebuild {name}: 26 weeks, {lines} lines in {elapsed:.1f}s (PostgreSQL CPU {db_cpu:.1f}s, python CPU {cpu:.1f}s; "
@@ -266,11 +250,11 @@ def _accuracy_cold(options) -> None:
     for label, lead, monthly in (("weeks lead 4", 4, False), ("months lead 1", 1, True)):
         samples, db = [], []
         for _ in range(3):
-            started, cpu = time.perf_counter(), backend_cpu()
+            started, cpu = time.perf_counter(), backend_cpu_seconds()
             accuracy_compute(lead=lead, now=now, monthly=monthly)
             calibration_compute()
             samples.append((time.perf_counter() - started) * 1000)
-            db.append((backend_cpu() - cpu) * 1000)
+            db.append((backend_cpu_seconds() - cpu) * 1000)
         print(f"forecast accuracy cold ({label}, whole tenant): median {median(samples):.0f} ms, PostgreSQL CPU "
               f"median {median(db):.0f} ms (load average {os.getloadavg()[0]:.1f})")
         record(f"accuracy_cold_{lead}_{int(monthly)}_ms", round(median(samples), 1))

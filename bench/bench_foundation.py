@@ -35,7 +35,7 @@ from audit.canonical import canonical_json, sha256_hex
 from audit.models import AuditChainHead, AuditEntry
 from audit.selectors import audit_chain_verify
 from audit.services import audit_record
-from bench.support import bench_tenant, median, percentile, record, tenant_drop
+from bench.support import bench_tenant, median, percentile, process_cpu_seconds, record, tenant_drop
 
 ROOT = Path(__file__).resolve().parent.parent
 PROVISION_TARGET_S = 2.0
@@ -90,16 +90,6 @@ def bench_provision(options) -> None:
 
 # ---------------------------------------------------------------------------- audit appends
 
-def _backend_cpu_seconds(pid: int) -> float:
-    """User + system CPU of a PostgreSQL backend on this machine (from /proc)."""
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return float("nan")
-
-
 def _writer(schema, count, barrier, results, synchronous_commit, append):
     """One writer process: its own connection, one transaction per entry."""
     try:
@@ -114,7 +104,7 @@ def _writer(schema, count, barrier, results, synchronous_commit, append):
                 append(actor="bench-writer", verb="bench.warmup", target_type="bench", target_id=os.getpid())
             barrier.wait()
             work, commit = [], []
-            cpu_client, cpu_server = time.process_time(), _backend_cpu_seconds(backend)
+            cpu_client, cpu_server = time.process_time(), process_cpu_seconds(backend)
             started = time.perf_counter()
             for i in range(count):
                 t0 = time.perf_counter()
@@ -131,7 +121,7 @@ def _writer(schema, count, barrier, results, synchronous_commit, append):
                 commit.append(t2 - t1)
             finished = time.perf_counter()
             cpu_client = time.process_time() - cpu_client
-            cpu_server = _backend_cpu_seconds(backend) - cpu_server
+            cpu_server = process_cpu_seconds(backend) - cpu_server
         connections.close_all()
         results.put({"started": started, "finished": finished, "count": count, "work": work, "commit": commit,
                      "cpu_client": cpu_client, "cpu_server": cpu_server})

@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench.support import process_cpu_seconds
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -70,12 +72,6 @@ class Caller:
         return self._call(_environ(self.host, self.key, "/api/v1/leads", body))
 
 
-def _backend_cpu_seconds(pid: int) -> float:
-    """CPU (user + system) the PostgreSQL backend serving this process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def cpu_per_request(host: str, key: str, requests: int, block: int = 25) -> dict:
     """Milliseconds of CPU per /healthz and per intake, alternating blocks: this process's, and that
     of the PostgreSQL backend serving it (read from /proc: the server runs on this machine; ticks of
@@ -95,11 +91,11 @@ def cpu_per_request(host: str, key: str, requests: int, block: int = 25) -> dict
     while done["intake"] < requests:
         for name in ("healthz", "intake") if done["intake"] % (2 * block) == 0 else ("intake", "healthz"):
             call = getattr(caller, name)
-            server_before, started = _backend_cpu_seconds(backend), time.process_time()
+            server_before, started = process_cpu_seconds(backend), time.process_time()
             for _ in range(block):
                 status = call()
             spent[name] += time.process_time() - started
-            server[name] += _backend_cpu_seconds(backend) - server_before
+            server[name] += process_cpu_seconds(backend) - server_before
             done[name] += block
             assert status[:3] in ("200", "201"), status
     result = {name: round(spent[name] / done[name] * 1000, 3) for name in spent}
@@ -126,17 +122,17 @@ def postgres_cpu_by_statement(host: str, key: str, requests: int) -> dict[str, f
     spent: collections.Counter = collections.Counter()
 
     def timed(execute, sql, params, many, context):
-        before = _backend_cpu_seconds(backend)
+        before = process_cpu_seconds(backend)
         try:
             return execute(sql, params, many, context)
         finally:
-            spent[" ".join(sql.split())[:60]] += _backend_cpu_seconds(backend) - before
+            spent[" ".join(sql.split())[:60]] += process_cpu_seconds(backend) - before
 
-    total = _backend_cpu_seconds(backend)
+    total = process_cpu_seconds(backend)
     with connection.execute_wrapper(timed):
         for _ in range(requests):
             caller.intake()
-    total = _backend_cpu_seconds(backend) - total
+    total = process_cpu_seconds(backend) - total
     result = {sql: round(seconds / requests * 1000, 3) for sql, seconds in spent.most_common() if seconds}
     result["BEGIN/COMMIT and between"] = round((total - sum(spent.values())) / requests * 1000, 3)
     result["total"] = round(total / requests * 1000, 3)

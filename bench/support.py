@@ -79,3 +79,24 @@ def tenant_drop(tenant) -> None:
 
 def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process on this machine has used (from /proc); NaN when it cannot be read.
+    For a PostgreSQL backend this is the database's work, comparable across runs however loaded the machine is."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
+def backend_cpu_seconds() -> float:
+    """CPU seconds the PostgreSQL backend of Django's current connection has used (the server is on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    return process_cpu_seconds(pid)
