@@ -1,7 +1,10 @@
 """What verify_audit checks beyond the hash chain: the chain is as long as its head and every
 signed checkpoint say, every checkpoint's signature holds, and the tree rebuilt from the
 entries has each checkpoint's root at that checkpoint's size — so rewriting old entries and
-re-hashing everything after them is caught, not only an edited row."""
+re-hashing everything after them is caught, not only an edited row. Stored RFC 3161 time-stamp
+tokens are checked again too: each must still stamp its checkpoint's note under a valid
+time-stamping signature (a token swapped or edited in the database is caught)."""
+import datetime as dt
 from dataclasses import dataclass, field
 from hashlib import sha256
 
@@ -10,14 +13,19 @@ from django.db import connection, transaction
 from .. import merkle
 from ..models import AuditChainHead, AuditEntry
 from ..verifier import verify_record
+from . import tsa
 from .keys import verifier_key
-from .models import Checkpoint
+from .models import Checkpoint, CheckpointStamp
+
+# A token cannot come from the future of the row that stores it, beyond the two clocks' drift.
+STAMP_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
 @dataclass
 class CheckpointsVerdict:
     checkpoints: int = 0
     latest_size: int = 0
+    stamps: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -26,7 +34,9 @@ class CheckpointsVerdict:
 
     def __str__(self):
         if self.intact:
-            return f"{self.checkpoints} signed checkpoints consistent with the tree (latest covers {self.latest_size} entries)"
+            stamped = f"; {self.stamps} time stamps verified" if self.stamps else ""
+            return (f"{self.checkpoints} signed checkpoints consistent with the tree "
+                    f"(latest covers {self.latest_size} entries){stamped}")
         return "; ".join(self.problems)
 
 
@@ -67,6 +77,25 @@ def _signature_problems(checkpoints: list[Checkpoint]) -> list[str]:
     return problems
 
 
+def _stamp_problems() -> tuple[int, list[str]]:
+    """Re-verify every stored time-stamp token against its checkpoint's note. Checked against the
+    certificate each token carries, not today's pinned one: the pin is a stamping-time policy, and
+    changing authority must not make earlier stamps read as forged."""
+    verified, problems = 0, []
+    for stamp in CheckpointStamp.objects.filter(token__isnull=False).select_related("checkpoint").order_by("id"):
+        try:
+            stamped_at = tsa.token_verify(bytes(stamp.token), stamp.checkpoint.note.encode(), trusted=[])
+        except tsa.TimestampFailed as failure:
+            problems.append(f"{_when(stamp.checkpoint)}: its time stamp from {stamp.tsa_url} does not verify: {failure}")
+            continue
+        if stamped_at > stamp.created_at + STAMP_CLOCK_SKEW:
+            problems.append(f"{_when(stamp.checkpoint)}: its time stamp says {stamped_at:%Y-%m-%d %H:%M:%S} UTC, "
+                            f"after it was stored ({stamp.created_at:%Y-%m-%d %H:%M:%S} UTC)")
+            continue
+        verified += 1
+    return verified, problems
+
+
 def _tree_problems(count: int, checkpoints: list[Checkpoint], chunk_size: int) -> list[str]:
     """Rebuild the tree from the entries' hashes and compare its root at each checkpoint's size."""
     due = sorted((c for c in checkpoints if c.tree_size <= count), key=lambda c: c.tree_size)
@@ -102,4 +131,6 @@ def checkpoints_verify(*, count: int, chunk_size: int = 20000) -> CheckpointsVer
     verdict.problems += _tail_problems(count, latest)
     verdict.problems += _signature_problems(checkpoints)
     verdict.problems += _tree_problems(count, checkpoints, chunk_size)
+    verdict.stamps, problems = _stamp_problems()
+    verdict.problems += problems
     return verdict

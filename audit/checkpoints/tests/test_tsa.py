@@ -16,8 +16,10 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from audit.checkpoints import tsa
 from audit.checkpoints.services import checkpoint_create
+from audit.checkpoints.verification import checkpoints_verify
+from audit.models import AuditEntry
 
-from .conftest import record_many
+from .conftest import as_owner, record_many
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl is not installed")
 
@@ -211,3 +213,40 @@ def test_an_answer_for_another_request_is_refused():
     with pytest.raises(tsa.TimestampFailed):
         tsa.timestamp_token(b"\x30\x05\x30\x03\x02\x01\x02", b"a", nonce=5)  # rejection
     assert request_for_a.startswith(b"\x30")
+
+
+def test_verify_audit_checks_stored_tokens_again(alpha, authority, settings):
+    url, _ca_file = authority
+    settings.SALESFLOW_AUDIT_TSA_URL = url
+    settings.SALESFLOW_OUTBOUND_HTTPS_ONLY = False
+    settings.SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]
+    record_many(alpha.admin, 2)
+    first = checkpoint_create(reason="manual")
+    record_many(alpha.admin, 2)
+    second = checkpoint_create(reason="manual")
+    verdict = checkpoints_verify(count=AuditEntry.objects.count())
+    assert verdict.intact and verdict.stamps == 2
+    assert str(verdict).endswith("; 2 time stamps verified")
+
+    # The first checkpoint's stamp replaced by the (genuine) stamp of the second: a valid token, wrong note.
+    as_owner([("UPDATE audit_checkpointstamp SET token = %s WHERE checkpoint_id = %s",
+               [bytes(second.stamps.get().token), first.pk])])
+    verdict = checkpoints_verify(count=AuditEntry.objects.count())
+    assert verdict.stamps == 1
+    assert verdict.problems == [
+        f"checkpoint at tree size {first.tree_size} (signed {first.created_at:%Y-%m-%d %H:%M} UTC): its time stamp "
+        f"from {url} does not verify: the token does not stamp our checkpoint (message imprint differs)"]
+
+
+def test_a_token_younger_than_its_row_is_caught(alpha, authority, settings):
+    url, _ca_file = authority
+    settings.SALESFLOW_AUDIT_TSA_URL = url
+    settings.SALESFLOW_OUTBOUND_HTTPS_ONLY = False
+    settings.SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]
+    record_many(alpha.admin, 1)
+    checkpoint = checkpoint_create(reason="manual")
+    stamp = checkpoint.stamps.get()
+    as_owner([("UPDATE audit_checkpointstamp SET created_at = created_at - interval '1 hour' WHERE id = %s", [stamp.pk])])
+    verdict = checkpoints_verify(count=AuditEntry.objects.count())
+    assert verdict.stamps == 0 and len(verdict.problems) == 1
+    assert "after it was stored" in verdict.problems[0]
