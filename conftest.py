@@ -332,6 +332,18 @@ def off_main_thread(fn):
         return pool.submit(call).result()
 
 
+BROWSER_TIMEOUT_MS = 120_000
+
+
+def browser_context(browser, **options):
+    """A new browser context whose waits allow for a loaded machine: Playwright's 30 s default is
+    too short when the suite shares two cores with other work (a page that never loads still
+    fails, later)."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    return context
+
+
 def on_phone(flow, *, locale: str = "zh-CN"):
     """Run `flow(page)` on a fresh 375×812 touch phone page in Chromium, and return its result.
 
@@ -345,8 +357,8 @@ def on_phone(flow, *, locale: str = "zh-CN"):
 
         with sync_playwright() as playwright:
             browser = chromium_launch(playwright)
-            context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2,
-                                          is_mobile=True, has_touch=True, locale=locale)
+            context = browser_context(browser, viewport={"width": 375, "height": 812}, device_scale_factor=2,
+                                      is_mobile=True, has_touch=True, locale=locale)
             try:
                 return flow(context.new_page())
             finally:

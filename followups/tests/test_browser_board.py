@@ -6,6 +6,8 @@ from followups.models import Light, Opportunity
 from salesflow.org.models import Member, Role
 from salesflow.org.tests.factories import PASSWORD, RegionFactory, TeamFactory, UserFactory
 
+from conftest import browser_context
+
 from .test_browser_visit_log import SHOTS, _base, _drop_tenant, _in_browser, _off_thread, provision_throwaway_tenant
 
 pytestmark = pytest.mark.browser
@@ -33,7 +35,7 @@ def _create_tenant():
 def _board(browser, base) -> dict:
     result = {}
     for width in (1280, 375):
-        context = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
+        context = browser_context(browser, viewport={"width": width, "height": 900}, locale="zh-CN")
         page = context.new_page()
         page.goto(f"{base}/accounts/login/")
         page.fill("#id_username", "boss")

@@ -14,7 +14,7 @@ from django_tenants.utils import tenant_context
 
 from salesflow.org.models import Member, Role
 from salesflow.org.tests.factories import PASSWORD, UserFactory
-from conftest import chromium_launch
+from conftest import browser_context, chromium_launch
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).resolve().parents[2] / ".data" / "screenshots"
@@ -98,7 +98,7 @@ def _in_browser(scenario, *args):
 
 
 def _signed_in_page(browser, base, opp_id, **context_options):
-    context = browser.new_context(viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
+    context = browser_context(browser, viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="zh-CN", **context_options)
     page = context.new_page()
     page.goto(f"{base}/accounts/login/")

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.db import connection
 from django_tenants.utils import schema_context
 
-from conftest import ADMIN_PASSWORD, chromium_launch, tenant_url
+from conftest import ADMIN_PASSWORD, browser_context, chromium_launch, tenant_url
 
 from .english import english_phrases
 
@@ -145,7 +145,7 @@ def _visit_as(base: str, role: tuple[str, str, str, str]) -> tuple[str, list[dic
     with sync_playwright() as playwright:
         browser = chromium_launch(playwright)
         try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+            context = browser_context(browser, viewport={"width": 1280, "height": 900}, locale="zh-CN")
             host = urlsplit(login).netloc
             context.add_cookies([{"name": "django_language", "value": "zh-hans", "url": f"http://{host}/"}])
             page = context.new_page()
