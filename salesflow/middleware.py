@@ -99,18 +99,20 @@ class MachineApiMiddleware:
     """
 
     PREFIX = "/api/"
+    MATCHES_KEPT = 64
 
     def __init__(self, get_response):
         self.get_response = get_response
+        # (urlconf, path) -> the match of a machine API view. Resolving /api/v1/leads tries some 40
+        # patterns first (~0.2 ms, a twentieth of the intake's Python work); the URLconf does not
+        # change while the process runs. Only machine API paths are kept, so the map stays small.
+        self.matches = {}
 
     def __call__(self, request):
         if not request.path_info.startswith(self.PREFIX):
             return self.get_response(request)
-        try:
-            match = resolve(request.path_info, getattr(request, "urlconf", None))
-        except Resolver404:
-            return self.get_response(request)
-        if not getattr(match.func, "machine_api", False):
+        match = self._machine_api_match(request)
+        if match is None:
             return self.get_response(request)
         request.resolver_match = match
         response = match.func(request, *match.args, **match.kwargs)
@@ -119,3 +121,18 @@ class MachineApiMiddleware:
         if not response.streaming and not response.has_header("Content-Length"):
             response.headers["Content-Length"] = str(len(response.content))
         return response
+
+    def _machine_api_match(self, request):
+        key = (getattr(request, "urlconf", None), request.path_info)
+        match = self.matches.get(key)
+        if match is None:
+            try:
+                match = resolve(request.path_info, key[0])
+            except Resolver404:
+                return None
+            if not getattr(match.func, "machine_api", False):
+                return None
+            if len(self.matches) >= self.MATCHES_KEPT:
+                self.matches.clear()
+            self.matches[key] = match
+        return match

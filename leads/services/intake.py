@@ -75,8 +75,11 @@ def _existing(clean: dict) -> tuple[Lead | None, str]:
     if not given:
         return None, ""
     # Plain values first: most submissions are new and need nothing more. Each condition is one
-    # partial unique index (leads_unique_*); a merged lead still answers for its external id.
-    match = " OR ".join(f"({field} = %s{'' if name == 'external_id' else ' AND merged_into_id IS NULL'})"
+    # partial unique index (leads_unique_*); a merged lead still answers for its external id. The
+    # indexes' conditions are restated (`<> ''`) so that the prepared statement's generic plan,
+    # which cannot see that the value is not blank, still proves it may use them: without, every
+    # lookup was planned again (a custom plan) for the values at hand.
+    match = " OR ".join(f"({field} = %s AND {field} <> ''{'' if name == 'external_id' else ' AND merged_into_id IS NULL'})"
                         for name, field, _ in given)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, merged_into_id, {', '.join(field for _, field, _ in given)} "

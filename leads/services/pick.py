@@ -15,38 +15,45 @@ from salesflow.org.models import Member
 
 from ..models import PoolSeat, RepLoad, RoutingRule, Strategy
 
-# Free reps in the strategy's order; each branch is one index scan (see the RepLoad and PoolSeat indexes).
+# Free reps in the strategy's order; each branch is one index scan (see the RepLoad and PoolSeat indexes)
+# and, for each row it yields, one lookup by key in the other table. The lookups are lateral
+# subqueries that cannot be pulled up (OFFSET 0), so they are joined only by a nested loop: as
+# plain joins the prepared plan merged or hashed the seats with the whole load table, work that
+# grew with the tenant's reps and with the dead rows every taken slot leaves in it.
 _FREE = {
     # Next after the cursor, then wrapping round: two scans of the pool's (pool, user_id) key.
     Strategy.ROUND_ROBIN: """
-        (SELECT 0 AS lap, s.user_id FROM {seat} s JOIN {load} l ON l.user_id = s.user_id
+        (SELECT 0 AS lap, s.user_id FROM {seat} s CROSS JOIN LATERAL ({has_slot}) AS l
           WHERE s.pool = %(pool)s AND s.user_id > COALESCE((SELECT last FROM turn), -1)
-            AND l.open_count < l.capacity AND s.user_id <> ALL(%(exclude)s::bigint[])
+            AND s.user_id <> ALL(%(exclude)s::bigint[])
           ORDER BY s.user_id LIMIT %(limit)s)
         UNION ALL
-        (SELECT 1, s.user_id FROM {seat} s JOIN {load} l ON l.user_id = s.user_id
+        (SELECT 1, s.user_id FROM {seat} s CROSS JOIN LATERAL ({has_slot}) AS l
           WHERE s.pool = %(pool)s AND s.user_id <= (SELECT last FROM turn)
-            AND l.open_count < l.capacity AND s.user_id <> ALL(%(exclude)s::bigint[])
+            AND s.user_id <> ALL(%(exclude)s::bigint[])
           ORDER BY s.user_id LIMIT %(limit)s)""",
     Strategy.LEAST_LOADED: """
         SELECT row_number() OVER (ORDER BY (l.open_count::float8 / GREATEST(l.capacity, 1)), l.open_count, l.user_id),
                l.user_id
-          FROM {load} l JOIN {seat} s ON s.pool = %(pool)s AND s.user_id = l.user_id
+          FROM {load} l CROSS JOIN LATERAL ({in_pool}) AS s
          WHERE l.open_count < l.capacity AND l.user_id <> ALL(%(exclude)s::bigint[])
          ORDER BY (l.open_count::float8 / GREATEST(l.capacity, 1)), l.open_count, l.user_id LIMIT %(limit)s""",
     Strategy.TOP_PERFORMER: """
         SELECT row_number() OVER (ORDER BY l.rank DESC, l.open_count, l.user_id), l.user_id
-          FROM {load} l JOIN {seat} s ON s.pool = %(pool)s AND s.user_id = l.user_id
+          FROM {load} l CROSS JOIN LATERAL ({in_pool}) AS s
          WHERE l.open_count < l.capacity AND l.user_id <> ALL(%(exclude)s::bigint[])
          ORDER BY l.rank DESC, l.open_count, l.user_id LIMIT %(limit)s""",
 }
+
+_HAS_SLOT = "SELECT FROM {load} l WHERE l.user_id = s.user_id AND l.open_count < l.capacity OFFSET 0"
+_IN_POOL = "SELECT FROM {seat} s WHERE s.pool = %(pool)s AND s.user_id = l.user_id OFFSET 0"
 
 _PICK = """
 WITH turn AS MATERIALIZED (
     SELECT rr_last_user_id AS last FROM {rule} WHERE id = %(rule)s AND %(round_robin)s FOR UPDATE
 ), free AS MATERIALIZED (
     SELECT f.lap, f.user_id, l.open_count, l.capacity, l.rank FROM ({free}) AS f(lap, user_id)
-      JOIN {load} l ON l.user_id = f.user_id
+      CROSS JOIN LATERAL (SELECT l.open_count, l.capacity, l.rank FROM {load} l WHERE l.user_id = f.user_id OFFSET 0) AS l
      ORDER BY f.lap, f.user_id LIMIT %(limit)s
 ), first AS (
     SELECT user_id FROM free ORDER BY lap, user_id LIMIT 1
@@ -63,7 +70,7 @@ UNION ALL
 SELECT 'free', user_id, open_count, capacity, rank FROM (SELECT * FROM free ORDER BY lap, user_id) AS ordered
 UNION ALL
 SELECT 'full', l.user_id, l.open_count, l.capacity, l.rank
-  FROM {load} l JOIN {seat} s ON s.pool = %(pool)s AND s.user_id = l.user_id
+  FROM {load} l CROSS JOIN LATERAL ({in_pool}) AS s
  WHERE l.open_count >= l.capacity
 """
 
@@ -86,6 +93,7 @@ class Picked:
 def _sql(strategy: str) -> str:
     tables = {"seat": PoolSeat._meta.db_table, "load": RepLoad._meta.db_table, "rule": RoutingRule._meta.db_table,
               "member": Member._meta.db_table}
+    tables.update(has_slot=_HAS_SLOT.format(**tables), in_pool=_IN_POOL.format(**tables))
     # (lap, user_id) is the strategy's order: round robin's two laps by user id; the others
     # number their rows by their own ORDER BY.
     return _PICK.format(free=_FREE[strategy].format(**tables), **tables)
