@@ -307,7 +307,22 @@ def test_the_accuracy_page_shows_stage_fitted_like_credit_beside_the_typed_stage
     snapshot_take(now=now)
 
     page = client_for(alpha, alpha.manager).get("/forecast/accuracy/?lead=1").content.decode()
-    assert "stage, fitted like credit" in page and "stage-probability (as typed)" in page
-    assert 'class="method-stage_fitted"' in page
+    assert 'class="method-stage_fitted"' in page and 'class="method-stage"' in page  # the tenant's language: zh-hans
+    assert "阶段（与信用同法拟合）" in page and "阶段概率（按录入值）" in page
     board = client_for(alpha, alpha.manager).get("/forecast/board/").content.decode()
-    assert "not yet in the pipeline" in board and "Weight per credit band and lead" in board
+    assert "尚未进入管道" in board and "各信用分段、各提前周数的权重" in board
+
+
+def test_a_snapshot_frozen_before_in_week_weights_reads_as_it_was(alpha):
+    opp = _deal(alpha)  # negotiation, 100,000, closing in the week of 2026-03-09
+    snapshot_take(now=MONDAY, rebuilt=True)
+    # As a pre-migration snapshot: an eventual-win weight, no lead, no fitted stage, no weights, no residual.
+    SnapshotLine.objects.update(lead=None, stage_fit_weight=None, credit_weight=0.4)
+    ForecastSnapshot.objects.update(weights=None)
+    _close(opp, "won", at("2026-03-11T15:00:00+08:00"))
+
+    result = accuracy_measure(lead=1, now=at("2026-03-18T10:00:00+08:00"))
+
+    assert result.scores["credit"].rows == [(dt.date(2026, 3, 9), pytest.approx(40000.0), 100000.0)]
+    assert result.scores["stage_fitted"].periods == 0  # no fitted-stage figure for it, not a zero forecast
+    assert result.brier_credit == pytest.approx((0.4 - 1) ** 2)  # against the eventual outcome, as before
