@@ -21,7 +21,9 @@ from django.db import connection, transaction
 from salesflow.org.history import MEMBERSHIP_AS_OF_CTE
 
 from .models_forecast import ForecastSnapshot
-from .services.forecast_weights import LINE_WEIGHT_COLUMNS, STAGE_FIT_JOIN, in_week_fit
+from .services.forecast_weights import (
+    EVER, LINE_WEIGHT_COLUMNS, STAGE_FIT_JOIN, WeekFit, counts_add, in_week_counts, open_stages, week_fit_from_counts,
+)
 from .snapshots import SnapshotResult, snapshot_claim, snapshot_seal
 from .weeks import tenant_tz, week_start
 
@@ -169,8 +171,12 @@ def history_rebuild_set(*, now: dt.datetime, weeks: int, actor: str) -> list[Sna
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '128MB'")  # sorts and hashes of a batch job in memory
             _stage_lines(instants)
+            stages, counts, since = open_stages(), {}, EVER
             for k, (monday, instant) in enumerate(zip(todo, instants), start=1):
-                results[monday] = _freeze(k, monday, instant, actor)
+                # The fit `in_week_fit` makes for this week, grown by the lines whose week ended since the last.
+                counts = counts_add(counts, in_week_counts(week=monday, before=instant, since=since))
+                since = monday
+                results[monday] = _freeze(k, monday, instant, actor, week_fit_from_counts(monday, counts, stages))
             _drop_temp()
     return [results[monday] for monday in mondays]
 
@@ -199,12 +205,11 @@ def _stage_lines(instants: list[dt.datetime]) -> None:
         cursor.execute("ANALYZE rebuild_line")
 
 
-def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str) -> SnapshotResult:
+def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str, fit: WeekFit) -> SnapshotResult:
     with connection.cursor() as cursor:
         claimed = snapshot_claim(cursor, week=week, taken_at=instant, rebuilt=True)
         if isinstance(claimed, SnapshotResult):  # frozen meanwhile by another process
             return claimed
-        fit = in_week_fit(week=week, before=instant)
         cursor.execute(INSERT_SQL, {"snapshot": claimed, "k": k, "t": instant, **fit.sql_params()})
         return snapshot_seal(cursor, snapshot_id=claimed, week=week, taken_at=instant, rebuilt=True, fit=fit,
                              actor=actor)

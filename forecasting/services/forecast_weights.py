@@ -133,12 +133,14 @@ STAGE_FIT_JOIN = (
 )
 
 # Earlier frozen lines whose forecast week (the close week, or the snapshot's week when the close week
-# was already past) ended by the start of week %(week)s, with whether the deal was won within it.
+# was already past) ended by the start of week %(week)s — and began on or after %(since)s — with whether
+# the deal was won within it. Counts only grow: a week's counts are the previous week's plus the lines
+# whose forecast week ended in between (what the set-based rebuild adds week by week).
 IN_WEEK_COUNTS_SQL = """
 WITH won AS (
     SELECT DISTINCT sc.opportunity_id, date_trunc('week', sc.at AT TIME ZONE %(tz)s)::date AS week
     FROM followups_stagechange sc JOIN followups_stage s ON s.id = sc.to_stage_id AND s.outcome = 'won'
-    WHERE sc.at < %(t)s
+    WHERE sc.at < %(t)s AND sc.at >= (%(since)s::date::timestamp AT TIME ZONE %(tz)s)
 ),
 lined AS (
     SELECT LEAST(GREATEST(l.close_week - e.week, 0) / 7, %(max_lead)s) AS lead, l.band, l.stage_id,
@@ -146,27 +148,47 @@ lined AS (
     FROM forecasting_forecastsnapshot e
     JOIN forecasting_snapshotline l ON l.snapshot_id = e.id AND l.close_week <= %(week)s - 7
     LEFT JOIN won w ON w.opportunity_id = l.opportunity_id AND w.week = GREATEST(l.close_week, e.week)
-    WHERE e.week <= %(week)s - 7
+    WHERE e.week <= %(week)s - 7 AND GREATEST(l.close_week, e.week) >= %(since)s
 )
 SELECT lead, GROUPING(band), GROUPING(stage_id), band, stage_id, COUNT(*), COUNT(*) FILTER (WHERE hit)
 FROM lined GROUP BY GROUPING SETS ((lead), (lead, band), (lead, stage_id))
 """
 
+Counts = dict[tuple, tuple[int, int]]  # (lead, no band, no stage, band, stage id) → (lines, won)
+EVER = dt.date(1, 1, 1)
+
+
+def in_week_counts(*, week: dt.date, before: dt.datetime, since: dt.date = EVER) -> Counts:
+    """Counts of lines whose forecast week lies in [since, week − 7 days], outcomes known before `before`."""
+    with connection.cursor() as cursor:
+        cursor.execute(IN_WEEK_COUNTS_SQL, {"tz": str(tenant_tz()), "t": before, "week": week, "since": since,
+                                            "max_lead": MAX_LEAD})
+        return {tuple(row[:5]): (row[5], row[6]) for row in cursor.fetchall()}
+
+
+def counts_add(counts: Counts, more: Counts) -> Counts:
+    total = dict(counts)
+    for key, (lines, won) in more.items():
+        before = total.get(key, (0, 0))
+        total[key] = (before[0] + lines, before[1] + won)
+    return total
+
+
+def open_stages() -> list[tuple[int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, probability FROM followups_stage WHERE outcome = 'open' ORDER BY id")
+        return cursor.fetchall()
+
 
 def in_week_fit(*, week: dt.date, before: dt.datetime) -> WeekFit:
     """The weights for the snapshot of `week` (instant `before`), from lines frozen earlier (rolling origin)."""
-    with connection.cursor() as cursor:
-        cursor.execute(IN_WEEK_COUNTS_SQL, {"tz": str(tenant_tz()), "t": before, "week": week, "max_lead": MAX_LEAD})
-        rows = cursor.fetchall()
-        cursor.execute("SELECT id, probability FROM followups_stage WHERE outcome = 'open' ORDER BY id")
-        stages = cursor.fetchall()
-    return week_fit_from_counts(week, rows, stages)
+    return week_fit_from_counts(week, in_week_counts(week=week, before=before), open_stages())
 
 
-def week_fit_from_counts(week: dt.date, rows, stages) -> WeekFit:
-    """rows: (lead, grouping band, grouping stage, band, stage id, lines, won); stages: (id, probability %)."""
+def week_fit_from_counts(week: dt.date, counts: Counts, stages) -> WeekFit:
+    """counts: see `in_week_counts`; stages: (id, probability %) of the open stages."""
     pooled, by_band, by_stage = {}, {}, {}
-    for lead, no_band, no_stage, band, stage_id, lines, won in rows:
+    for (lead, no_band, no_stage, band, stage_id), (lines, won) in counts.items():
         if no_band and no_stage:
             pooled[lead] = (lines, won)
         elif no_stage:
