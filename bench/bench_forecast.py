@@ -129,9 +129,10 @@ def bench_history(options, tenant) -> bool:
 
 
 def _snapshots_forget() -> int:
-    from forecasting.models import ForecastSnapshot, SnapshotLine, SnapshotRollup
+    from forecasting.models import ForecastSnapshot, SnapshotLine, SnapshotResidual, SnapshotRollup
 
     SnapshotRollup.objects.all().delete()
+    SnapshotResidual.objects.all().delete()
     lines = SnapshotLine.objects.all().delete()[0]
     ForecastSnapshot.objects.all().delete()
     return lines
