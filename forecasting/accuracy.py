@@ -3,12 +3,20 @@
 For a period P (a closed week, or a closed month) and a lead time of L weeks, the forecast is
 read from the snapshot frozen L weeks before P began (for a month: before its first Monday)
 — summing its lines whose close date falls in P — and compared with the amount actually won
-in P (deals whose move to a won stage was recorded in P). Four methods on the same lines:
+in P (deals whose move to a won stage was recorded in P). Methods on the same lines:
 
-- credit: Σ amount × the band weight the snapshot froze (rolling-origin curve);
-- stage: Σ amount × Stage.probability;
+- credit: Σ amount × the band's in-week weight at the line's lead that the snapshot froze (P(won within
+  the forecast week | band, lead), rolling origin) + the residual the snapshot froze for the scope
+  (the amount won lately per week by deals not yet in the pipeline at that lead);
+- stage: Σ amount × Stage.probability as typed (what peers do);
+- stage_fitted: the credit method with the stage as feature (P(won within the week | stage, lead),
+  fitted and shrunk the same way, the same residual): "how much of credit's edge is evidence, how
+  much is fitting to the tenant's own history" (the page only; SPEC §8's command prints the four);
 - commit: Σ amount of lines the rep had in "commit" for that period;
 - runrate: the won amount of the 4 weeks before the snapshot, per week (× weeks in a month).
+
+Snapshots frozen before in-week weights (lines without `lead`) are read as they were: eventual-win
+credit weights, no residual, no fitted-stage figure (stage_fitted leaves such periods out).
 
 WAPE = Σ|F − A| / ΣA and bias = Σ(F − A) / ΣA over all periods (undefined when nothing was won).
 Periods without a snapshot at that lead are left out and not counted.
@@ -19,10 +27,11 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
-from .services.forecast_weights import BAND_EDGES, DEFAULT_CURVE
+from .services.forecast_weights import BAND_EDGES, DEFAULT_CURVE, IN_WEEK_SHARE, MAX_LEAD
 from .weeks import monday_of, month_start, next_month, tenant_tz, week_start
 
-METHODS = ("credit", "stage", "commit", "runrate")
+METHODS = ("credit", "stage", "commit", "runrate")  # SPEC §8: `forecast_accuracy` prints these
+PAGE_METHODS = ("credit", "stage", "stage_fitted", "commit", "runrate")
 LEADS = (1, 4, 8)
 
 
@@ -99,8 +108,8 @@ def _won_by_day(cursor, scope: str, scope_id) -> dict[dt.date, float]:
 
 
 def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool, used) -> dict[tuple[dt.date, dt.date], tuple]:
-    """(snapshot week, period start) → (credit, stage, commit) forecast sums, read only for the
-    (snapshot, period) pairs scored: each through the (snapshot, close week) index."""
+    """(snapshot week, period start) → (credit, stage, commit, fitted stage or None) forecast sums, read
+    only for the (snapshot, period) pairs scored: each through the (snapshot, close week) index."""
     if not used:
         return {}
     scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
@@ -112,7 +121,8 @@ def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool, used) -> dict[tu
     cursor.execute(
         f"""
         SELECT p.week, p.start, SUM(l.amount * l.credit_weight::numeric), SUM(l.amount * l.stage_weight::numeric),
-            COALESCE(SUM(l.amount) FILTER (WHERE l.category = 'commit'), 0)
+            COALESCE(SUM(l.amount) FILTER (WHERE l.category = 'commit'), 0),
+            SUM(l.amount * l.stage_fit_weight::numeric)
         FROM unnest(%(weeks)s::date[], %(starts)s::date[], %(finishes)s::date[]) AS p(week, start, finish)
         JOIN forecasting_forecastsnapshot s ON s.week = p.week
         JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND {period_sql}
@@ -122,7 +132,39 @@ def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool, used) -> dict[tu
         {"scope_id": scope_id, "weeks": [w for w, _, _ in used], "starts": [a for _, a, _ in used],
          "finishes": [b for _, _, b in used]},
     )
-    return {(week, start): tuple(float(v) for v in values) for week, start, *values in cursor.fetchall()}
+    return {(week, start): tuple(None if v is None else float(v) for v in values)
+            for week, start, *values in cursor.fetchall()}
+
+
+def _residuals(cursor, scope: str, scope_id, used) -> dict[tuple[dt.date, dt.date], float]:
+    """(snapshot week, period start) → the residual those snapshots froze for the scope over the period:
+    per day of the period, the residual at that day's week's lead / 7. Only snapshots frozen with in-week
+    weights have any; the others read 0 (as they were)."""
+    if not used:
+        return {}
+    key_sql = {"company": "r.key IS NULL", "team": "r.key = %(scope_id)s", "region": "r.key = %(scope_id)s"}[scope]
+    cursor.execute(
+        f"""
+        SELECT s.week, r.lead, r.amount FROM forecasting_snapshotresidual r
+        JOIN forecasting_forecastsnapshot s ON s.id = r.snapshot_id
+        WHERE s.week = ANY(%(weeks)s::date[]) AND r.level = %(level)s AND {key_sql}
+        """,
+        {"weeks": sorted({w for w, _, _ in used}), "level": scope, "scope_id": scope_id},
+    )
+    by_lead: dict[dt.date, dict[int, float]] = {}
+    for week, lead, amount in cursor.fetchall():
+        by_lead.setdefault(week, {})[lead] = float(amount)
+    found = {}
+    for snap_week, start, end in used:
+        leads = by_lead.get(snap_week, {})
+        total = 0.0
+        day = start
+        while day < end:
+            lead = min(max((monday_of(day) - snap_week).days // 7, 0), MAX_LEAD)
+            total += leads.get(lead, 0.0) / 7
+            day += dt.timedelta(days=1)
+        found[(snap_week, start)] = total
+    return found
 
 
 def _periods(first_week: dt.date, current_week: dt.date, monthly: bool) -> list[tuple[dt.date, dt.date]]:
@@ -150,6 +192,7 @@ class Accuracy:
     brier_credit: float | None
     brier_stage: float | None
     lines_scored: int
+    brier_stage_fitted: float | None = None
 
 
 CACHE_SECONDS = 600
@@ -192,7 +235,7 @@ def _cached(name: str, key_parts: tuple, compute):
 def accuracy_measure(*, lead: int, now: dt.datetime, scope: str = "company", scope_id=None,
                      monthly: bool = False) -> Accuracy:
     current_week = week_start(now, tenant_tz())
-    return _cached("accuracy", (lead, current_week, scope, scope_id, monthly),
+    return _cached("accuracy-in-week", (lead, current_week, scope, scope_id, monthly),
                    lambda: accuracy_compute(lead=lead, now=now, scope=scope, scope_id=scope_id, monthly=monthly))
 
 
@@ -203,7 +246,7 @@ def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", sco
     with connection.cursor() as cursor:
         cursor.execute("SELECT week, id FROM forecasting_forecastsnapshot ORDER BY week")
         snapshots = dict(cursor.fetchall())
-        scores = {m: Score(m) for m in METHODS}
+        scores = {m: Score(m) for m in PAGE_METHODS}
         if not snapshots:
             return Accuracy(lead, monthly, scores, None, None, None, 0)
         won = _won_by_day(cursor, scope, scope_id)
@@ -215,11 +258,17 @@ def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", sco
             if snap_week in snapshots:
                 scored.append((snap_week, start, end))
         sums = _snapshot_sums(cursor, scope, scope_id, monthly, scored)
+        residuals = _residuals(cursor, scope, scope_id, scored)
+        in_week = _in_week_weeks(cursor)
         used = []
         for snap_week, start, end in scored:
             used.append((snap_week, start))
             actual = sum(v for day, v in won.items() if start <= day < end)
-            credit, stage, commit = sums.get((snap_week, start), (0.0, 0.0, 0.0))
+            credit, stage, commit, fitted = sums.get((snap_week, start), (0.0, 0.0, 0.0, None))
+            residual = residuals.get((snap_week, start), 0.0)
+            credit += residual
+            if snap_week in in_week:
+                scores["stage_fitted"].add(start, (fitted or 0.0) + residual, actual)
             trailing = sum(v for day, v in won.items() if snap_week - dt.timedelta(weeks=4) <= day < snap_week) / 4
             weeks_in = (end - start).days / 7
             scores["credit"].add(start, credit, actual)
@@ -228,8 +277,14 @@ def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", sco
             scores["runrate"].add(start, trailing * weeks_in, actual)
             if adjusted is not None:
                 adjusted.add(start, commit + adjustments.get(start, 0.0), actual)
-        brier_credit, brier_stage, count = _brier(cursor, used, scope, scope_id, monthly)
-    return Accuracy(lead, monthly, scores, adjusted, brier_credit, brier_stage, count)
+        brier_credit, brier_stage, count, brier_fitted = _brier(cursor, used, scope, scope_id, monthly)
+    return Accuracy(lead, monthly, scores, adjusted, brier_credit, brier_stage, count, brier_fitted)
+
+
+def _in_week_weeks(cursor) -> set[dt.date]:
+    """Weeks of the snapshots frozen with in-week weights (the fitted stage method exists for them)."""
+    cursor.execute("SELECT week FROM forecasting_forecastsnapshot WHERE weights IS NOT NULL")
+    return {row[0] for row in cursor.fetchall()}
 
 
 def _adjustments(cursor, scope: str, scope_id) -> dict[dt.date, float]:
@@ -247,10 +302,12 @@ def _adjustments(cursor, scope: str, scope_id) -> dict[dt.date, float]:
     return {period: float(delta) for period, delta in cursor.fetchall()}
 
 
-def _brier(cursor, used, scope, scope_id, monthly) -> tuple[float | None, float | None, int]:
-    """Per opportunity line of the snapshots scored: (weight − won)² for deals closed since."""
+def _brier(cursor, used, scope, scope_id, monthly) -> tuple[float | None, float | None, int, float | None]:
+    """Per opportunity line of the snapshots scored: (weight − outcome)², the outcome being the event the
+    weight forecast: won within the line's week (in-week lines, `lead` set; the week is over), or won
+    eventually for lines frozen before in-week weights (deals closed since)."""
     if not used:
-        return None, None, 0
+        return None, None, 0, None
     scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
     if monthly:
         period_sql = ("l.close_week >= p.start - 6 AND l.close_week < (p.start + interval '1 month')::date "
@@ -259,19 +316,38 @@ def _brier(cursor, used, scope, scope_id, monthly) -> tuple[float | None, float 
         period_sql = "l.close_week = p.start"
     cursor.execute(
         f"""
-        SELECT AVG(power(l.credit_weight - c.won, 2)), AVG(power(l.stage_weight - c.won, 2)), COUNT(*)
+        SELECT AVG(power(l.credit_weight - c.won, 2)), AVG(power(l.stage_weight - c.won, 2)), COUNT(*),
+            AVG(power(l.stage_fit_weight - c.won, 2))
         FROM unnest(%(weeks)s::date[], %(starts)s::date[]) AS p(week, start)
         JOIN forecasting_forecastsnapshot s ON s.week = p.week
         JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND {period_sql}
-        JOIN LATERAL (SELECT CASE WHEN st.outcome = 'won' THEN 1 ELSE 0 END AS won FROM followups_opportunity o
-                      JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open'
-                      WHERE o.id = l.opportunity_id) c ON TRUE
+        JOIN LATERAL ({LINE_OUTCOME_SQL}) c ON TRUE
         WHERE {scope_sql}
         """,
-        {"weeks": [w for w, _ in used], "starts": [s for _, s in used], "scope_id": scope_id},
+        {"weeks": [w for w, _ in used], "starts": [s for _, s in used], "scope_id": scope_id,
+         "tz": str(tenant_tz())},
     )
-    credit, stage, count = cursor.fetchone()
-    return credit, stage, count
+    credit, stage, count, fitted = cursor.fetchone()
+    return credit, stage, count, fitted
+
+
+# The outcome of line l (of snapshot s) for the event its weight forecast, as `won` 0/1; no row while unknown.
+# In-week lines: won within the forecast week (the close week, or the snapshot's week when the close week
+# was past), known once that week is over. Lines frozen before in-week weights: won eventually, known once
+# the deal closed.
+LINE_OUTCOME_SQL = """
+    SELECT CASE WHEN st.outcome = 'won' THEN 1 ELSE 0 END AS won FROM followups_opportunity o
+    JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open'
+    WHERE o.id = l.opportunity_id AND l.lead IS NULL
+    UNION ALL
+    SELECT CASE WHEN EXISTS (
+        SELECT 1 FROM followups_stagechange sc JOIN followups_stage ws ON ws.id = sc.to_stage_id AND ws.outcome = 'won'
+        WHERE sc.opportunity_id = l.opportunity_id
+          AND sc.at >= (GREATEST(l.close_week, s.week)::timestamp AT TIME ZONE %(tz)s)
+          AND sc.at < ((GREATEST(l.close_week, s.week) + 7)::timestamp AT TIME ZONE %(tz)s)) THEN 1 ELSE 0 END
+    WHERE l.lead IS NOT NULL AND l.close_week IS NOT NULL
+      AND ((GREATEST(l.close_week, s.week) + 7)::timestamp AT TIME ZONE %(tz)s) <= now()
+"""
 
 
 @dataclass(frozen=True)
@@ -285,28 +361,29 @@ class CalibrationRow:
 
 
 def calibration(*, scope: str = "company", scope_id=None) -> list[CalibrationRow]:
-    return _cached("calibration", (scope, scope_id), lambda: calibration_compute(scope=scope, scope_id=scope_id))
+    return _cached("calibration-in-week", (scope, scope_id), lambda: calibration_compute(scope=scope, scope_id=scope_id))
 
 
 def calibration_compute(*, scope: str = "company", scope_id=None) -> list[CalibrationRow]:
-    """Credit band at snapshot time → share of those deals actually won (deals closed since)."""
+    """Credit band at snapshot time → the weight used and the share of those lines whose event happened: won
+    within the forecast week for in-week lines (weeks over), won eventually for older lines (deals closed)."""
     from .services.forecast_weights import Band
 
     scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT l.band, COUNT(*), AVG(l.credit_weight), AVG(CASE WHEN st.outcome = 'won' THEN 1.0 ELSE 0.0 END)
-            FROM forecasting_snapshotline l JOIN followups_opportunity o ON o.id = l.opportunity_id
-            JOIN followups_stage st ON st.id = o.stage_id AND st.outcome <> 'open'
+            SELECT l.band, COUNT(*), AVG(l.credit_weight), AVG(c.won)
+            FROM forecasting_snapshotline l JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id
+            JOIN LATERAL ({LINE_OUTCOME_SQL}) c ON TRUE
             WHERE {scope_sql} GROUP BY l.band ORDER BY l.band
             """,
-            {"scope_id": scope_id},
+            {"scope_id": scope_id, "tz": str(tenant_tz())},
         )
         found = {band: (n, predicted, share) for band, n, predicted, share in cursor.fetchall()}
     rows = []
     for index in range(len(BAND_EDGES) + 1):
         n, predicted, share = found.get(index, (0, 0.0, None))
         rows.append(CalibrationRow(index, Band(index, 0, 0, 0, 0).label, n, float(predicted or 0),
-                                   None if share is None else float(share), DEFAULT_CURVE[index]))
+                                   None if share is None else float(share), DEFAULT_CURVE[index] * IN_WEEK_SHARE))
     return rows

@@ -132,6 +132,7 @@ from .models_forecast import (  # noqa: E402,F401  the weekly forecast's models
     ForecastAlert,
     ForecastSnapshot,
     SnapshotLine,
+    SnapshotResidual,
     SnapshotRollup,
 )
 from .models_targets import HeatmapReport, PeriodKind, Target, TargetLevel, TargetPolicy  # noqa: E402,F401

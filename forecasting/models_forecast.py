@@ -94,6 +94,9 @@ class ForecastSnapshot(models.Model):
     committed = models.DecimalField(_("committed"), max_digits=18, decimal_places=2, default=0)
     # [{"band": i, "closed": n, "won": n, "prior": p, "weight": w}] fitted on deals closed before taken_at.
     curve = models.JSONField(_("weight curve"), default=list)
+    # In-week weights per lead, band and stage (forecast_weights.WeekFit.as_json); None on snapshots frozen
+    # before them, whose lines carry eventual-win weights in `credit_weight` and no `lead`.
+    weights = models.JSONField(_("in-week weights"), null=True, blank=True)
     digest = models.CharField(_("digest"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("frozen at"), default=timezone.now)
 
@@ -119,9 +122,12 @@ class SnapshotLine(models.Model):
     close_week = models.DateField(null=True)
     credit = models.IntegerField()
     band = models.SmallIntegerField()
+    # P(won within the forecast week | band, lead) since in-week weights (lead set); before: P(won eventually | band).
     credit_weight = models.FloatField()
-    stage_weight = models.FloatField()
+    stage_weight = models.FloatField()  # Stage.probability as typed
     category = models.CharField(max_length=12)
+    lead = models.SmallIntegerField(null=True)  # weeks from the snapshot to the forecast week, capped at MAX_LEAD
+    stage_fit_weight = models.FloatField(null=True)  # P(won within the forecast week | stage, lead), fitted like credit
 
     class Meta:
         verbose_name = _("snapshot line")
@@ -153,6 +159,7 @@ class SnapshotRollup(models.Model):
     weighted = models.DecimalField(max_digits=18, decimal_places=2)
     stage_weighted = models.DecimalField(max_digits=18, decimal_places=2)
     committed = models.DecimalField(max_digits=18, decimal_places=2)
+    stage_fit_weighted = models.DecimalField(max_digits=18, decimal_places=2, null=True)
 
     class Meta:
         verbose_name = _("snapshot roll-up")
@@ -161,6 +168,29 @@ class SnapshotRollup(models.Model):
 
     def __str__(self):
         return f"{self.snapshot_id} {self.level} {self.key} {self.close_week}"
+
+
+class SnapshotResidual(models.Model):
+    """What the pipeline of a snapshot does not hold, per scope and lead, frozen with it.
+
+    The mean, over the 4 weeks already over at the snapshot (those with a snapshot `lead` weeks before
+    them), of the amount won in that week by deals no line of that earlier snapshot forecast for it:
+    deals created, or pulled in, after it. Added alike to the credit and fitted-stage forecasts.
+    """
+
+    snapshot = models.ForeignKey(ForecastSnapshot, on_delete=models.PROTECT, related_name="residuals")
+    level = models.CharField(max_length=8, choices=SnapshotRollup.Level.choices)
+    key = models.BigIntegerField(null=True)
+    lead = models.SmallIntegerField()
+    amount = models.DecimalField(max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("snapshot residual")
+        verbose_name_plural = _("snapshot residuals")
+        indexes = [models.Index(fields=["snapshot", "level", "key"], name="forecasting_residual_key")]
+
+    def __str__(self):
+        return f"{self.snapshot_id} {self.level} {self.key} +{self.lead}w"
 
 
 class ForecastAlert(models.Model):

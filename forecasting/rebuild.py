@@ -10,8 +10,9 @@ created, then the change each later review made) bucketed by the first week that
 The values read are exactly those of `snapshots.LINES_SQL` for the same instant (the tests compare
 digests line for line): the latest event recorded at or before T, else the old value of the first
 event after T, else the current value. Lines are staged in a temporary table; the weeks are then
-frozen oldest first, each with the weight curve fitted on the snapshots frozen before it (rolling
-origin) — the same rows, curve, roll-ups, digest and audit entry as a week frozen alone.
+frozen oldest first, each with the in-week weights fitted on the snapshots frozen before it (rolling
+origin, `forecast_weights.in_week_fit`, the same call as a week frozen alone) — the same rows,
+weights, roll-ups, residual, digest and audit entry as a week frozen alone.
 """
 import datetime as dt
 
@@ -20,7 +21,9 @@ from django.db import connection, transaction
 from salesflow.org.history import MEMBERSHIP_AS_OF_CTE
 
 from .models_forecast import ForecastSnapshot
-from .services.forecast_weights import BAND_EDGES, curve_from_counts
+from .services.forecast_weights import (
+    EVER, LINE_WEIGHT_COLUMNS, STAGE_FIT_JOIN, WeekFit, counts_add, in_week_counts, open_stages, week_fit_from_counts,
+)
 from .snapshots import SnapshotResult, snapshot_claim, snapshot_seal
 from .weeks import tenant_tz, week_start
 
@@ -51,15 +54,6 @@ FROM intervals i
 JOIN followups_stage s ON s.id = i.stage_id AND s.outcome = 'open'
 JOIN followups_opportunity o ON o.id = i.opportunity_id
 JOIN rebuild_week w ON w.t >= i.from_at AND w.t >= o.created_at AND (i.to_at IS NULL OR w.t < i.to_at)
-"""
-
-# Deals closed as known at T (latest move strictly before T to a won or lost stage), for the curve.
-CLOSED_SQL = """
-CREATE TEMP TABLE rebuild_closed ON COMMIT DROP AS
-SELECT c.opportunity_id, c.at AS from_at, c.next_at AS to_at, s.outcome
-FROM (SELECT opportunity_id, at, to_stage_id, lead(at) OVER (PARTITION BY opportunity_id ORDER BY at, id) AS next_at
-      FROM followups_stagechange) c
-JOIN followups_stage s ON s.id = c.to_stage_id AND s.outcome <> 'open'
 """
 
 LINES_SQL = """
@@ -138,54 +132,24 @@ LEFT JOIN commits cm ON cm.opportunity_id = st.opportunity_id AND cm.at <= st.t
     AND (cm.next_at IS NULL OR st.t < cm.next_at)
 """
 
-# Each snapshot line counts toward the curve of every later week at which its deal was closed as
-# known then (latest move strictly before T to a won or lost stage): for one closed interval of the
-# deal that is a contiguous range of weeks [k_from, k_to], added as +1 / −1 steps and summed up.
-# Lines of weeks frozen before (not rebuilt now) count from their own instant like the rebuilt ones.
-CURVES_SQL = """
-WITH line AS (
-    SELECT l.opportunity_id, l.band, s.taken_at FROM forecasting_snapshotline l
-    JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id AND s.taken_at < %(last)s
-    UNION ALL
-    SELECT r.opportunity_id, width_bucket(r.credit, %(edges)s::int[]), w.t FROM rebuild_line r
-    JOIN rebuild_week w ON w.k = r.k
-),
-ranges AS (
-    SELECT l.band, c.outcome = 'won' AS won,
-        GREATEST(width_bucket(l.taken_at, %(ts)s::timestamptz[]), width_bucket(c.from_at, %(ts)s::timestamptz[])) + 1
-            AS k_from,
-        CASE WHEN c.to_at IS NULL THEN %(n)s ELSE width_bucket(c.to_at, %(ts)s::timestamptz[]) END AS k_to
-    FROM line l JOIN rebuild_closed c ON c.opportunity_id = l.opportunity_id
-),
-steps AS (
-    SELECT band, k_from AS k, COUNT(*) AS closed, COUNT(*) FILTER (WHERE won) AS won FROM ranges
-    WHERE k_from <= k_to GROUP BY 1, 2
-    UNION ALL
-    SELECT band, k_to + 1, -COUNT(*), -COUNT(*) FILTER (WHERE won) FROM ranges
-    WHERE k_from <= k_to AND k_to < %(n)s GROUP BY 1, 2
-)
-SELECT k, band, SUM(SUM(closed)) OVER (PARTITION BY band ORDER BY k)::int,
-    SUM(SUM(won)) OVER (PARTITION BY band ORDER BY k)::int
-FROM steps GROUP BY 1, 2 ORDER BY 1, 2
-"""
-
 # Team and region as of the week's instant, by the same fragment as the one-week statement (a few
 # hundred membership periods: read once per week).
 INSERT_SQL = """
 WITH """ + MEMBERSHIP_AS_OF_CTE + """
 INSERT INTO forecasting_snapshotline
     (snapshot_id, opportunity_id, owner_id, team_id, region_id, stage_id, amount, close_date, close_week,
-     credit, band, credit_weight, stage_weight, category)
+     credit, band, stage_weight, category, lead, credit_weight, stage_fit_weight)
 SELECT %(snapshot)s, k.opportunity_id, k.owner_id, oa.team_id, oa.region_id, k.stage_id,
     k.amount, k.close_date, date_trunc('week', k.close_date)::date, k.credit,
     width_bucket(k.credit, %(edges)s::int[]),
-    (%(weights)s::float8[])[width_bucket(k.credit, %(edges)s::int[]) + 1],
     s.probability / 100.0,
     CASE WHEN k.category IS NOT NULL AND k.period = date_trunc('week', k.close_date)::date THEN k.category
-         ELSE 'pipeline' END
+         ELSE 'pipeline' END,
+    """ + LINE_WEIGHT_COLUMNS + """
 FROM rebuild_line k
 JOIN followups_stage s ON s.id = k.stage_id
 LEFT JOIN org_at oa ON oa.user_id = k.owner_id
+""" + STAGE_FIT_JOIN + """
 WHERE k.k = %(k)s
 """
 
@@ -207,14 +171,17 @@ def history_rebuild_set(*, now: dt.datetime, weeks: int, actor: str) -> list[Sna
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '128MB'")  # sorts and hashes of a batch job in memory
             _stage_lines(instants)
-            curves = _curves(instants)
+            stages, counts, since = open_stages(), {}, EVER
             for k, (monday, instant) in enumerate(zip(todo, instants), start=1):
-                results[monday] = _freeze(k, monday, instant, actor, curves.get(k, {}))
+                # The fit `in_week_fit` makes for this week, grown by the lines whose week ended since the last.
+                counts = counts_add(counts, in_week_counts(week=monday, before=instant, since=since))
+                since = monday
+                results[monday] = _freeze(k, monday, instant, actor, week_fit_from_counts(monday, counts, stages))
             _drop_temp()
     return [results[monday] for monday in mondays]
 
 
-TEMP_TABLES = ("rebuild_week", "rebuild_stage", "rebuild_line", "rebuild_closed")
+TEMP_TABLES = ("rebuild_week", "rebuild_stage", "rebuild_line")
 
 
 def _drop_temp() -> None:
@@ -235,33 +202,14 @@ def _stage_lines(instants: list[dt.datetime]) -> None:
         cursor.execute("ANALYZE rebuild_stage")
         cursor.execute(LINES_SQL, {"ts": instants})
         cursor.execute("CREATE INDEX ON rebuild_line (k)")
-        cursor.execute(CLOSED_SQL)
-        cursor.execute("CREATE INDEX ON rebuild_closed (opportunity_id)")
         cursor.execute("ANALYZE rebuild_line")
-        cursor.execute("ANALYZE rebuild_closed")
 
 
-def _curves(instants: list[dt.datetime]) -> dict[int, dict[int, tuple[int, int]]]:
-    """Week k → band → (closed, won): the counts `curve_fit(before=t_k)` would read."""
-    with connection.cursor() as cursor:
-        cursor.execute(CURVES_SQL, {"ts": instants, "n": len(instants), "last": instants[-1], "edges": BAND_EDGES})
-        changed: dict[int, dict[int, tuple[int, int]]] = {}
-        for k, band, closed, won in cursor.fetchall():
-            changed.setdefault(k, {})[band] = (closed, won)
-    curves, running = {}, {}
-    for k in range(1, len(instants) + 1):  # a band keeps its counts until its next step
-        running.update(changed.get(k, {}))
-        curves[k] = {band: counts for band, counts in running.items() if counts[0]}
-    return curves
-
-
-def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str, counts: dict) -> SnapshotResult:
+def _freeze(k: int, week: dt.date, instant: dt.datetime, actor: str, fit: WeekFit) -> SnapshotResult:
     with connection.cursor() as cursor:
         claimed = snapshot_claim(cursor, week=week, taken_at=instant, rebuilt=True)
         if isinstance(claimed, SnapshotResult):  # frozen meanwhile by another process
             return claimed
-        curve = curve_from_counts(counts)
-        cursor.execute(INSERT_SQL, {"snapshot": claimed, "k": k, "t": instant, "edges": BAND_EDGES,
-                                    "weights": [b.weight for b in curve]})
-        return snapshot_seal(cursor, snapshot_id=claimed, week=week, taken_at=instant, rebuilt=True, curve=curve,
+        cursor.execute(INSERT_SQL, {"snapshot": claimed, "k": k, "t": instant, **fit.sql_params()})
+        return snapshot_seal(cursor, snapshot_id=claimed, week=week, taken_at=instant, rebuilt=True, fit=fit,
                              actor=actor)

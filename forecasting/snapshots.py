@@ -5,7 +5,10 @@ recorded by then: its stage from StageChange rows, its amount and expected close
 RecordChange rows (where a record predates its history, the old value of the first later
 change, else the current value), its credit from Evidence rows created by T with the points
 their reviews had left them at T, and its commit category from CommitEntry rows. Lines are
-then summed per rep, team, region and the company per close week (`SnapshotRollup`). A live
+then summed per rep, team, region and the company per close week (`SnapshotRollup`), and the
+residual "not yet in the pipeline" is frozen per rep, team, region and the company per lead
+(`SnapshotResidual`). Weights: forecast_weights (in-week, per lead; credit band and fitted stage)
+and `Stage.probability` as typed. A live
 snapshot (Monday 00:00, or the command) and a rebuilt one run the same statement, so the
 history of a tenant that starts with us reads the same as one we watched live.
 
@@ -24,7 +27,7 @@ from audit.services import audit_record
 from salesflow.org.history import MEMBERSHIP_AS_OF_CTE
 
 from .models_forecast import ForecastSnapshot
-from .services.forecast_weights import BAND_EDGES, curve_fit
+from .services.forecast_weights import LINE_WEIGHT_COLUMNS, MAX_LEAD, STAGE_FIT_JOIN, WeekFit, in_week_fit
 from .weeks import iso_label, tenant_tz, week_start
 
 LINES_SQL = """
@@ -92,29 +95,31 @@ known AS (
 )
 INSERT INTO forecasting_snapshotline
     (snapshot_id, opportunity_id, owner_id, team_id, region_id, stage_id, amount, close_date, close_week,
-     credit, band, credit_weight, stage_weight, category)
+     credit, band, stage_weight, category, lead, credit_weight, stage_fit_weight)
 SELECT %(snapshot)s, k.id, k.owner_id, oa.team_id, oa.region_id, k.stage_id, k.amount,
     k.close_date, date_trunc('week', k.close_date)::date, k.credit,
     width_bucket(k.credit, %(edges)s::int[]),
-    (%(weights)s::float8[])[width_bucket(k.credit, %(edges)s::int[]) + 1],
     s.probability / 100.0,
     CASE WHEN k.category IS NOT NULL AND k.period = date_trunc('week', k.close_date)::date THEN k.category
-         ELSE 'pipeline' END
+         ELSE 'pipeline' END,
+    """ + LINE_WEIGHT_COLUMNS + """
 FROM known k
 JOIN followups_stage s ON s.id = k.stage_id AND s.outcome = 'open'
 LEFT JOIN org_at oa ON oa.user_id = k.owner_id
-"""
+""" + STAGE_FIT_JOIN
 
 ROLLUP_SQL = """
 INSERT INTO forecasting_snapshotrollup
-    (snapshot_id, level, key, close_week, opportunities, amount, weighted, stage_weighted, committed)
+    (snapshot_id, level, key, close_week, opportunities, amount, weighted, stage_weighted, committed,
+     stage_fit_weighted)
 SELECT %(snapshot)s,
     CASE WHEN GROUPING(owner_id) = 0 THEN 'rep' WHEN GROUPING(team_id) = 0 THEN 'team'
          WHEN GROUPING(region_id) = 0 THEN 'region' ELSE 'company' END,
     CASE WHEN GROUPING(owner_id) = 0 THEN owner_id WHEN GROUPING(team_id) = 0 THEN team_id
          WHEN GROUPING(region_id) = 0 THEN region_id END,
     close_week, COUNT(*), SUM(amount), ROUND(SUM(amount * credit_weight::numeric), 2),
-    ROUND(SUM(amount * stage_weight::numeric), 2), COALESCE(SUM(amount) FILTER (WHERE category = 'commit'), 0)
+    ROUND(SUM(amount * stage_weight::numeric), 2), COALESCE(SUM(amount) FILTER (WHERE category = 'commit'), 0),
+    ROUND(SUM(amount * stage_fit_weight::numeric), 2)
 FROM forecasting_snapshotline WHERE snapshot_id = %(snapshot)s
 GROUP BY GROUPING SETS ((owner_id, close_week), (team_id, close_week), (region_id, close_week), (close_week))
 """
@@ -124,8 +129,53 @@ SELECT COUNT(*), COALESCE(SUM(amount * credit_weight::numeric), 0), COALESCE(SUM
     COALESCE(SUM(amount) FILTER (WHERE category = 'commit'), 0),
     encode(sha256(convert_to(COALESCE(string_agg(
         concat_ws('|', opportunity_id, owner_id, stage_id, amount, close_date, credit, credit_weight, stage_weight,
-                  category), E'\\n' ORDER BY opportunity_id), ''), 'UTF8')), 'hex')
+                  category, lead, stage_fit_weight), E'\\n' ORDER BY opportunity_id), '')
+        || COALESCE((SELECT E'\\n#' || string_agg(concat_ws('|', level, key, lead, amount), E'\\n'
+                                                  ORDER BY level, key NULLS FIRST, lead)
+                     FROM forecasting_snapshotresidual WHERE snapshot_id = %(snapshot)s), ''), 'UTF8')), 'hex')
 FROM forecasting_snapshotline WHERE snapshot_id = %(snapshot)s
+"""
+
+RESIDUAL_WEEKS = 4
+
+# The residual "not yet in the pipeline" per lead L: over the RESIDUAL_WEEKS weeks q before this one
+# whose snapshot L weeks earlier exists, the mean amount won in q (moves to a won stage recorded
+# before T) by deals no line of that snapshot forecast for q; per rep, team and region of the owner
+# as of T (the roll-ups' grouping) and the company. Amounts are the deals' amounts as stored at T.
+RESIDUAL_SQL = """
+WITH """ + MEMBERSHIP_AS_OF_CTE + """,
+past AS (
+    SELECT %(week)s::date - 7 * n AS q, lead, e.id AS earlier
+    FROM generate_series(1, %(residual_weeks)s) AS n CROSS JOIN generate_series(0, %(max_lead)s) AS lead
+    JOIN forecasting_forecastsnapshot e ON e.week = %(week)s::date - 7 * (n + lead)
+),
+spans AS (SELECT lead, COUNT(*) AS weeks FROM past GROUP BY lead),
+won AS (
+    SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id,
+        date_trunc('week', sc.at AT TIME ZONE %(tz)s)::date AS week
+    FROM followups_stagechange sc JOIN followups_stage s ON s.id = sc.to_stage_id AND s.outcome = 'won'
+    WHERE sc.at < %(t)s AND sc.at >= ((%(week)s::date - 7 * %(residual_weeks)s)::timestamp AT TIME ZONE %(tz)s)
+    ORDER BY sc.opportunity_id, sc.at DESC, sc.id DESC
+),
+missed AS (
+    SELECT p.lead, o.owner_id, o.amount FROM past p
+    JOIN won w ON w.week = p.q
+    JOIN followups_opportunity o ON o.id = w.opportunity_id
+    WHERE NOT EXISTS (
+        SELECT 1 FROM forecasting_snapshotline l WHERE l.snapshot_id = p.earlier
+            AND l.opportunity_id = w.opportunity_id AND l.close_week IS NOT NULL
+            AND GREATEST(l.close_week, p.q - 7 * p.lead) = p.q)
+)
+INSERT INTO forecasting_snapshotresidual (snapshot_id, level, key, lead, amount)
+SELECT %(snapshot)s,
+    CASE WHEN GROUPING(m.owner_id) = 0 THEN 'rep' WHEN GROUPING(oa.team_id) = 0 THEN 'team'
+         WHEN GROUPING(oa.region_id) = 0 THEN 'region' ELSE 'company' END,
+    CASE WHEN GROUPING(m.owner_id) = 0 THEN m.owner_id WHEN GROUPING(oa.team_id) = 0 THEN oa.team_id
+         WHEN GROUPING(oa.region_id) = 0 THEN oa.region_id END,
+    m.lead, ROUND(SUM(m.amount) / sp.weeks, 2)
+FROM missed m JOIN spans sp ON sp.lead = m.lead LEFT JOIN org_at oa ON oa.user_id = m.owner_id
+GROUP BY GROUPING SETS ((m.lead, sp.weeks, m.owner_id), (m.lead, sp.weeks, oa.team_id),
+                        (m.lead, sp.weeks, oa.region_id), (m.lead, sp.weeks))
 """
 
 
@@ -159,12 +209,10 @@ def snapshot_take(*, now: dt.datetime, rebuilt: bool = False, actor="forecast_sn
             claimed = snapshot_claim(cursor, week=week, taken_at=taken_at, rebuilt=rebuilt)
             if isinstance(claimed, SnapshotResult):
                 return claimed
-            curve = curve_fit(before=taken_at)
-            cursor.execute(LINES_SQL, {
-                "t": taken_at, "snapshot": claimed, "edges": BAND_EDGES, "weights": [b.weight for b in curve],
-            })
+            fit = in_week_fit(week=week, before=taken_at)
+            cursor.execute(LINES_SQL, {"t": taken_at, "snapshot": claimed, **fit.sql_params()})
             return snapshot_seal(cursor, snapshot_id=claimed, week=week, taken_at=taken_at, rebuilt=rebuilt,
-                                 curve=curve, actor=actor)
+                                 fit=fit, actor=actor)
 
 
 def snapshot_claim(cursor, *, week: dt.date, taken_at: dt.datetime, rebuilt: bool) -> int | SnapshotResult:
@@ -186,17 +234,20 @@ def snapshot_claim(cursor, *, week: dt.date, taken_at: dt.datetime, rebuilt: boo
     return row[0]
 
 
-def snapshot_seal(cursor, *, snapshot_id: int, week: dt.date, taken_at: dt.datetime, rebuilt: bool, curve,
+def snapshot_seal(cursor, *, snapshot_id: int, week: dt.date, taken_at: dt.datetime, rebuilt: bool, fit: WeekFit,
                   actor: str) -> SnapshotResult:
-    """After the lines are in: roll them up, store totals, curve and digest, and append the digest to the audit log."""
+    """After the lines are in: roll them up, freeze the residual, store totals, weights and digest, and
+    append the digest to the audit log."""
     cursor.execute(ROLLUP_SQL, {"snapshot": snapshot_id})
+    cursor.execute(RESIDUAL_SQL, {"snapshot": snapshot_id, "week": week, "t": taken_at, "tz": str(tenant_tz()),
+                                  "residual_weeks": RESIDUAL_WEEKS, "max_lead": MAX_LEAD})
     cursor.execute(TOTALS_SQL, {"snapshot": snapshot_id})
     count, weighted, stage_weighted, committed, digest = cursor.fetchone()
     weighted = Decimal(weighted).quantize(Decimal("0.01"))
     stage_weighted = Decimal(stage_weighted).quantize(Decimal("0.01"))
     ForecastSnapshot.objects.filter(pk=snapshot_id).update(
         opportunities=count, weighted=weighted, stage_weighted=stage_weighted, committed=committed,
-        curve=[b.as_json() for b in curve], digest=digest,
+        weights=fit.as_json(), digest=digest,
     )
     audit_record(
         actor=actor, verb="forecast.snapshot_frozen", target_type="forecasting.forecastsnapshot",

@@ -16,13 +16,15 @@ from followups.models import Opportunity
 from salesflow.org.models import Region, Team
 from salesflow.org.scoping import is_admin, is_manager, managed_teams, member_for, scope_by_owner
 
-from .accuracy import METHODS, accuracy_measure, calibration
+from .accuracy import PAGE_METHODS, accuracy_measure, calibration
 from .filters_forecast import ForecastFilter
 from .forms_forecast import AccuracyForm, AdjustForm, CommitForm
 from .models_forecast import CommitAdjustment, CommitCategory, ForecastSnapshot
-from .services.forecast_board import WEEKS_AHEAD, board_weeks, curve_current, week_opportunities, with_forecast
+from .services.forecast_board import (
+    WEEKS_AHEAD, board_weeks, fit_current, residual_by_lead, week_opportunities, with_forecast,
+)
 from .services.forecast_commit import commit_adjust, commit_set
-from .services.forecast_weights import PRIOR_STRENGTH
+from .services.forecast_weights import IN_WEEK_SHARE, PRIOR_STRENGTH
 from .weeks import tenant_tz, week_start
 
 
@@ -61,26 +63,50 @@ def forecast_index(request):
     return redirect("forecasting:board" if is_manager(request.user) else "forecasting:commits")
 
 
+CURVE_LEADS = (0, 1, 2, 4, 8)  # the weight table's columns: a few leads, readable on a phone
+
+
+def _residual_scope(board_filter) -> tuple[str, list | None]:
+    """(roll-up level, keys) of the board's scope, for the frozen residual."""
+    data = board_filter.form.cleaned_data
+    if data.get("owner"):
+        return "rep", [data["owner"].user_id]
+    if data.get("team"):
+        return "team", [data["team"].pk]
+    if data.get("region"):
+        return "region", [data["region"].pk]
+    team_ids = board_filter.team_ids()
+    return ("company", None) if team_ids is None else ("team", team_ids)
+
+
 @login_required
 def board(request):
     _manager_only(request.user)
     board_filter = _filtered(request)
     now = timezone.now()
     first_week = week_start(now, tenant_tz())
-    curve = curve_current(now)
-    bars = board_weeks(board_filter.qs, now=now, first_week=first_week, curve=curve, team_ids=board_filter.team_ids())
+    board_fit = fit_current(now)
+    level, keys = _residual_scope(board_filter)
+    bars = board_weeks(board_filter.qs, now=now, first_week=first_week, board_fit=board_fit,
+                       team_ids=board_filter.team_ids(), residual=residual_by_lead(board_fit, level=level, keys=keys))
     chart = {
         "labels": [bar.week.isoformat() for bar in bars],
         "weighted": [float(bar.weighted) for bar in bars],
+        "residual": [float(bar.residual) for bar in bars],
         "stage": [float(bar.stage_weighted) for bar in bars],
         "committed": [float(bar.committed_effective) for bar in bars],
         "warning": [float(bar.warning) for bar in bars],
-        "names": {"weighted": _("credit-weighted"), "stage": _("stage-weighted"), "committed": _("committed"),
+        "names": {"weighted": _("credit-weighted pipeline"), "residual": _("not yet in the pipeline"),
+                  "stage": _("stage-weighted"), "committed": _("committed"),
                   "warning": _("warning line (0.7 × committed)")},
     }
-    context = {"filter": board_filter, "bars": bars, "chart": chart, "query": _query(request), "curve": curve,
+    shown = [lead for lead in CURVE_LEADS if lead < WEEKS_AHEAD]
+    curve_rows = [(band, [board_fit.fit.at(lead).bands[band.index] for lead in shown])
+                  for band in board_fit.fit.at(0).bands]
+    context = {"filter": board_filter, "bars": bars, "chart": chart, "query": _query(request), "curve_rows": curve_rows,
+               "curve_leads": shown, "pooled": [board_fit.fit.at(lead) for lead in shown],
                "weeks_ahead": WEEKS_AHEAD, "below": [bar for bar in bars if bar.below],
-               "prior_strength": PRIOR_STRENGTH}
+               "prior_strength": PRIOR_STRENGTH, "in_week_share": IN_WEEK_SHARE}
     if request.htmx and request.GET.get("partial") == "board":
         return render(request, "forecasting/_board.html", context)
     adjustable = Team.objects.all() if is_admin(request.user) else managed_teams(request.user)
@@ -106,9 +132,10 @@ def board_week(request):
     first_week = week_start(now, tenant_tz())
     if week.weekday() or not first_week <= week < first_week + dt.timedelta(weeks=WEEKS_AHEAD):
         raise Http404
-    rows = week_opportunities(board_filter.qs, week=week, first_week=first_week, curve=curve_current(now))
+    rows = week_opportunities(board_filter.qs, week=week, first_week=first_week, board_fit=fit_current(now))
     rows = rows.annotate(evidence_count=Count("evidence"))[:200]
-    return render(request, "forecasting/_week.html", {"week": week, "rows": rows, "query": _query(request)})
+    return render(request, "forecasting/_week.html", {"week": week, "rows": rows, "query": _query(request),
+                                                      "lead": (week - first_week).days // 7})
 
 
 @login_required
@@ -120,7 +147,7 @@ def commits(request):
     first_week = week_start(now, tenant_tz())
     opportunities = scope_by_owner(Opportunity.objects.all(), request.user).filter(
         expected_close__lt=first_week + dt.timedelta(weeks=WEEKS_AHEAD))
-    rows = (with_forecast(opportunities, curve=curve_current(now), first_week=first_week)
+    rows = (with_forecast(opportunities, first_week=first_week)
             .select_related("stage", "account", "owner__member").order_by("expected_close", "id")[:300])
     return render(request, "forecasting/commits.html", {"rows": rows, "categories": CommitCategory.choices})
 
@@ -166,6 +193,12 @@ def adjust(request):
     return redirect(reverse("forecasting:board") + f"?team={team.pk}")
 
 
+def method_names() -> dict[str, str]:
+    return {"credit": _("credit-weighted"), "stage": _("stage-probability (as typed)"),
+            "stage_fitted": _("stage, fitted like credit"), "commit": _("rep commit"),
+            "runrate": _("trailing 4-week run rate")}
+
+
 @login_required
 def accuracy(request):
     _manager_only(request.user)
@@ -194,22 +227,25 @@ def accuracy(request):
     now = timezone.now()
     result = accuracy_measure(lead=lead, now=now, scope=scope, scope_id=scope_id, monthly=monthly)
     bands = calibration(scope=scope, scope_id=scope_id)
-    scores = [result.scores[m] for m in METHODS]
+    names = method_names()
+    briers = {"credit": result.brier_credit, "stage": result.brier_stage, "stage_fitted": result.brier_stage_fitted}
+    scores = [(result.scores[m], names[m], briers.get(m)) for m in PAGE_METHODS]
     periods = [row[0] for row in result.scores["credit"].rows]
+    forecasts = {m: {row[0]: row[1] for row in result.scores[m].rows} for m in PAGE_METHODS}
     chart = {
         "labels": [p.isoformat() for p in periods],
         "actual": [row[2] for row in result.scores["credit"].rows],
-        "methods": {m: [row[1] for row in result.scores[m].rows] for m in METHODS},
-        "names": {"actual": _("won"), "credit": _("credit-weighted"), "stage": _("stage-probability"),
-                  "commit": _("rep commit"), "runrate": _("trailing 4-week run rate"),
+        "methods": {m: [forecasts[m].get(p) for p in periods] for m in PAGE_METHODS},
+        "names": {"actual": _("won"), **names,
                   "predicted": _("weight used"), "share": _("share won"), "default": _("default curve")},
         "calibration": {"labels": [b.label for b in bands], "predicted": [b.predicted for b in bands],
                         "share": [b.won_share for b in bands], "default": [b.default for b in bands]},
     }
-    rows = list(zip(periods, *[[r[1] for r in result.scores[m].rows] for m in METHODS],
-                    [r[2] for r in result.scores["credit"].rows]))
+    rows = [(period, [forecasts[m].get(period) for m in PAGE_METHODS], won)
+            for period, (_, _, won) in zip(periods, result.scores["credit"].rows)]
     return render(request, "forecasting/accuracy.html", {
         "filter": board_filter, "form": form, "result": result, "scores": scores, "bands": bands, "chart": chart,
         "lead": lead, "monthly": monthly, "scope_name": scope_name, "rows": rows,
+        "method_headers": [names[m] for m in PAGE_METHODS],
         "snapshots": ForecastSnapshot.objects.count(),
     })

@@ -12,7 +12,7 @@ from salesflow.notifications.services.inbox import notify
 from salesflow.org.models import Region, Team
 
 from ..weeks import tenant_tz, week_start
-from .forecast_board import board_weeks, curve_current
+from .forecast_board import board_weeks, fit_current
 
 WEEKS_WATCHED = 4
 
@@ -38,10 +38,10 @@ def _scopes():
 
 def forecast_alert_scan(*, now: dt.datetime) -> AlertScanResult:
     first_week = week_start(now, tenant_tz())
-    curve = curve_current(now)
+    board_fit = fit_current(now)
     raised = 0
     for scope, scope_id, name, opportunities, team_ids, managers in _scopes():
-        bars = board_weeks(opportunities, now=now, first_week=first_week, curve=curve, team_ids=team_ids)
+        bars = board_weeks(opportunities, now=now, first_week=first_week, board_fit=board_fit, team_ids=team_ids)
         for bar in bars[:WEEKS_WATCHED]:
             if bar.below and _claim(scope=scope, scope_id=scope_id, bar=bar, now=now, name=name, managers=managers):
                 raised += 1

@@ -1,25 +1,55 @@
-"""The live forecast board: coming weeks × credit-weighted amount, committed and its 0.7 line.
+"""The live forecast board: coming weeks × the amount expected to be won in each, committed and its 0.7 line.
 
-Weights come from the curve the latest snapshot froze (refitted weekly, so a board request
-never scans the tenant's closed history); with no snapshot yet, from a fit made now.
+A deal expected to close in week W counts in W at W's lead from this week (an overdue deal in this
+week, lead 0), with the in-week weight of its credit band at that lead (forecast_weights). Weights
+come from the latest snapshot's fit (refitted weekly, so a board request never scans the history);
+with no snapshot frozen with in-week weights yet, from a fit made now. Beside the pipeline, the
+residual that snapshot froze for the scope: the amount won lately per week by deals not yet in the
+pipeline at that lead.
 """
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, Sum, Value, When
+from django.db.models import Case, ExpressionWrapper, F, FloatField, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Cast, Coalesce, Greatest, TruncWeek
 
-from ..models_forecast import CommitAdjustment, ForecastSnapshot
-from .forecast_weights import BAND_EDGES, Band, curve_fit, curve_from_json
+from ..models_forecast import CommitAdjustment, ForecastSnapshot, SnapshotResidual
+from ..weeks import tenant_tz, week_start
+from .forecast_weights import BAND_EDGES, MAX_LEAD, Band, WeekFit, in_week_fit, week_fit_from_json
 
-WEEKS_AHEAD = 12
+WEEKS_AHEAD = MAX_LEAD + 1
 WARNING_SHARE = Decimal("0.7")
 
 
-def curve_current(now: dt.datetime) -> list[Band]:
-    latest = ForecastSnapshot.objects.order_by("-week").values_list("curve", flat=True).first()
-    return curve_from_json(latest) if latest else curve_fit(before=now)
+@dataclass(frozen=True)
+class BoardFit:
+    fit: WeekFit
+    snapshot_id: int | None  # the snapshot whose fit and residual the board reads
+
+
+def fit_current(now: dt.datetime) -> BoardFit:
+    latest = ForecastSnapshot.objects.filter(weights__isnull=False).order_by("-week").values_list("pk", "weights").first()
+    if latest:
+        return BoardFit(week_fit_from_json(latest[1]), latest[0])
+    return BoardFit(in_week_fit(week=week_start(now, tenant_tz()), before=now), None)
+
+
+def residual_by_lead(board_fit: BoardFit, *, level: str, keys: list | None) -> dict[int, Decimal]:
+    """Lead → the residual the snapshot froze for the scope (summed over `keys`; company: keys None)."""
+    if board_fit.snapshot_id is None:
+        return {}
+    rows = SnapshotResidual.objects.filter(snapshot_id=board_fit.snapshot_id, level=level)
+    rows = rows.filter(key__isnull=True) if keys is None else rows.filter(key__in=keys)
+    found: dict[int, Decimal] = {}
+    for lead, amount in rows.values_list("lead", "amount"):
+        found[lead] = found.get(lead, Decimal(0)) + amount
+    return found
+
+
+def band_expression():
+    whens = [When(credit_score__lt=edge, then=Value(index)) for index, edge in enumerate(BAND_EDGES)]
+    return Case(*whens, default=Value(len(BAND_EDGES)), output_field=IntegerField())
 
 
 def weight_expression(curve: list[Band]):
@@ -32,16 +62,18 @@ def weight_expression(curve: list[Band]):
     return Case(*whens, default=Value(curve[0].weight), output_field=FloatField())
 
 
-def with_forecast(opportunities, *, curve: list[Band], first_week: dt.date):
-    """Annotate open opportunities with their bucket week, weights and current commit category."""
-    return opportunities.filter(is_open=True, expected_close__isnull=False).annotate(
+def with_forecast(opportunities, *, first_week: dt.date, curve: list[Band] | None = None):
+    """Annotate open opportunities with their bucket week, band, stage weight and current commit category
+    (and the credit weight of `curve`, for rows all at one lead)."""
+    annotated = opportunities.filter(is_open=True, expected_close__isnull=False).annotate(
         week=TruncWeek(Greatest("expected_close", Value(first_week))),
-        credit_weight=weight_expression(curve),
+        band=band_expression(),
         stage_weight=ExpressionWrapper(Cast("stage__probability", FloatField()) / 100.0, output_field=FloatField()),
         amount_float=Cast("amount", FloatField()),
         commit_category=F("commit_current__category"),
         commit_period=F("commit_current__period"),
     )
+    return annotated if curve is None else annotated.annotate(credit_weight=weight_expression(curve))
 
 
 @dataclass
@@ -52,6 +84,12 @@ class WeekBar:
     committed: Decimal
     adjusted: Decimal | None
     count: int
+    residual: Decimal = Decimal(0)
+
+    @property
+    def forecast(self) -> Decimal:
+        """Pipeline (credit-weighted) plus the residual: the amount expected to be won in the week."""
+        return self.weighted + self.residual
 
     @property
     def committed_effective(self) -> Decimal:
@@ -66,23 +104,35 @@ class WeekBar:
         return self.committed_effective > 0 and self.weighted < self.warning
 
 
-def board_weeks(opportunities, *, now: dt.datetime, first_week: dt.date, curve: list[Band], team_ids=None) -> list[WeekBar]:
-    """One bar per coming week; deals past their close date count in this week (still open, still due)."""
+def board_weeks(opportunities, *, now: dt.datetime, first_week: dt.date, board_fit: BoardFit, team_ids=None,
+                residual: dict[int, Decimal] | None = None) -> list[WeekBar]:
+    """One bar per coming week; deals past their close date count in this week (still open, still due).
+    Credit-weighted = Σ amount × the in-week weight of the deal's band at the week's lead; the warning
+    compares that pipeline figure (not the residual) with 0.7 × committed."""
     last_week = first_week + dt.timedelta(weeks=WEEKS_AHEAD)
     rows = (
-        with_forecast(opportunities, curve=curve, first_week=first_week)
+        with_forecast(opportunities, first_week=first_week)
         .filter(expected_close__lt=last_week)
         .order_by()
-        .values("week")
+        .values("week", "band")
         .annotate(
-            weighted=Coalesce(Sum(F("amount_float") * F("credit_weight")), 0.0, output_field=FloatField()),
+            amount_sum=Coalesce(Sum("amount_float"), 0.0, output_field=FloatField()),
             stage_weighted=Coalesce(Sum(F("amount_float") * F("stage_weight")), 0.0, output_field=FloatField()),
             committed=Coalesce(Sum("amount", filter=Q(commit_category="commit", commit_period=F("week"))), Decimal(0)),
             count=Sum(Value(1)),
         )
     )
-    found = {_as_date(r["week"]): r for r in rows}
+    found: dict[dt.date, dict] = {}
+    for r in rows:
+        week = _as_date(r["week"])
+        cell = found.setdefault(week, {"weighted": 0.0, "stage_weighted": 0.0, "committed": Decimal(0), "count": 0})
+        lead = (week - first_week).days // 7
+        cell["weighted"] += r["amount_sum"] * board_fit.fit.at(lead).bands[r["band"]].weight
+        cell["stage_weighted"] += r["stage_weighted"]
+        cell["committed"] += Decimal(r["committed"] or 0)
+        cell["count"] += r["count"] or 0
     adjustments = adjustment_deltas(first_week=first_week, last_week=last_week, team_ids=team_ids)
+    residual = residual or {}
     bars = []
     for offset in range(WEEKS_AHEAD):
         week = first_week + dt.timedelta(weeks=offset)
@@ -92,6 +142,7 @@ def board_weeks(opportunities, *, now: dt.datetime, first_week: dt.date, curve: 
         bars.append(WeekBar(
             week=week, weighted=_money(row.get("weighted")), stage_weighted=_money(row.get("stage_weighted")),
             committed=committed, adjusted=None if delta is None else committed + delta, count=row.get("count") or 0,
+            residual=_money(residual.get(min(offset, MAX_LEAD))),
         ))
     return bars
 
@@ -110,10 +161,11 @@ def adjustment_deltas(*, first_week, last_week, team_ids) -> dict[dt.date, Decim
     return deltas
 
 
-def week_opportunities(opportunities, *, week: dt.date, first_week: dt.date, curve: list[Band]):
-    """The open opportunities behind one bar, biggest weighted first."""
+def week_opportunities(opportunities, *, week: dt.date, first_week: dt.date, board_fit: BoardFit):
+    """The open opportunities behind one bar, biggest weighted first, each at the week's lead."""
+    curve = board_fit.fit.at((week - first_week).days // 7).bands
     return (
-        with_forecast(opportunities, curve=curve, first_week=first_week)
+        with_forecast(opportunities, first_week=first_week, curve=curve)
         .filter(week=week)
         .select_related("owner__member", "stage", "account")
         .annotate(weighted=ExpressionWrapper(F("amount_float") * F("credit_weight"), output_field=FloatField()))

@@ -16,7 +16,7 @@ from forecasting.models import Evidence, EvidenceReview, ForecastAlert, Forecast
 from forecasting.models_forecast import CommitAdjustment, CommitEntry
 from forecasting.services.forecast_alerts import forecast_alert_scan
 from forecasting.services.forecast_commit import commit_set
-from forecasting.services.forecast_weights import DEFAULT_CURVE, PRIOR_STRENGTH, band_of, curve_fit
+from forecasting.services.forecast_weights import DEFAULT_CURVE, IN_WEEK_SHARE, PRIOR_STRENGTH, band_of, in_week_fit
 from forecasting.snapshots import snapshot_take
 from salesflow.notifications.models import Notification
 
@@ -84,26 +84,84 @@ def test_a_rebuilt_snapshot_reads_what_was_recorded_by_then_and_ignores_later_ev
     assert line.stage_weight == pytest.approx(0.10)
 
 
-def test_the_weight_curve_is_fitted_only_on_deals_closed_before_the_snapshot(alpha):
-    deals = []
-    for n in range(5):
-        opp = _deal(alpha, created=f"2026-01-0{n + 1}T10:00:00+08:00", close="2026-02-10")
-        _evidence(opp, 20, at("2026-01-10T10:00:00+08:00"))
-        deals.append(opp)
-    snapshot_take(now=at("2026-01-19T12:00:00+08:00"), rebuilt=True)  # all five open, band of 20 points
-    for opp in deals[:3]:
-        _close(opp, "won", at("2026-02-10T10:00:00+08:00"))
-    _close(deals[3], "lost", at("2026-02-10T10:00:00+08:00"))
-    _close(deals[4], "lost", at("2026-03-10T10:00:00+08:00"))  # after the origin below: not known then
+def _in_week_history(alpha):
+    """Five deals frozen on 2026-01-19 forecasting the week of 2026-01-26 (lead 1): two won within that
+    week (bands 4 and 0), one won the week after, one lost, one still open; and one deal created later
+    and won within that week (not in the pipeline then)."""
+    deals = {}
+    for name, points in (("won_in_week", 20), ("won_later", 20), ("lost", 20), ("open", 20), ("low_won", 0)):
+        opp = _deal(alpha, created="2026-01-05T10:00:00+08:00", close="2026-01-28")
+        if points:
+            _evidence(opp, points, at("2026-01-10T10:00:00+08:00"))
+        deals[name] = opp
+    snapshot_take(now=at("2026-01-19T12:00:00+08:00"), rebuilt=True)
+    _close(deals["won_in_week"], "won", at("2026-01-28T10:00:00+08:00"))
+    _close(deals["low_won"], "won", at("2026-02-01T20:00:00+08:00"))  # Sunday evening, tenant time
+    _close(deals["won_later"], "won", at("2026-02-04T10:00:00+08:00"))
+    _close(deals["lost"], "lost", at("2026-01-27T10:00:00+08:00"))
+    late = _deal(alpha, created="2026-01-22T10:00:00+08:00", close="2026-01-30", amount="50000")
+    _close(late, "won", at("2026-01-29T10:00:00+08:00"))
+    return deals
 
+
+def test_in_week_weights_are_the_share_won_within_the_forecast_week_per_band_and_lead_shrunk_to_the_pooled_rate(alpha):
+    _in_week_history(alpha)
     band = band_of(20)
-    before = curve_fit(before=MONDAY)[band]
-    after = curve_fit(before=at("2026-03-20T00:00:00+08:00"))[band]
 
-    assert (before.closed, before.won) == (4, 3)
-    assert before.weight == pytest.approx((3 + PRIOR_STRENGTH * DEFAULT_CURVE[band]) / (4 + PRIOR_STRENGTH))
-    assert (after.closed, after.won) == (5, 3)
-    assert curve_fit(before=at("2026-01-19T00:00:00+08:00"))[band].closed == 0  # the snapshot came later
+    fit = in_week_fit(week=dt.date(2026, 2, 2), before=at("2026-02-02T00:00:00+08:00")).at(1)
+
+    pooled = 2 / 5  # 5 lines at lead 1 whose week is over, 2 won within it (won later, lost, open: not)
+    assert (fit.lines, fit.won) == (5, 2)
+    assert (fit.bands[band].closed, fit.bands[band].won) == (4, 1)
+    assert fit.bands[band].weight == pytest.approx((1 + PRIOR_STRENGTH * pooled) / (4 + PRIOR_STRENGTH))
+    assert fit.bands[0].weight == pytest.approx((1 + PRIOR_STRENGTH * pooled) / (1 + PRIOR_STRENGTH))
+    negotiation = Stage.objects.get(code="negotiation").pk
+    assert fit.stages[negotiation].weight == pytest.approx((2 + PRIOR_STRENGTH * pooled) / (5 + PRIOR_STRENGTH))
+    untouched = Stage.objects.get(code="initial_contact").pk  # no line at that stage: the pooled rate
+    assert fit.stages[untouched].weight == pytest.approx(pooled)
+
+
+def test_in_week_weights_use_only_weeks_already_over_and_fall_back_to_the_scaled_default(alpha):
+    _in_week_history(alpha)
+    band = band_of(20)
+
+    # On 2026-01-26 the forecast week (26 Jan – 1 Feb) is not over: nothing to fit on at any lead.
+    early = in_week_fit(week=dt.date(2026, 1, 26), before=at("2026-01-26T00:00:00+08:00"))
+
+    assert early.at(1).lines == 0 and early.at(1).bands[band].closed == 0
+    assert early.at(1).bands[band].weight == pytest.approx(DEFAULT_CURVE[band] * IN_WEEK_SHARE)
+    negotiation = Stage.objects.get(code="negotiation")
+    assert early.at(1).stages[negotiation.pk].weight == pytest.approx(negotiation.probability / 100 * IN_WEEK_SHARE)
+    later = in_week_fit(week=dt.date(2026, 2, 2), before=at("2026-02-02T00:00:00+08:00"))
+    assert later.at(0).lines == 0 and later.at(4).lines == 0  # the lines were at lead 1 only
+
+
+def test_a_frozen_line_carries_the_weights_at_its_lead_and_the_residual_is_frozen_per_scope(alpha):
+    from forecasting.models import SnapshotResidual
+
+    _in_week_history(alpha)
+    ahead = _deal(alpha, created="2026-01-25T10:00:00+08:00", close="2026-02-11")  # lead 1 on 2026-02-02
+    _evidence(ahead, 20, at("2026-01-26T10:00:00+08:00"))
+    overdue = _deal(alpha, created="2026-01-25T10:00:00+08:00", close="2026-01-30")  # past: lead 0
+
+    snapshot_take(now=at("2026-02-02T12:00:00+08:00"), rebuilt=True)
+
+    pooled = 2 / 5
+    line = SnapshotLine.objects.get(snapshot__week=dt.date(2026, 2, 2), opportunity_id=ahead.pk)
+    assert line.lead == 1
+    assert line.credit_weight == pytest.approx((1 + PRIOR_STRENGTH * pooled) / (4 + PRIOR_STRENGTH))
+    assert line.stage_fit_weight == pytest.approx((2 + PRIOR_STRENGTH * pooled) / (5 + PRIOR_STRENGTH))
+    assert line.stage_weight == pytest.approx(0.8)  # Stage.probability as typed
+    past = SnapshotLine.objects.get(snapshot__week=dt.date(2026, 2, 2), opportunity_id=overdue.pk)
+    assert past.lead == 0 and past.credit_weight == pytest.approx(DEFAULT_CURVE[0] * IN_WEEK_SHARE)
+    # Won in the week of 26 Jan by a deal no line of 19 Jan forecast for it: 50,000 over the one week
+    # with a snapshot a week before it. Deals the pipeline held (won within the week or not) are not residual.
+    snapshot = ForecastSnapshot.objects.get(week=dt.date(2026, 2, 2))
+    residual = {(r.level, r.key, r.lead): r.amount for r in SnapshotResidual.objects.filter(snapshot=snapshot)}
+    team = alpha.rep.member.team
+    assert residual == {("company", None, 1): Decimal("50000.00"), ("team", team.pk, 1): Decimal("50000.00"),
+                        ("region", team.region_id, 1): Decimal("50000.00"), ("rep", alpha.rep.pk, 1): Decimal("50000.00")}
+    assert ForecastSnapshot.objects.get(week=dt.date(2026, 1, 19)).residuals.count() == 0  # nothing before it
 
 
 def test_wape_bias_and_brier_on_hand_computed_numbers():
@@ -125,7 +183,7 @@ def test_accuracy_reads_the_snapshot_frozen_lead_weeks_before_the_week(alpha):
     stage, credit = result.scores["stage"], result.scores["credit"]
     assert stage.periods == 1 and stage.rows == [(dt.date(2026, 3, 9), 80000.0, 100000.0)]
     assert stage.wape == pytest.approx(0.2) and stage.bias == pytest.approx(-0.2)
-    assert credit.rows[0][1] == pytest.approx(100000 * DEFAULT_CURVE[0])
+    assert credit.rows[0][1] == pytest.approx(100000 * DEFAULT_CURVE[0] * IN_WEEK_SHARE)  # no history yet
     assert result.brier_stage == pytest.approx((0.8 - 1) ** 2)
     assert accuracy_measure(lead=4, now=at("2026-03-18T10:00:00+08:00")).scores["stage"].periods == 0
 
@@ -137,7 +195,7 @@ def test_the_commands_print_the_contract_lines(alpha):
     call_command("forecast_snapshot", schema="alpha", now="2026-03-02T09:00:00+08:00", stdout=out)
     call_command("forecast_snapshot", schema="alpha", now="2026-03-02T10:00:00+08:00", stdout=out)
     first, second = out.getvalue().strip().splitlines()
-    assert first == "forecast snapshot alpha 2026-W10: opportunities=1 weighted=5000.00 committed=100000.00 new=1"
+    assert first == "forecast snapshot alpha 2026-W10: opportunities=1 weighted=1750.00 committed=100000.00 new=1"
     assert second == first.replace("new=1", "new=0")
 
     _close(opp, "won", at("2026-03-11T15:00:00+08:00"))
@@ -231,3 +289,40 @@ def test_the_demo_history_fills_26_weeks_recorded_in_the_past(alpha):
     assert Stage.objects.filter(code="won", opportunities__isnull=False).exists()
     assert accuracy_measure(lead=1, now=now).scores["credit"].periods == 25
     assert history_rebuild(now=now, weeks=26)[0].new is False
+
+
+def test_the_accuracy_page_shows_stage_fitted_like_credit_beside_the_typed_stage_and_the_board_the_residual(alpha, client_for):
+    from django.utils import timezone
+
+    now = timezone.now()
+    monday = now.date() - dt.timedelta(days=now.date().weekday())
+    deals = [_deal(alpha, created=(now - dt.timedelta(weeks=4)).isoformat(), close=(monday - dt.timedelta(weeks=2)).isoformat())
+             for _ in range(2)]
+    snapshot_take(now=now - dt.timedelta(weeks=3), rebuilt=True)
+    _close(deals[0], "won", now - dt.timedelta(weeks=2) + dt.timedelta(hours=1) - dt.timedelta(days=now.date().weekday()))
+    late = _deal(alpha, created=(now - dt.timedelta(weeks=2, days=now.date().weekday())).isoformat(),
+                 close=(monday - dt.timedelta(weeks=2)).isoformat(), amount="70000")
+    _close(late, "won", now - dt.timedelta(weeks=2) + dt.timedelta(hours=2) - dt.timedelta(days=now.date().weekday()))
+    snapshot_take(now=now - dt.timedelta(weeks=1), rebuilt=True)
+    snapshot_take(now=now)
+
+    page = client_for(alpha, alpha.manager).get("/forecast/accuracy/?lead=1").content.decode()
+    assert 'class="method-stage_fitted"' in page and 'class="method-stage"' in page  # the tenant's language: zh-hans
+    assert "阶段（与信用同法拟合）" in page and "阶段概率（按录入值）" in page
+    board = client_for(alpha, alpha.manager).get("/forecast/board/").content.decode()
+    assert "尚未进入管道" in board and "各信用分段、各提前周数的权重" in board
+
+
+def test_a_snapshot_frozen_before_in_week_weights_reads_as_it_was(alpha):
+    opp = _deal(alpha)  # negotiation, 100,000, closing in the week of 2026-03-09
+    snapshot_take(now=MONDAY, rebuilt=True)
+    # As a pre-migration snapshot: an eventual-win weight, no lead, no fitted stage, no weights, no residual.
+    SnapshotLine.objects.update(lead=None, stage_fit_weight=None, credit_weight=0.4)
+    ForecastSnapshot.objects.update(weights=None)
+    _close(opp, "won", at("2026-03-11T15:00:00+08:00"))
+
+    result = accuracy_measure(lead=1, now=at("2026-03-18T10:00:00+08:00"))
+
+    assert result.scores["credit"].rows == [(dt.date(2026, 3, 9), pytest.approx(40000.0), 100000.0)]
+    assert result.scores["stage_fitted"].periods == 0  # no fitted-stage figure for it, not a zero forecast
+    assert result.brier_credit == pytest.approx((0.4 - 1) ** 2)  # against the eventual outcome, as before

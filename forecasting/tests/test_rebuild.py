@@ -9,7 +9,9 @@ from audit.models import AuditEntry
 from followups.models import Opportunity, RecordChange, RecordKind, Stage, StageChange
 from followups.tests.factories import at, opportunity_make
 from forecasting.demo_forecast import forecast_history_seed
-from forecasting.models import Evidence, EvidenceReview, ForecastSnapshot, SnapshotLine, SnapshotRollup
+from forecasting.models import (
+    Evidence, EvidenceReview, ForecastSnapshot, SnapshotLine, SnapshotResidual, SnapshotRollup,
+)
 from forecasting.models_forecast import CommitEntry
 from forecasting.snapshots import history_rebuild, history_rebuild_weekly, snapshot_take
 
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.django_db
 NOW = at("2026-03-18T15:00:00+08:00")  # a Wednesday; the week of 2026-03-16 is "this week"
 
 LINE_FIELDS = ("opportunity_id", "owner_id", "team_id", "region_id", "stage_id", "amount", "close_date",
-               "close_week", "credit", "band", "credit_weight", "stage_weight", "category")
+               "close_week", "credit", "band", "credit_weight", "stage_weight", "category", "lead", "stage_fit_weight")
 
 
 def _frozen() -> dict:
@@ -27,16 +29,19 @@ def _frozen() -> dict:
     for snapshot in ForecastSnapshot.objects.order_by("week"):
         lines = list(SnapshotLine.objects.filter(snapshot=snapshot).order_by("opportunity_id").values_list(*LINE_FIELDS))
         rollups = sorted(SnapshotRollup.objects.filter(snapshot=snapshot).values_list(
-            "level", "key", "close_week", "opportunities", "amount", "weighted", "stage_weighted", "committed"),
-            key=repr)
-        frozen[snapshot.week] = (lines, snapshot.curve, snapshot.digest, snapshot.taken_at,
+            "level", "key", "close_week", "opportunities", "amount", "weighted", "stage_weighted", "committed",
+            "stage_fit_weighted"), key=repr)
+        residuals = sorted(SnapshotResidual.objects.filter(snapshot=snapshot).values_list("level", "key", "lead", "amount"),
+                           key=repr)
+        frozen[snapshot.week] = (lines, snapshot.weights, snapshot.digest, snapshot.taken_at,
                                  (snapshot.opportunities, snapshot.weighted, snapshot.stage_weighted,
-                                  snapshot.committed), rollups)
+                                  snapshot.committed), rollups, residuals)
     return frozen
 
 
 def _forget_snapshots():
     SnapshotRollup.objects.all().delete()
+    SnapshotResidual.objects.all().delete()
     SnapshotLine.objects.all().delete()
     ForecastSnapshot.objects.all().delete()
 
@@ -102,11 +107,12 @@ def test_the_set_based_rebuild_equals_the_weekly_statement_line_for_line(alpha):
     assert sorted(weekly) == sorted(rebuilt) and len(rebuilt) == 12
     for week in weekly:
         assert rebuilt[week][0] == weekly[week][0], week
-        assert rebuilt[week][1:] == weekly[week][1:], week  # curve, digest, instant, totals, roll-ups
+        assert rebuilt[week][1:] == weekly[week][1:], week  # weights, digest, instant, totals, roll-ups, residual
     assert sum(len(v[0]) for v in rebuilt.values()) > 500
     teams = {week: line[2] for week, v in rebuilt.items() for line in v[0] if line[0] == opp.pk}
     assert teams[dt.date(2026, 3, 2)] == old_team.pk and teams[dt.date(2026, 3, 9)] == new_team.pk  # of then
-    assert any(band["closed"] for band in rebuilt[max(rebuilt)][1])  # the late curves were fitted on something
+    assert any(lead["lines"] for lead in rebuilt[max(rebuilt)][1]["leads"])  # the late weights were fitted on something
+    assert any(v[6] for v in rebuilt.values())  # and residuals frozen
 
 
 def test_a_rebuilt_week_equals_the_live_snapshot_of_a_week_nothing_changed_after(alpha):
@@ -119,7 +125,7 @@ def test_a_rebuilt_week_equals_the_live_snapshot_of_a_week_nothing_changed_after
 
     week = dt.date(2026, 3, 2)
     assert live.new and results[0].week == week and results[0].opportunities == live.opportunities > 0
-    assert _frozen()[week][:3] == frozen[week][:3]  # same lines, same curve, same digest
+    assert _frozen()[week][:3] == frozen[week][:3]  # same lines, same weights, same digest
     assert ForecastSnapshot.objects.get(week=week).rebuilt is True
 
 
@@ -165,17 +171,25 @@ def test_the_rebuild_ignores_what_was_recorded_after_each_monday(alpha):
 
 
 def _expected_sums(lead: int, monthly: bool) -> dict:
-    """(snapshot week, period start) → (credit, stage, commit), straight from the lines in Python."""
-    from forecasting.weeks import month_start
+    """(snapshot week, period start) → (credit, stage, commit, fitted stage), straight from the lines and
+    the frozen company residual in Python (the residual spread over the period's days at each day's lead)."""
+    from forecasting.weeks import month_start, monday_of, next_month
 
     sums = {}
     for line in SnapshotLine.objects.select_related("snapshot").exclude(close_date=None):
         start = month_start(line.close_date) if monthly else line.close_week
         key = (line.snapshot.week, start)
-        credit, stage, commit = sums.get(key, (0.0, 0.0, 0.0))
+        credit, stage, commit, fitted = sums.get(key, (0.0, 0.0, 0.0, 0.0))
         amount = float(line.amount)
         sums[key] = (credit + amount * line.credit_weight, stage + amount * line.stage_weight,
-                     commit + (amount if line.category == "commit" else 0.0))
+                     commit + (amount if line.category == "commit" else 0.0), fitted + amount * line.stage_fit_weight)
+    residual = {(r.snapshot.week, r.lead): float(r.amount)
+                for r in SnapshotResidual.objects.select_related("snapshot").filter(level="company")}
+    for (week, start), (credit, stage, commit, fitted) in list(sums.items()):
+        end = next_month(start) if monthly else start + dt.timedelta(weeks=1)
+        extra = sum(residual.get((week, min(max((monday_of(start + dt.timedelta(days=d)) - week).days // 7, 0), 11)), 0.0)
+                    for d in range((end - start).days)) / 7
+        sums[(week, start)] = (credit + extra, stage, commit, fitted + extra)
     return sums
 
 
@@ -191,9 +205,9 @@ def test_accuracy_reads_only_the_lines_of_the_scored_snapshot_and_period(alpha, 
         result = accuracy_measure(lead=lead, now=NOW, monthly=monthly)
         expected = _expected_sums(lead, monthly)
         assert result.scores["credit"].periods > (1 if monthly else 8)
-        for method, index in (("credit", 0), ("stage", 1), ("commit", 2)):
+        for method, index in (("credit", 0), ("stage", 1), ("commit", 2), ("stage_fitted", 3)):
             for period, forecast, _ in result.scores[method].rows:
                 snap_week = monday_of(period) - dt.timedelta(weeks=lead)
-                assert forecast == pytest.approx(expected.get((snap_week, period), (0.0, 0.0, 0.0))[index]), (
+                assert forecast == pytest.approx(expected.get((snap_week, period), (0.0, 0.0, 0.0, 0.0))[index]), (
                     method, lead, period)
         assert result.lines_scored > 0 and 0 <= result.brier_credit <= 1

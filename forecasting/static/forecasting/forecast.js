@@ -61,13 +61,14 @@
       data: {
         labels: d.labels.map(function (l) { return l.slice(5); }),
         datasets: [
-          { type: "bar", label: d.names.weighted, data: d.weighted, backgroundColor: BLUE, order: 3 },
-          { type: "line", label: d.names.committed, data: d.committed, borderColor: GREY, backgroundColor: GREY, stepped: "middle", pointRadius: 0, order: 2 },
-          { type: "line", label: d.names.warning, data: d.warning, borderColor: RED, backgroundColor: RED, borderDash: [6, 4], stepped: "middle", pointRadius: 0, order: 1 }
+          { type: "bar", label: d.names.weighted, data: d.weighted, backgroundColor: BLUE, stack: "f", order: 3 },
+          { type: "bar", label: d.names.residual, data: d.residual, backgroundColor: "#93c5fd", stack: "f", order: 4 },
+          { type: "line", label: d.names.committed, stack: "c", data: d.committed, borderColor: GREY, backgroundColor: GREY, stepped: "middle", pointRadius: 0, order: 2 },
+          { type: "line", label: d.names.warning, stack: "w", data: d.warning, borderColor: RED, backgroundColor: RED, borderDash: [6, 4], stepped: "middle", pointRadius: 0, order: 1 }
         ]
       },
       options: {
-        scales: { y: moneyAxis() },
+        scales: { x: { stacked: true }, y: Object.assign(moneyAxis(), { stacked: true }) },
         plugins: { legend: { position: "bottom" }, tooltip: moneyTooltip() },
         onClick: function (event, elements) {
           if (!elements.length || !window.htmx || !root) return;
@@ -82,7 +83,7 @@
   function accuracy() {
     var d = data("forecast-accuracy-data");
     if (!d) return;
-    var colours = { credit: BLUE, stage: AMBER, commit: GREEN, runrate: GREY };
+    var colours = { credit: BLUE, stage: AMBER, stage_fitted: "#7c3aed", commit: GREEN, runrate: GREY };
     var sets = [{ type: "bar", label: d.names.actual, data: d.actual, backgroundColor: "#e5e7eb", order: 5 }];
     Object.keys(d.methods).forEach(function (m, i) {
       sets.push({ type: "line", label: d.names[m], data: d.methods[m], borderColor: colours[m], backgroundColor: colours[m], pointRadius: 2, order: i });
