@@ -141,7 +141,9 @@ RESIDUAL_WEEKS = 4
 # The residual "not yet in the pipeline" per lead L: over the RESIDUAL_WEEKS weeks q before this one
 # whose snapshot L weeks earlier exists, the mean amount won in q (moves to a won stage recorded
 # before T) by deals no line of that snapshot forecast for q; per rep, team and region of the owner
-# as of T (the roll-ups' grouping) and the company. Amounts are the deals' amounts as stored at T.
+# as of T (the roll-ups' grouping) and the company. Amounts are the deals' amounts as recorded at T
+# (the record history, as the lines read them), so a rebuilt week does not see later edits.
+# Each won deal is read once (`won`), and the per-lead spans divide the sums after grouping.
 RESIDUAL_SQL = """
 WITH """ + MEMBERSHIP_AS_OF_CTE + """,
 past AS (
@@ -150,32 +152,49 @@ past AS (
     JOIN forecasting_forecastsnapshot e ON e.week = %(week)s::date - 7 * (n + lead)
 ),
 spans AS (SELECT lead, COUNT(*) AS weeks FROM past GROUP BY lead),
-won AS (
-    SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id,
-        date_trunc('week', sc.at AT TIME ZONE %(tz)s)::date AS week
-    FROM followups_stagechange sc JOIN followups_stage s ON s.id = sc.to_stage_id AND s.outcome = 'won'
-    WHERE sc.at < %(t)s AND sc.at >= ((%(week)s::date - 7 * %(residual_weeks)s)::timestamp AT TIME ZONE %(tz)s)
-    ORDER BY sc.opportunity_id, sc.at DESC, sc.id DESC
+won AS MATERIALIZED (
+    SELECT w.opportunity_id, w.week, o.owner_id,
+        COALESCE((before.new_value #>> '{}')::numeric, (after.old_value #>> '{}')::numeric, o.amount) AS amount
+    FROM (
+        SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id,
+            date_trunc('week', sc.at AT TIME ZONE %(tz)s)::date AS week
+        FROM followups_stagechange sc JOIN followups_stage s ON s.id = sc.to_stage_id AND s.outcome = 'won'
+        WHERE sc.at < %(t)s AND sc.at >= ((%(week)s::date - 7 * %(residual_weeks)s)::timestamp AT TIME ZONE %(tz)s)
+        ORDER BY sc.opportunity_id, sc.at DESC, sc.id DESC
+    ) w
+    JOIN followups_opportunity o ON o.id = w.opportunity_id
+    LEFT JOIN LATERAL (
+        SELECT rc.new_value FROM followups_recordchange rc
+        WHERE rc.record_type = 'opportunity' AND rc.record_id = w.opportunity_id AND rc.field = 'amount'
+          AND rc.at <= %(t)s
+        ORDER BY rc.at DESC, rc.id DESC LIMIT 1
+    ) before ON TRUE
+    LEFT JOIN LATERAL (
+        SELECT rc.old_value FROM followups_recordchange rc
+        WHERE rc.record_type = 'opportunity' AND rc.record_id = w.opportunity_id AND rc.field = 'amount'
+          AND rc.at > %(t)s AND rc.old_value IS NOT NULL
+        ORDER BY rc.at, rc.id LIMIT 1
+    ) after ON TRUE
 ),
 missed AS (
-    SELECT p.lead, o.owner_id, o.amount FROM past p
-    JOIN won w ON w.week = p.q
-    JOIN followups_opportunity o ON o.id = w.opportunity_id
+    SELECT p.lead, w.owner_id, w.amount FROM past p JOIN won w ON w.week = p.q
     WHERE NOT EXISTS (
         SELECT 1 FROM forecasting_snapshotline l WHERE l.snapshot_id = p.earlier
             AND l.opportunity_id = w.opportunity_id AND l.close_week IS NOT NULL
             AND GREATEST(l.close_week, p.q - 7 * p.lead) = p.q)
+),
+sums AS (
+    SELECT GROUPING(m.owner_id) AS no_rep, GROUPING(oa.team_id) AS no_team, GROUPING(oa.region_id) AS no_region,
+        m.owner_id, oa.team_id, oa.region_id, m.lead, SUM(m.amount) AS amount
+    FROM missed m LEFT JOIN org_at oa ON oa.user_id = m.owner_id
+    GROUP BY GROUPING SETS ((m.lead, m.owner_id), (m.lead, oa.team_id), (m.lead, oa.region_id), (m.lead))
 )
 INSERT INTO forecasting_snapshotresidual (snapshot_id, level, key, lead, amount)
 SELECT %(snapshot)s,
-    CASE WHEN GROUPING(m.owner_id) = 0 THEN 'rep' WHEN GROUPING(oa.team_id) = 0 THEN 'team'
-         WHEN GROUPING(oa.region_id) = 0 THEN 'region' ELSE 'company' END,
-    CASE WHEN GROUPING(m.owner_id) = 0 THEN m.owner_id WHEN GROUPING(oa.team_id) = 0 THEN oa.team_id
-         WHEN GROUPING(oa.region_id) = 0 THEN oa.region_id END,
-    m.lead, ROUND(SUM(m.amount) / sp.weeks, 2)
-FROM missed m JOIN spans sp ON sp.lead = m.lead LEFT JOIN org_at oa ON oa.user_id = m.owner_id
-GROUP BY GROUPING SETS ((m.lead, sp.weeks, m.owner_id), (m.lead, sp.weeks, oa.team_id),
-                        (m.lead, sp.weeks, oa.region_id), (m.lead, sp.weeks))
+    CASE WHEN s.no_rep = 0 THEN 'rep' WHEN s.no_team = 0 THEN 'team' WHEN s.no_region = 0 THEN 'region' ELSE 'company' END,
+    CASE WHEN s.no_rep = 0 THEN s.owner_id WHEN s.no_team = 0 THEN s.team_id WHEN s.no_region = 0 THEN s.region_id END,
+    s.lead, ROUND(s.amount / sp.weeks, 2)
+FROM sums s JOIN spans sp ON sp.lead = s.lead
 """
 
 

@@ -101,6 +101,7 @@ def _in_week_history(alpha):
     _close(deals["lost"], "lost", at("2026-01-27T10:00:00+08:00"))
     late = _deal(alpha, created="2026-01-22T10:00:00+08:00", close="2026-01-30", amount="50000")
     _close(late, "won", at("2026-01-29T10:00:00+08:00"))
+    deals["late"] = late
     return deals
 
 
@@ -162,6 +163,27 @@ def test_a_frozen_line_carries_the_weights_at_its_lead_and_the_residual_is_froze
     assert residual == {("company", None, 1): Decimal("50000.00"), ("team", team.pk, 1): Decimal("50000.00"),
                         ("region", team.region_id, 1): Decimal("50000.00"), ("rep", alpha.rep.pk, 1): Decimal("50000.00")}
     assert ForecastSnapshot.objects.get(week=dt.date(2026, 1, 19)).residuals.count() == 0  # nothing before it
+
+
+def test_a_rebuilt_residual_counts_a_won_deal_at_the_amount_recorded_by_then(alpha):
+    from forecasting.models import SnapshotResidual
+
+    late = _in_week_history(alpha)["late"]  # won 29 Jan at 50,000, never in a snapshot's pipeline
+    edited = at("2026-02-10T10:00:00+08:00")  # after the rebuilt week's instant
+    RecordChange.objects.create(record_type=RecordKind.OPPORTUNITY, record_id=late.pk, account_id=late.account_id,
+                                field="amount", old_value="50000.00", new_value="80000.00", actor_label="t", at=edited,
+                                via="t")
+    Opportunity.objects.filter(pk=late.pk).update(amount=Decimal("80000"))
+
+    snapshot_take(now=at("2026-02-02T12:00:00+08:00"), rebuilt=True)
+    snapshot_take(now=at("2026-02-16T12:00:00+08:00"), rebuilt=True)
+
+    def company(week):
+        return SnapshotResidual.objects.get(snapshot__week=week, level="company", lead=1).amount
+
+    assert company(dt.date(2026, 2, 2)) == Decimal("50000.00")  # as known on 2 Feb
+    # Read after the edit: 80,000 spread over the two past weeks that had a snapshot a week before them.
+    assert company(dt.date(2026, 2, 16)) == Decimal("40000.00")
 
 
 def test_wape_bias_and_brier_on_hand_computed_numbers():
