@@ -199,17 +199,18 @@ CACHE_SECONDS = 600
 
 
 def data_version() -> str | None:
-    """What every accuracy figure depends on, read from four primary-key indexes: the latest frozen
+    """What every accuracy figure depends on, read from five primary-key indexes: the latest frozen
     snapshot (its id and the moment it was frozen), the latest stage change (outcomes, won days),
-    record change (amounts) and manager adjustment. All four are append-only, so any change that
-    could move a figure moves this string; None without snapshots (nothing to measure)."""
+    record change (amounts), manager adjustment and membership period (a rep who moves team takes
+    their won deals along). All five are append-only, so any change that could move a figure moves
+    this string; None without snapshots (nothing to measure)."""
     with connection.cursor() as cursor:
         cursor.execute(
             """
             SELECT (SELECT id || '@' || extract(epoch FROM created_at) FROM forecasting_forecastsnapshot
                     ORDER BY id DESC LIMIT 1),
                 (SELECT MAX(id) FROM followups_stagechange), (SELECT MAX(id) FROM followups_recordchange),
-                (SELECT MAX(id) FROM forecasting_commitadjustment)
+                (SELECT MAX(id) FROM forecasting_commitadjustment), (SELECT MAX(id) FROM org_membershipperiod)
             """
         )
         snapshot, *rest = cursor.fetchone()

@@ -63,3 +63,20 @@ def test_a_manager_adjustment_is_a_new_version_too(alpha):
 
     adjusted = accuracy_measure(lead=1, now=NOW).adjusted
     assert adjusted is not None and adjusted.rows == [(dt.date(2026, 3, 9), 90000.0, 100000.0)]
+
+
+def test_a_rep_moving_team_is_a_new_version_too(alpha):
+    from salesflow.org.models import Member, Region
+    from salesflow.org.tests.factories import TeamFactory
+
+    opp = _open_deal(alpha)
+    snapshot_take(now=at("2026-03-02T00:00:00+08:00"), rebuilt=True)
+    _win(opp, at("2026-03-11T15:00:00+08:00"))
+    team = alpha.rep.member.team
+    assert accuracy_measure(lead=1, now=NOW, scope="team", scope_id=team.pk).scores["stage"].rows[0][2] == 100000.0
+
+    member = Member.objects.get(user=alpha.rep)
+    member.team = TeamFactory(name="北京三组", region=Region.objects.first())
+    member.save()  # won amounts count under the owner's team today: the old team won nothing now
+
+    assert accuracy_measure(lead=1, now=NOW, scope="team", scope_id=team.pk).scores["stage"].rows[0][2] == 0.0
