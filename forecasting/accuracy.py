@@ -18,6 +18,11 @@ in P (deals whose move to a won stage was recorded in P). Methods on the same li
 Snapshots frozen before in-week weights (lines without `lead`) are read as they were: eventual-win
 credit weights, no residual, no fitted-stage figure (stage_fitted leaves such periods out).
 
+Lines whose forecast week is over are rolled up once that week ends (forecasting/sealing.py, `SealedLineSums`):
+the forecast sums, Brier terms and calibration counts are read from the sealed rows where the (snapshot, week)
+is sealed, and from the lines elsewhere (weeks over but not sealed yet, snapshots before in-week weights) — the
+same exact sums either way, so no figure depends on whether sealing ran.
+
 WAPE = Σ|F − A| / ΣA and bias = Σ(F − A) / ΣA over all periods (undefined when nothing was won).
 Periods without a snapshot at that lead are left out and not counted.
 """
