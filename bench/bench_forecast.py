@@ -143,8 +143,8 @@ def _snapshots_forget() -> int:
 
     SealedLineSums.objects.all().delete()
     SealedWeek.objects.all().delete()
-    SnapshotResidual.objects.all().delete()
     SnapshotRollup.objects.all().delete()
+    SnapshotResidual.objects.all().delete()
     lines = SnapshotLine.objects.all().delete()[0]
     ForecastSnapshot.objects.all().delete()
     return lines

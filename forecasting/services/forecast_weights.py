@@ -142,13 +142,20 @@ WITH won AS (
     FROM followups_stagechange sc JOIN followups_stage s ON s.id = sc.to_stage_id AND s.outcome = 'won'
     WHERE sc.at < %(t)s AND sc.at >= (%(since)s::date::timestamp AT TIME ZONE %(tz)s)
 ),
-lined AS (
-    SELECT LEAST(GREATEST(l.close_week - e.week, 0) / 7, %(max_lead)s) AS lead, l.band, l.stage_id,
+lined AS (  -- forecast week E = the close week (A), or the snapshot's week when the close week was past (B)
+    SELECT LEAST((l.close_week - e.week) / 7, %(max_lead)s) AS lead, l.band, l.stage_id,
         w.opportunity_id IS NOT NULL AS hit
     FROM forecasting_forecastsnapshot e
-    JOIN forecasting_snapshotline l ON l.snapshot_id = e.id AND l.close_week <= %(week)s - 7
-    LEFT JOIN won w ON w.opportunity_id = l.opportunity_id AND w.week = GREATEST(l.close_week, e.week)
-    WHERE e.week <= %(week)s - 7 AND GREATEST(l.close_week, e.week) >= %(since)s
+    JOIN forecasting_snapshotline l ON l.snapshot_id = e.id
+        AND l.close_week >= GREATEST(e.week, %(since)s) AND l.close_week <= %(week)s - 7
+    LEFT JOIN won w ON w.opportunity_id = l.opportunity_id AND w.week = l.close_week
+    WHERE e.week <= %(week)s - 7
+    UNION ALL
+    SELECT 0, l.band, l.stage_id, w.opportunity_id IS NOT NULL
+    FROM forecasting_forecastsnapshot e
+    JOIN forecasting_snapshotline l ON l.snapshot_id = e.id AND l.close_week < e.week
+    LEFT JOIN won w ON w.opportunity_id = l.opportunity_id AND w.week = e.week
+    WHERE e.week >= %(since)s AND e.week <= %(week)s - 7
 )
 SELECT lead, GROUPING(band), GROUPING(stage_id), band, stage_id, COUNT(*), COUNT(*) FILTER (WHERE hit)
 FROM lined GROUP BY GROUPING SETS ((lead), (lead, band), (lead, stage_id))
