@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from .sealing import BRIER_COLUMNS, BRIER_SUMS_SQL
 from .services.forecast_weights import BAND_EDGES, DEFAULT_CURVE, IN_WEEK_SHARE, MAX_LEAD
 from .weeks import monday_of, month_start, next_month, tenant_tz, week_start
 
@@ -145,18 +146,16 @@ def _line_scope_sql(scope: str, alias: str) -> str:
 
 # Per scored (snapshot, period): the forecast sums (credit, stage, commit, fitted stage) and the Brier terms.
 SCORED_SUMS = ("credit_amount", "stage_amount", "commit_amount", "fit_amount")
-BRIER_TERMS = ("lines", "won", "credit_w2", "credit_w_won", "stage_w2", "stage_w_won", "fit_lines", "fit_won",
-               "fit_w2", "fit_w_won")
 
 
 def _sealed_sums(cursor, scope: str, scope_id, monthly: bool, cells) -> dict[tuple[dt.date, dt.date], list]:
-    """(snapshot week, period start) → SCORED_SUMS + BRIER_TERMS of the sealed cells, from SealedLineSums."""
+    """(snapshot week, period start) → SCORED_SUMS + BRIER_COLUMNS of the sealed cells, from SealedLineSums."""
     if not cells:
         return {}
     month_sql = "AND r.close_month = p.start" if monthly else ""
     cursor.execute(
         f"""
-        SELECT p.week, p.start, {", ".join(f"SUM(r.{c})" for c in SCORED_SUMS + BRIER_TERMS)}
+        SELECT p.week, p.start, {", ".join(f"SUM(r.{c})" for c in SCORED_SUMS + BRIER_COLUMNS)}
         FROM unnest(%(weeks)s::date[], %(closes)s::date[], %(starts)s::date[]) AS p(week, close, start)
         JOIN forecasting_forecastsnapshot s ON s.week = p.week
         JOIN forecasting_sealedlinesums r ON r.snapshot_id = s.id AND r.close_week = p.close {month_sql}
@@ -411,18 +410,6 @@ def _brier(cursor, open_cells, sealed_rows, scope, scope_id, monthly) -> tuple[f
 
 def _squared_error(w2, w_won, won):
     return w2 - 2 * (w_won or 0) + won
-
-
-# BRIER_TERMS of lines l with outcome w.won, as exact numerics.
-BRIER_SUMS_SQL = """
-    COUNT(*), COALESCE(SUM(w.won), 0), SUM(l.credit_weight::numeric * l.credit_weight::numeric),
-    COALESCE(SUM(l.credit_weight::numeric) FILTER (WHERE w.won = 1), 0),
-    SUM(l.stage_weight::numeric * l.stage_weight::numeric),
-    COALESCE(SUM(l.stage_weight::numeric) FILTER (WHERE w.won = 1), 0),
-    COUNT(l.stage_fit_weight), COALESCE(SUM(w.won) FILTER (WHERE l.stage_fit_weight IS NOT NULL), 0),
-    SUM(l.stage_fit_weight::numeric * l.stage_fit_weight::numeric),
-    SUM(l.stage_fit_weight::numeric) FILTER (WHERE w.won = 1)
-"""
 
 
 # The outcome of line l (of snapshot s) for the event its weight forecast, as `won` 0/1; no row while unknown.

@@ -14,12 +14,10 @@ from django.utils import timezone
 
 from .weeks import tenant_tz, week_start
 
-# The figures of a group of lines l with outcome w.won (0/1), in SealedLineSums' column order after the key.
-LINE_SUMS_SQL = """
-    COUNT(*), SUM(w.won),
-    SUM(l.amount * l.credit_weight::numeric), SUM(l.amount * l.stage_weight::numeric),
-    SUM(l.amount * l.stage_fit_weight::numeric), COALESCE(SUM(l.amount) FILTER (WHERE l.category = 'commit'), 0),
-    SUM(l.credit_weight::numeric), SUM(l.credit_weight::numeric * l.credit_weight::numeric),
+# The Brier terms of a group of lines l with outcome w.won (0/1), as exact numerics: lines, won, Σw² and Σw over
+# won lines per weight (the fitted stage's over the lines that have it: fit_lines, fit_won).
+BRIER_SUMS_SQL = """
+    COUNT(*), COALESCE(SUM(w.won), 0), SUM(l.credit_weight::numeric * l.credit_weight::numeric),
     COALESCE(SUM(l.credit_weight::numeric) FILTER (WHERE w.won = 1), 0),
     SUM(l.stage_weight::numeric * l.stage_weight::numeric),
     COALESCE(SUM(l.stage_weight::numeric) FILTER (WHERE w.won = 1), 0),
@@ -27,8 +25,14 @@ LINE_SUMS_SQL = """
     SUM(l.stage_fit_weight::numeric * l.stage_fit_weight::numeric),
     SUM(l.stage_fit_weight::numeric) FILTER (WHERE w.won = 1)
 """
-SUM_COLUMNS = ("lines", "won", "credit_amount", "stage_amount", "fit_amount", "commit_amount", "credit_w",
-               "credit_w2", "credit_w_won", "stage_w2", "stage_w_won", "fit_lines", "fit_won", "fit_w2", "fit_w_won")
+BRIER_COLUMNS = ("lines", "won", "credit_w2", "credit_w_won", "stage_w2", "stage_w_won", "fit_lines", "fit_won",
+                 "fit_w2", "fit_w_won")
+# Σ amount × weight, Σ commit amount and Σ credit weight (calibration), then the Brier terms.
+LINE_SUMS_SQL = """
+    SUM(l.amount * l.credit_weight::numeric), SUM(l.amount * l.stage_weight::numeric),
+    SUM(l.amount * l.stage_fit_weight::numeric), COALESCE(SUM(l.amount) FILTER (WHERE l.category = 'commit'), 0),
+    SUM(l.credit_weight::numeric),""" + BRIER_SUMS_SQL
+SUM_COLUMNS = ("credit_amount", "stage_amount", "fit_amount", "commit_amount", "credit_w") + BRIER_COLUMNS
 
 # (snapshot, forecast week) pairs over by %(until)s and not sealed, for snapshots frozen with in-week weights;
 # each reads its lines through the (snapshot, close week) index: the snapshot's own week holds every line
