@@ -34,17 +34,23 @@ LINE_SUMS_SQL = """
     SUM(l.credit_weight::numeric),""" + BRIER_SUMS_SQL
 SUM_COLUMNS = ("credit_amount", "stage_amount", "fit_amount", "commit_amount", "credit_w") + BRIER_COLUMNS
 
-# (snapshot, forecast week) pairs over by %(until)s and not sealed, for snapshots frozen with in-week weights;
-# each reads its lines through the (snapshot, close week) index: the snapshot's own week holds every line
-# whose close week was not after it, a later week the lines closing in it.
+# Pairs (snapshot, forecast week) over by %(until)s and not sealed, for snapshots frozen with in-week weights.
+DUE_SQL = """
+SELECT s.id, fw::date FROM forecasting_forecastsnapshot s
+CROSS JOIN LATERAL generate_series(s.week, %(until)s::date - 7, interval '7 days') AS fw
+WHERE s.weights IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM forecasting_sealedweek sw WHERE sw.snapshot_id = s.id AND sw.week = fw::date)
+"""
+
+# Seal the pairs %(ids)s × %(weeks)s (passed as arrays so the planner knows how few they are: one range scan of
+# the (snapshot, close week) index each; the snapshot's own week holds every line whose close week was not
+# after it, a later week the lines closing in it).
 SEAL_SQL = """
 WITH due AS (
-    SELECT s.id, s.week AS snap_week, fw::date AS week,
-        CASE WHEN fw::date = s.week THEN '-infinity'::date ELSE fw::date END AS low
-    FROM forecasting_forecastsnapshot s
-    CROSS JOIN LATERAL generate_series(s.week, %(until)s::date - 7, interval '7 days') AS fw
-    WHERE s.weights IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM forecasting_sealedweek sw WHERE sw.snapshot_id = s.id AND sw.week = fw::date)
+    SELECT p.id, s.week AS snap_week, p.week,
+        CASE WHEN p.week = s.week THEN '-infinity'::date ELSE p.week END AS low
+    FROM unnest(%(ids)s::bigint[], %(weeks)s::date[]) AS p(id, week)
+    JOIN forecasting_forecastsnapshot s ON s.id = p.id
 ), marked AS (
     INSERT INTO forecasting_sealedweek (snapshot_id, week) SELECT id, week FROM due RETURNING 1
 ), won_in AS (
@@ -76,8 +82,10 @@ def weeks_seal(*, now: dt.datetime) -> int:
     """Seal every (snapshot, forecast week) of the current tenant over by `now`; the number of pairs sealed."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':forecast-seal'))")
-        cursor.execute("SELECT COUNT(*) FROM forecasting_sealedweek")
-        before = cursor.fetchone()[0]
-        cursor.execute(SEAL_SQL, {"until": seal_until(now), "tz": str(tenant_tz())})
-        cursor.execute("SELECT COUNT(*) FROM forecasting_sealedweek")
-        return cursor.fetchone()[0] - before
+        until = seal_until(now)
+        cursor.execute(DUE_SQL, {"until": until})
+        due = cursor.fetchall()
+        if due:
+            cursor.execute(SEAL_SQL, {"ids": [d[0] for d in due], "weeks": [d[1] for d in due], "until": until,
+                                      "tz": str(tenant_tz())})
+        return len(due)
