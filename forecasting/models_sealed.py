@@ -7,6 +7,7 @@ the week ends, instead of joining every line to its outcome on each first read a
 Derived data, written only by `forecasting.sealing.weeks_seal`; never edited.
 """
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models_forecast import ForecastSnapshot
 
@@ -31,6 +32,8 @@ class SealedWeek(models.Model):
     week = models.DateField()
 
     class Meta:
+        verbose_name = _("sealed week")
+        verbose_name_plural = _("sealed weeks")
         constraints = [models.UniqueConstraint(fields=["snapshot", "week"], name="forecasting_sealed_week_unique")]
 
 
@@ -65,4 +68,6 @@ class SealedLineSums(models.Model):
     fit_w_won = ExactSumField(null=True)
 
     class Meta:
+        verbose_name = _("sealed line sums")
+        verbose_name_plural = _("sealed line sums")
         indexes = [models.Index(fields=["snapshot", "close_week"], name="forecasting_sealed_close")]
