@@ -18,6 +18,11 @@ in P (deals whose move to a won stage was recorded in P). Methods on the same li
 Snapshots frozen before in-week weights (lines without `lead`) are read as they were: eventual-win
 credit weights, no residual, no fitted-stage figure (stage_fitted leaves such periods out).
 
+Lines whose forecast week is over are rolled up once that week ends (forecasting/sealing.py, `SealedLineSums`):
+the forecast sums, Brier terms and calibration counts are read from the sealed rows where the (snapshot, week)
+is sealed, and from the lines elsewhere (weeks over but not sealed yet, snapshots before in-week weights) — the
+same exact sums either way, so no figure depends on whether sealing ran.
+
 WAPE = Σ|F − A| / ΣA and bias = Σ(F − A) / ΣA over all periods (undefined when nothing was won).
 Periods without a snapshot at that lead are left out and not counted.
 """
@@ -27,6 +32,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 
+from .sealing import BRIER_COLUMNS, BRIER_SUMS_SQL
 from .services.forecast_weights import BAND_EDGES, DEFAULT_CURVE, IN_WEEK_SHARE, MAX_LEAD
 from .weeks import monday_of, month_start, next_month, tenant_tz, week_start
 
@@ -107,33 +113,99 @@ def _won_by_day(cursor, scope: str, scope_id) -> dict[dt.date, float]:
     return {day: float(total) for day, total in cursor.fetchall()}
 
 
-def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool, used) -> dict[tuple[dt.date, dt.date], tuple]:
-    """(snapshot week, period start) → (credit, stage, commit, fitted stage or None) forecast sums, read
-    only for the (snapshot, period) pairs scored: each through the (snapshot, close week) index."""
-    if not used:
+def _cells(used, monthly: bool, sealed: set) -> tuple[list, list]:
+    """The scored (snapshot week, period start, period end) pairs as cells (snapshot week, close week, period
+    start, period end): a week's one close week, or the close weeks overlapping a month. Every line of a cell
+    has the close week as its forecast week (it is after the snapshot's week), so a cell is sealed when
+    (snapshot week, close week) is; → (sealed cells, cells read from the lines)."""
+    sealed_cells, open_cells = [], []
+    for snap_week, start, end in used:
+        close_week = monday_of(start) if monthly else start
+        while close_week < end:
+            cell = (snap_week, close_week, start, end)
+            (sealed_cells if (snap_week, close_week) in sealed else open_cells).append(cell)
+            close_week += dt.timedelta(weeks=1)
+    return sealed_cells, open_cells
+
+
+def _sealed_pairs(cursor) -> set[tuple[dt.date, dt.date]]:
+    """(snapshot week, forecast week) pairs sealed: their lines are summed in SealedLineSums."""
+    cursor.execute("SELECT s.week, sw.week FROM forecasting_sealedweek sw "
+                   "JOIN forecasting_forecastsnapshot s ON s.id = sw.snapshot_id")
+    return set(cursor.fetchall())
+
+
+def _cells_params(cells) -> dict:
+    return {"weeks": [c[0] for c in cells], "closes": [c[1] for c in cells], "starts": [c[2] for c in cells],
+            "finishes": [c[3] for c in cells]}
+
+
+def _line_scope_sql(scope: str, alias: str) -> str:
+    return _scope_sql(scope).replace("team_id", f"{alias}.team_id").replace("region_id", f"{alias}.region_id")
+
+
+# Per scored (snapshot, period): the forecast sums (credit, stage, commit, fitted stage) and the Brier terms.
+SCORED_SUMS = ("credit_amount", "stage_amount", "commit_amount", "fit_amount")
+
+
+def _sealed_sums(cursor, scope: str, scope_id, monthly: bool, cells) -> dict[tuple[dt.date, dt.date], list]:
+    """(snapshot week, period start) → SCORED_SUMS + BRIER_COLUMNS of the sealed cells, from SealedLineSums."""
+    if not cells:
         return {}
-    scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
-    if monthly:  # close weeks overlapping the month, then the close date inside it
-        period_sql = ("l.close_week >= p.start - 6 AND l.close_week < p.finish "
-                      "AND l.close_date >= p.start AND l.close_date < p.finish")
-    else:
-        period_sql = "l.close_week = p.start"
+    month_sql = "AND r.close_month = p.start" if monthly else ""
+    cursor.execute(
+        f"""
+        SELECT p.week, p.start, {", ".join(f"SUM(r.{c})" for c in SCORED_SUMS + BRIER_COLUMNS)}
+        FROM unnest(%(weeks)s::date[], %(closes)s::date[], %(starts)s::date[]) AS p(week, close, start)
+        JOIN forecasting_forecastsnapshot s ON s.week = p.week
+        JOIN forecasting_sealedlinesums r ON r.snapshot_id = s.id AND r.close_week = p.close {month_sql}
+        WHERE {_line_scope_sql(scope, "r")}
+        GROUP BY 1, 2
+        """,
+        {"scope_id": scope_id, **_cells_params(cells)},
+    )
+    return {(week, start): list(values) for week, start, *values in cursor.fetchall()}
+
+
+def _snapshot_sums(cursor, scope: str, scope_id, monthly: bool, cells) -> dict[tuple[dt.date, dt.date], list]:
+    """(snapshot week, period start) → SCORED_SUMS of the cells not sealed, from their lines (each cell
+    through the (snapshot, close week) index)."""
+    if not cells:
+        return {}
+    month_sql = "AND l.close_date >= p.start AND l.close_date < p.finish" if monthly else ""
     cursor.execute(
         f"""
         SELECT p.week, p.start, SUM(l.amount * l.credit_weight::numeric), SUM(l.amount * l.stage_weight::numeric),
             COALESCE(SUM(l.amount) FILTER (WHERE l.category = 'commit'), 0),
             SUM(l.amount * l.stage_fit_weight::numeric)
-        FROM unnest(%(weeks)s::date[], %(starts)s::date[], %(finishes)s::date[]) AS p(week, start, finish)
+        FROM unnest(%(weeks)s::date[], %(closes)s::date[], %(starts)s::date[], %(finishes)s::date[])
+            AS p(week, close, start, finish)
         JOIN forecasting_forecastsnapshot s ON s.week = p.week
-        JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND {period_sql}
-        WHERE {scope_sql}
+        JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND l.close_week = p.close {month_sql}
+        WHERE {_line_scope_sql(scope, "l")}
         GROUP BY 1, 2
         """,
-        {"scope_id": scope_id, "weeks": [w for w, _, _ in used], "starts": [a for _, a, _ in used],
-         "finishes": [b for _, _, b in used]},
+        {"scope_id": scope_id, **_cells_params(cells)},
     )
-    return {(week, start): tuple(None if v is None else float(v) for v in values)
-            for week, start, *values in cursor.fetchall()}
+    return {(week, start): list(values) for week, start, *values in cursor.fetchall()}
+
+
+def _add(totals: list | None, values: list) -> list:
+    """Column-wise sum of exact figures, None (no line had it) counting as nothing."""
+    if totals is None:
+        return list(values)
+    return [b if a is None else a if b is None else a + b for a, b in zip(totals, values)]
+
+
+def _forecast_sums(cursor, scope, scope_id, monthly, sealed_cells, open_cells, sealed_rows):
+    """(snapshot week, period start) → (credit, stage, commit, fitted stage or None): the sealed cells' sums
+    plus the other cells' (exact numerics added, then floats: the same figure however the cells split)."""
+    totals: dict = {}
+    for key, values in sealed_rows.items():
+        totals[key] = _add(totals.get(key), values[:len(SCORED_SUMS)])
+    for key, values in _snapshot_sums(cursor, scope, scope_id, monthly, open_cells).items():
+        totals[key] = _add(totals.get(key), values)
+    return {key: tuple(None if v is None else float(v) for v in values) for key, values in totals.items()}
 
 
 def _residuals(cursor, scope: str, scope_id, used) -> dict[tuple[dt.date, dt.date], float]:
@@ -258,12 +330,12 @@ def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", sco
             snap_week = monday_of(start) - dt.timedelta(weeks=lead)
             if snap_week in snapshots:
                 scored.append((snap_week, start, end))
-        sums = _snapshot_sums(cursor, scope, scope_id, monthly, scored)
+        sealed_cells, open_cells = _cells(scored, monthly, _sealed_pairs(cursor))
+        sealed_rows = _sealed_sums(cursor, scope, scope_id, monthly, sealed_cells)
+        sums = _forecast_sums(cursor, scope, scope_id, monthly, sealed_cells, open_cells, sealed_rows)
         residuals = _residuals(cursor, scope, scope_id, scored)
         in_week = _in_week_weeks(cursor)
-        used = []
         for snap_week, start, end in scored:
-            used.append((snap_week, start))
             actual = sum(v for day, v in won.items() if start <= day < end)
             credit, stage, commit, fitted = sums.get((snap_week, start), (0.0, 0.0, 0.0, None))
             residual = residuals.get((snap_week, start), 0.0)
@@ -278,7 +350,8 @@ def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", sco
             scores["runrate"].add(start, trailing * weeks_in, actual)
             if adjusted is not None:
                 adjusted.add(start, commit + adjustments.get(start, 0.0), actual)
-        brier_credit, brier_stage, count, brier_fitted = _brier(cursor, used, scope, scope_id, monthly)
+        brier_credit, brier_stage, count, brier_fitted = _brier(cursor, open_cells, sealed_rows, scope, scope_id,
+                                                                monthly)
     return Accuracy(lead, monthly, scores, adjusted, brier_credit, brier_stage, count, brier_fitted)
 
 
@@ -303,33 +376,41 @@ def _adjustments(cursor, scope: str, scope_id) -> dict[dt.date, float]:
     return {period: float(delta) for period, delta in cursor.fetchall()}
 
 
-def _brier(cursor, used, scope, scope_id, monthly) -> tuple[float | None, float | None, int, float | None]:
+def _brier(cursor, open_cells, sealed_rows, scope, scope_id, monthly) -> tuple[float | None, float | None, int,
+                                                                            float | None]:
     """Per opportunity line of the snapshots scored: (weight − outcome)², the outcome being the event the
     weight forecast: won within the line's week (in-week lines, `lead` set; the week is over), or won
-    eventually for lines frozen before in-week weights (deals closed since)."""
-    if not used:
+    eventually for lines frozen before in-week weights (deals closed since). The sealed cells' terms from
+    SealedLineSums, the others' from their lines; Σ(w − o)² = Σw² − 2·Σw·o + Σo (o is 0 or 1)."""
+    terms = None
+    for values in sealed_rows.values():
+        terms = _add(terms, values[len(SCORED_SUMS):])
+    if open_cells:
+        month_sql = "AND l.close_date >= p.start AND l.close_date < p.finish" if monthly else ""
+        cursor.execute(
+            f"""
+            SELECT {BRIER_SUMS_SQL}
+            FROM unnest(%(weeks)s::date[], %(closes)s::date[], %(starts)s::date[], %(finishes)s::date[])
+                AS p(week, close, start, finish)
+            JOIN forecasting_forecastsnapshot s ON s.week = p.week
+            JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND l.close_week = p.close {month_sql}
+            JOIN LATERAL ({LINE_OUTCOME_SQL}) w ON TRUE
+            WHERE {_line_scope_sql(scope, "l")}
+            """,
+            {"scope_id": scope_id, "tz": str(tenant_tz()), **_cells_params(open_cells)},
+        )
+        terms = _add(terms, cursor.fetchone())
+    if not terms or not terms[0]:
         return None, None, 0, None
-    scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
-    if monthly:
-        period_sql = ("l.close_week >= p.start - 6 AND l.close_week < (p.start + interval '1 month')::date "
-                      "AND date_trunc('month', l.close_date)::date = p.start")
-    else:
-        period_sql = "l.close_week = p.start"
-    cursor.execute(
-        f"""
-        SELECT AVG(power(l.credit_weight - c.won, 2)), AVG(power(l.stage_weight - c.won, 2)), COUNT(*),
-            AVG(power(l.stage_fit_weight - c.won, 2))
-        FROM unnest(%(weeks)s::date[], %(starts)s::date[]) AS p(week, start)
-        JOIN forecasting_forecastsnapshot s ON s.week = p.week
-        JOIN forecasting_snapshotline l ON l.snapshot_id = s.id AND {period_sql}
-        JOIN LATERAL ({LINE_OUTCOME_SQL}) c ON TRUE
-        WHERE {scope_sql}
-        """,
-        {"weeks": [w for w, _ in used], "starts": [s for _, s in used], "scope_id": scope_id,
-         "tz": str(tenant_tz())},
-    )
-    credit, stage, count, fitted = cursor.fetchone()
-    return credit, stage, count, fitted
+    lines, won, credit_w2, credit_w_won, stage_w2, stage_w_won, fit_lines, fit_won, fit_w2, fit_w_won = terms
+    fitted = (_squared_error(fit_w2, fit_w_won, fit_won) / fit_lines) if fit_lines else None
+    return (float(_squared_error(credit_w2, credit_w_won, won) / lines),
+            float(_squared_error(stage_w2, stage_w_won, won) / lines), int(lines),
+            None if fitted is None else float(fitted))
+
+
+def _squared_error(w2, w_won, won):
+    return w2 - 2 * (w_won or 0) + won
 
 
 # The outcome of line l (of snapshot s) for the event its weight forecast, as `won` 0/1; no row while unknown.
@@ -367,24 +448,64 @@ def calibration(*, scope: str = "company", scope_id=None) -> list[CalibrationRow
 
 def calibration_compute(*, scope: str = "company", scope_id=None) -> list[CalibrationRow]:
     """Credit band at snapshot time → the weight used and the share of those lines whose event happened: won
-    within the forecast week for in-week lines (weeks over), won eventually for older lines (deals closed)."""
+    within the forecast week for in-week lines (weeks over), won eventually for older lines (deals closed).
+    Sealed weeks from SealedLineSums; in-week lines of weeks over but not sealed yet, and the lines of
+    snapshots frozen before in-week weights, from the lines."""
     from .services.forecast_weights import Band
 
-    scope_sql = _scope_sql(scope).replace("team_id", "l.team_id").replace("region_id", "l.region_id")
+    found: dict[int, list] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT l.band, COUNT(*), AVG(l.credit_weight), AVG(c.won)
-            FROM forecasting_snapshotline l JOIN forecasting_forecastsnapshot s ON s.id = l.snapshot_id
-            JOIN LATERAL ({LINE_OUTCOME_SQL}) c ON TRUE
-            WHERE {scope_sql} GROUP BY l.band ORDER BY l.band
+            SELECT r.band, SUM(r.lines), SUM(r.credit_w), SUM(r.won) FROM forecasting_sealedlinesums r
+            WHERE {_line_scope_sql(scope, "r")} GROUP BY r.band
             """,
-            {"scope_id": scope_id, "tz": str(tenant_tz())},
+            {"scope_id": scope_id},
         )
-        found = {band: (n, predicted, share) for band, n, predicted, share in cursor.fetchall()}
+        for band, *values in cursor.fetchall():
+            found[band] = _add(found.get(band), values)
+        for band, *values in _calibration_lines(cursor, scope, scope_id):
+            found[band] = _add(found.get(band), values)
     rows = []
     for index in range(len(BAND_EDGES) + 1):
-        n, predicted, share = found.get(index, (0, 0.0, None))
-        rows.append(CalibrationRow(index, Band(index, 0, 0, 0, 0).label, n, float(predicted or 0),
-                                   None if share is None else float(share), DEFAULT_CURVE[index] * IN_WEEK_SHARE))
+        n, weights, won = found.get(index, (0, 0, None))
+        rows.append(CalibrationRow(index, Band(index, 0, 0, 0, 0).label, int(n), float(weights / n) if n else 0.0,
+                                   float(won / n) if n else None, DEFAULT_CURVE[index] * IN_WEEK_SHARE))
     return rows
+
+
+def _calibration_lines(cursor, scope: str, scope_id) -> list[tuple]:
+    """(band, lines, Σ credit weight, lines won) of the lines with a known outcome that are not sealed: in-week
+    snapshots' weeks over but not sealed (normally none), and every line of the older snapshots."""
+    tz = str(tenant_tz())
+    cursor.execute("SELECT date_trunc('week', now() AT TIME ZONE %s)::date", [tz])
+    current_week = cursor.fetchone()[0]
+    cursor.execute("SELECT id, week, weights IS NOT NULL FROM forecasting_forecastsnapshot")
+    snapshots = cursor.fetchall()
+    sealed = _sealed_pairs(cursor)
+    cells = []  # (snapshot id, lowest close week, forecast week)
+    for snapshot_id, snap_week, in_week in snapshots:
+        if not in_week:
+            cells.append((snapshot_id, dt.date.min, dt.date.max))
+            continue
+        week = snap_week
+        while week < current_week:
+            if (snap_week, week) not in sealed:
+                cells.append((snapshot_id, dt.date.min if week == snap_week else week, week))
+            week += dt.timedelta(weeks=1)
+    if not cells:
+        return []
+    cursor.execute(
+        f"""
+        SELECT l.band, COUNT(*), SUM(l.credit_weight::numeric), SUM(w.won)
+        FROM unnest(%(ids)s::bigint[], %(lows)s::date[], %(highs)s::date[]) AS p(id, low, high)
+        JOIN forecasting_forecastsnapshot s ON s.id = p.id
+        JOIN forecasting_snapshotline l ON l.snapshot_id = s.id
+            AND (s.weights IS NULL OR (l.close_week >= p.low AND l.close_week <= p.high))
+        JOIN LATERAL ({LINE_OUTCOME_SQL}) w ON TRUE
+        WHERE {_line_scope_sql(scope, "l")} GROUP BY l.band
+        """,
+        {"scope_id": scope_id, "tz": tz, "ids": [c[0] for c in cells], "lows": [c[1] for c in cells],
+         "highs": [c[2] for c in cells]},
+    )
+    return cursor.fetchall()

@@ -135,4 +135,5 @@ from .models_forecast import (  # noqa: E402,F401  the weekly forecast's models
     SnapshotResidual,
     SnapshotRollup,
 )
+from .models_sealed import SealedLineSums, SealedWeek  # noqa: E402,F401
 from .models_targets import HeatmapReport, PeriodKind, Target, TargetLevel, TargetPolicy  # noqa: E402,F401

@@ -24,6 +24,7 @@ from .models_forecast import ForecastSnapshot
 from .services.forecast_weights import (
     EVER, LINE_WEIGHT_COLUMNS, STAGE_FIT_JOIN, WeekFit, counts_add, in_week_counts, open_stages, week_fit_from_counts,
 )
+from .sealing import weeks_seal
 from .snapshots import SnapshotResult, snapshot_claim, snapshot_seal
 from .weeks import tenant_tz, week_start
 
@@ -178,6 +179,7 @@ def history_rebuild_set(*, now: dt.datetime, weeks: int, actor: str) -> list[Sna
                 since = monday
                 results[monday] = _freeze(k, monday, instant, actor, week_fit_from_counts(monday, counts, stages))
             _drop_temp()
+        weeks_seal(now=now)  # every week over, for the accuracy page
     return [results[monday] for monday in mondays]
 
 

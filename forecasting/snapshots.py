@@ -27,6 +27,7 @@ from audit.services import audit_record
 from salesflow.org.history import MEMBERSHIP_AS_OF_CTE
 
 from .models_forecast import ForecastSnapshot
+from .sealing import weeks_seal
 from .services.forecast_weights import LINE_WEIGHT_COLUMNS, MAX_LEAD, STAGE_FIT_JOIN, WeekFit, in_week_fit
 from .weeks import iso_label, tenant_tz, week_start
 
@@ -223,6 +224,12 @@ def snapshot_take(*, now: dt.datetime, rebuilt: bool = False, actor="forecast_sn
     tz = tenant_tz()
     week = week_start(now, tz)
     taken_at = dt.datetime.combine(week, dt.time.min, tzinfo=tz) if rebuilt else now
+    result = _snapshot_freeze(week=week, taken_at=taken_at, rebuilt=rebuilt, actor=actor)
+    weeks_seal(now=now)  # the week that just ended (and any other over), for the accuracy page
+    return result
+
+
+def _snapshot_freeze(*, week: dt.date, taken_at: dt.datetime, rebuilt: bool, actor: str) -> SnapshotResult:
     with transaction.atomic():
         with connection.cursor() as cursor:
             claimed = snapshot_claim(cursor, week=week, taken_at=taken_at, rebuilt=rebuilt)
