@@ -94,11 +94,16 @@ ess_cert_id_alg = sha256
     server.shutdown()
 
 
-def test_each_checkpoint_is_stamped_by_the_configured_authority(alpha, authority, settings, tmp_path):
-    url, ca_file = authority
+def _stamp_with(settings, url: str) -> None:
+    """Checkpoints get stamped by the loopback authority at `url` (plain HTTP on 127.0.0.1 allowed)."""
     settings.SALESFLOW_AUDIT_TSA_URL = url
     settings.SALESFLOW_OUTBOUND_HTTPS_ONLY = False
     settings.SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]
+
+
+def test_each_checkpoint_is_stamped_by_the_configured_authority(alpha, authority, settings, tmp_path):
+    url, ca_file = authority
+    _stamp_with(settings, url)
     record_many(alpha.admin, 2)
     checkpoint = checkpoint_create(reason="manual")
     stamp = checkpoint.stamps.get()
@@ -116,9 +121,7 @@ def test_each_checkpoint_is_stamped_by_the_configured_authority(alpha, authority
 def test_the_pinned_ca_setting_is_checked_when_stamping(alpha, authority, other_authority, settings):
     url, ca_file = authority
     _other_url, other_ca = other_authority
-    settings.SALESFLOW_AUDIT_TSA_URL = url
-    settings.SALESFLOW_OUTBOUND_HTTPS_ONLY = False
-    settings.SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]
+    _stamp_with(settings, url)
     settings.SALESFLOW_AUDIT_TSA_CERTIFICATE = str(ca_file)
     record_many(alpha.admin, 1)
     assert checkpoint_create(reason="manual").stamps.get().error == ""
@@ -217,9 +220,7 @@ def test_an_answer_for_another_request_is_refused():
 
 def test_verify_audit_checks_stored_tokens_again(alpha, authority, settings):
     url, _ca_file = authority
-    settings.SALESFLOW_AUDIT_TSA_URL = url
-    settings.SALESFLOW_OUTBOUND_HTTPS_ONLY = False
-    settings.SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]
+    _stamp_with(settings, url)
     record_many(alpha.admin, 2)
     first = checkpoint_create(reason="manual")
     record_many(alpha.admin, 2)
@@ -240,9 +241,7 @@ def test_verify_audit_checks_stored_tokens_again(alpha, authority, settings):
 
 def test_a_token_younger_than_its_row_is_caught(alpha, authority, settings):
     url, _ca_file = authority
-    settings.SALESFLOW_AUDIT_TSA_URL = url
-    settings.SALESFLOW_OUTBOUND_HTTPS_ONLY = False
-    settings.SALESFLOW_OUTBOUND_TRUSTED_HOSTS = ["127.0.0.1"]
+    _stamp_with(settings, url)
     record_many(alpha.admin, 1)
     checkpoint = checkpoint_create(reason="manual")
     stamp = checkpoint.stamps.get()
