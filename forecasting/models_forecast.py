@@ -57,6 +57,11 @@ class CommitCurrent(models.Model):
     class Meta:
         verbose_name = _("current commit category")
         verbose_name_plural = _("current commit categories")
+        indexes = [
+            # The board's committed sums: the commit rows of the coming weeks, read from the index alone.
+            models.Index(fields=["period"], include=["opportunity"], condition=models.Q(category="commit"),
+                         name="forecasting_commit_cur_week"),
+        ]
 
     def __str__(self):
         return f"{self.opportunity_id}: {self.category}"

@@ -9,17 +9,24 @@ pipeline at that lead.
 """
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Case, ExpressionWrapper, F, FloatField, IntegerField, Q, Sum, Value, When
+from django.db.models import (
+    Case, Count, ExpressionWrapper, F, FilteredRelation, FloatField, Func, IntegerField, OuterRef, Q, Subquery, Sum, Value,
+    When,
+)
+from django.db.models.lookups import Exact
 from django.db.models.functions import Cast, Coalesce, Greatest, TruncWeek
 
-from ..models_forecast import CommitAdjustment, ForecastSnapshot, SnapshotResidual
+from followups.models import Stage
+
+from ..models_forecast import CommitAdjustment, CommitCategory, ForecastSnapshot, SnapshotResidual
 from ..weeks import tenant_tz, week_start
 from .forecast_weights import BAND_EDGES, MAX_LEAD, Band, WeekFit, in_week_fit, week_fit_from_json
 
 WEEKS_AHEAD = MAX_LEAD + 1
 WARNING_SHARE = Decimal("0.7")
+CENT = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -110,41 +117,77 @@ def board_weeks(opportunities, *, now: dt.datetime, first_week: dt.date, board_f
     Credit-weighted = Σ amount × the in-week weight of the deal's band at the week's lead; the warning
     compares that pipeline figure (not the residual) with 0.7 × committed."""
     last_week = first_week + dt.timedelta(weeks=WEEKS_AHEAD)
-    rows = (
-        with_forecast(opportunities, first_week=first_week)
-        .filter(expected_close__lt=last_week)
-        .order_by()
-        .values("week", "band")
-        .annotate(
-            amount_sum=Coalesce(Sum("amount_float"), 0.0, output_field=FloatField()),
-            stage_weighted=Coalesce(Sum(F("amount_float") * F("stage_weight")), 0.0, output_field=FloatField()),
-            committed=Coalesce(Sum("amount", filter=Q(commit_category="commit", commit_period=F("week"))), Decimal(0)),
-            count=Sum(Value(1)),
-        )
-    )
-    found: dict[dt.date, dict] = {}
-    for r in rows:
-        week = _as_date(r["week"])
-        cell = found.setdefault(week, {"weighted": 0.0, "stage_weighted": 0.0, "committed": Decimal(0), "count": 0})
-        lead = (week - first_week).days // 7
-        cell["weighted"] += r["amount_sum"] * board_fit.fit.at(lead).bands[r["band"]].weight
-        cell["stage_weighted"] += r["stage_weighted"]
-        cell["committed"] += Decimal(r["committed"] or 0)
-        cell["count"] += r["count"] or 0
+    found: dict[int, dict] = {}
+    for lead, band, _, probability, amount, committed, count in board_cells(opportunities, first_week=first_week):
+        cell = found.setdefault(lead, {"weighted": Decimal(0), "stage_weighted": Decimal(0), "committed": Decimal(0),
+                                       "count": 0})
+        cell["weighted"] += amount * _exact(board_fit.fit.at(lead).bands[band].weight)
+        cell["stage_weighted"] += amount * probability / 100
+        cell["committed"] += committed
+        cell["count"] += count
     adjustments = adjustment_deltas(first_week=first_week, last_week=last_week, team_ids=team_ids)
     residual = residual or {}
     bars = []
     for offset in range(WEEKS_AHEAD):
         week = first_week + dt.timedelta(weeks=offset)
-        row = found.get(week, {})
-        committed = Decimal(row.get("committed") or 0)
+        row = found.get(offset, {})
+        committed = row.get("committed", Decimal(0))
         delta = adjustments.get(week)
         bars.append(WeekBar(
             week=week, weighted=_money(row.get("weighted")), stage_weighted=_money(row.get("stage_weighted")),
-            committed=committed, adjusted=None if delta is None else committed + delta, count=row.get("count") or 0,
+            committed=committed, adjusted=None if delta is None else committed + delta, count=row.get("count", 0),
             residual=_money(residual.get(min(offset, MAX_LEAD))),
         ))
     return bars
+
+
+class _DaysAfter(Func):
+    """`later` − `earlier` in days, both dates (PostgreSQL's date − date is an integer)."""
+
+    arg_joiner = " - "
+    template = "(%(expressions)s)"
+    output_field = IntegerField()
+
+
+class _Band(Func):
+    """The credit band of `credit_score`: how many of BAND_EDGES it reaches (band_expression, on integers)."""
+
+    template = f"width_bucket(%(expressions)s, ARRAY{BAND_EDGES})"
+    output_field = IntegerField()
+
+
+class _PerGroup(Subquery):
+    """A subquery on a group key: PostgreSQL runs it once per group, and in GROUP BY it would run per row."""
+
+    def get_group_by_cols(self):
+        return []
+
+
+def board_cells(opportunities, *, first_week: dt.date):
+    """(lead, band, stage, its probability, Σ amount, Σ amount committed for the deal's bar, deals) of the open deals
+    of the board's weeks; lead = the deal's bar (0 = this week, where overdue deals count too).
+
+    One narrow pass over the open deals (index forecasting_opp_board_cells), grouped on small integers, the
+    amounts summed as numeric (exact, no cast per row); the commit rows joined only where category is commit.
+    """
+    last_week = first_week + dt.timedelta(weeks=WEEKS_AHEAD)
+    lead = Greatest(_DaysAfter(F("expected_close"), Value(first_week)), Value(0)) / Value(7)
+    commit_lead_days = _DaysAfter(F("commit__period"), Value(first_week))
+    commit = Q(commit_current__category=CommitCategory.COMMIT, commit_current__period__gte=first_week,
+               commit_current__period__lt=last_week)
+    return (
+        opportunities.filter(is_open=True, expected_close__lt=last_week)
+        .alias(commit=FilteredRelation("commit_current", condition=commit))
+        .annotate(lead=lead, band=_Band("credit_score"))
+        .order_by()
+        .values_list("lead", "band", "stage_id")
+        .annotate(
+            probability=_PerGroup(Stage.objects.filter(pk=OuterRef("stage_id")).order_by().values("probability")),
+            amount_sum=Sum("amount"),
+            committed=Coalesce(Sum("amount", filter=Exact(commit_lead_days, F("lead") * 7)), Decimal(0)),
+            count=Count("*"),
+        )
+    )
 
 
 def adjustment_deltas(*, first_week, last_week, team_ids) -> dict[dt.date, Decimal]:
@@ -173,9 +216,11 @@ def week_opportunities(opportunities, *, week: dt.date, first_week: dt.date, boa
     )
 
 
-def _as_date(value) -> dt.date:
-    return value.date() if isinstance(value, dt.datetime) else value
+def _exact(weight: float) -> Decimal:
+    """The weight as the decimal it was written as (weights are rounded to 6 places), so bars sum exactly."""
+    return Decimal(repr(weight))
 
 
-def _money(value) -> Decimal:
-    return Decimal(str(value or 0)).quantize(Decimal("0.01"))
+def _money(value: Decimal | None) -> Decimal:
+    """Rounded to the cent half up, as the frozen roll-ups (PostgreSQL's round) round the same sums."""
+    return (value or Decimal(0)).quantize(CENT, ROUND_HALF_UP)
