@@ -84,7 +84,8 @@ def _seed(*, reps: int, deals: int, signal: float, seed: int) -> str:
 def _analyse():
     with connection.cursor() as cursor:
         for table in ("followups_opportunity", "followups_stagechange", "followups_recordchange", "forecasting_evidence",
-                      "forecasting_evidencereview", "forecasting_commitentry", "forecasting_snapshotline"):
+                      "forecasting_evidencereview", "forecasting_commitentry", "forecasting_commitcurrent",
+                      "forecasting_snapshotline"):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
