@@ -58,9 +58,10 @@ class CommitCurrent(models.Model):
         verbose_name = _("current commit category")
         verbose_name_plural = _("current commit categories")
         indexes = [
-            # The board's committed sums: the commit rows of the coming weeks, read from the index alone.
-            models.Index(fields=["period"], include=["opportunity"], condition=models.Q(category="commit"),
-                         name="forecasting_commit_cur_week"),
+            # The board's committed sums: the commit rows of the coming weeks, read from the index alone. Not a
+            # partial index on category = 'commit': the category is a bound parameter, and a prepared statement's
+            # generic plan cannot use an index whose predicate depends on it (it scanned the table instead).
+            models.Index(fields=["category", "period"], include=["opportunity"], name="forecasting_commit_cur_week"),
         ]
 
     def __str__(self):
