@@ -197,7 +197,8 @@ def _seal_alone() -> bool:
     again, and check the page's figures did not move."""
     import os
 
-    from forecasting.accuracy import accuracy_compute, calibration_compute
+    from forecasting.accuracy.calibration import calibration_compute
+    from forecasting.accuracy.measure import accuracy_compute
     from forecasting.models import SealedLineSums, SealedWeek
     from forecasting.sealing import weeks_seal
 
@@ -293,7 +294,8 @@ def _accuracy_cold(options) -> None:
     """What the accuracy page computes on its first read after a change (the cache bypassed)."""
     import os
 
-    from forecasting.accuracy import accuracy_compute, calibration_compute
+    from forecasting.accuracy.calibration import calibration_compute
+    from forecasting.accuracy.measure import accuracy_compute
 
     now = timezone.now()
     for label, lead, monthly in (("weeks lead 4", 4, False), ("months lead 1", 1, True)):
@@ -393,7 +395,8 @@ def bench_accuracy(options, tenant) -> bool:
 def _accuracy_explain() -> None:
     """EXPLAIN (ANALYZE, BUFFERS) of each statement the company page computes on a first read (weeks at
     lead 4, months at lead 1, calibration), captured as the code runs them."""
-    from forecasting.accuracy import accuracy_compute, calibration_compute
+    from forecasting.accuracy.calibration import calibration_compute
+    from forecasting.accuracy.measure import accuracy_compute
 
     captured = []
 
@@ -470,7 +473,7 @@ def bench_backtest(options) -> bool:
     """Per seed and signal: one tenant seeded alike, 26 weeks rebuilt, every product method scored at lead
     1 and 4 on the same frozen lines. Stage.probability stays as the pipeline ships it (what a peer
     forecasts with); `stage_fitted` is the stage fitted exactly like credit (in-week, rolling origin)."""
-    from forecasting.accuracy import accuracy_measure
+    from forecasting.accuracy.measure import accuracy_measure
     from forecasting.backtest import METHODS, backtest
     from forecasting.snapshots import history_rebuild, snapshot_take
 
