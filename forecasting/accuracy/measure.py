@@ -41,6 +41,16 @@ def _periods(first_week: dt.date, current_week: dt.date, monthly: bool) -> list[
     return periods
 
 
+def _won_read(cursor, scope: str, scope_id, scored) -> dict[dt.date, float]:
+    """The amount won per day on the days the scored periods read: each period's own days, and the run
+    rate's four weeks before each snapshot."""
+    if not scored:
+        return {}
+    since = min(min(snap_week - dt.timedelta(weeks=4), start) for snap_week, start, _ in scored)
+    until = max(max(snap_week, end) for snap_week, _, end in scored)
+    return won_by_day(cursor, scope, scope_id, since=since, until=until)
+
+
 def accuracy_measure(*, lead: int, now: dt.datetime, scope: str = "company", scope_id=None,
                      monthly: bool = False) -> Accuracy:
     current_week = week_start(now, tenant_tz())
@@ -58,7 +68,6 @@ def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", sco
         scores = {m: Score(m) for m in PAGE_METHODS}
         if not snapshots:
             return Accuracy(lead, monthly, scores, None, None, None, 0)
-        won = won_by_day(cursor, scope, scope_id)
         adjustments = commit_adjustments(cursor, scope, scope_id) if not monthly else {}
         adjusted = Score("commit_adjusted") if adjustments else None
         scored = []
@@ -66,6 +75,7 @@ def accuracy_compute(*, lead: int, now: dt.datetime, scope: str = "company", sco
             snap_week = monday_of(start) - dt.timedelta(weeks=lead)
             if snap_week in snapshots:
                 scored.append((snap_week, start, end))
+        won = _won_read(cursor, scope, scope_id, scored)
         sealed_cells, open_cells = scored_cells(scored, monthly, sealed_pairs(cursor))
         sealed_rows = sealed_sums(cursor, scope, scope_id, monthly, sealed_cells)
         sums = forecast_sums(cursor, scope, scope_id, monthly, open_cells, sealed_rows)

@@ -7,25 +7,44 @@ membership period is part of the data version).
 import datetime as dt
 
 from ..weeks import tenant_tz
-from .snapshot_sums import scope_sql
+
+# The users whose deals a scope counts: its members today (a team's; a region's, through their team's
+# region, or their own when they have no team).
+_SCOPE_OWNERS_SQL = {
+    "team": "SELECT m.user_id FROM org_member m WHERE m.team_id = %(scope_id)s",
+    "region": "SELECT m.user_id FROM org_member m LEFT JOIN org_team t ON t.id = m.team_id "
+              "WHERE COALESCE(t.region_id, m.region_id) = %(scope_id)s",
+}
 
 
-def won_by_day(cursor, scope: str, scope_id) -> dict[dt.date, float]:
-    """Amount won per tenant-local day, for the scope (owner's team/region today)."""
+def won_by_day(cursor, scope: str, scope_id, *, since: dt.date, until: dt.date) -> dict[dt.date, float]:
+    """Amount won per tenant-local day in [since, until), for the scope (owner's team/region today).
+
+    A deal's last move to won is at or after `since` exactly when it has some move to won at or after
+    `since`, and it is then the latest of those: so only the moves to won since `since` are read (a range
+    of the (to stage, at) index), not the tenant's whole history. The won stages and the scope's owners
+    are read first and passed as values, so the planner sees how many rows each side holds."""
+    cursor.execute("SELECT id FROM followups_stage WHERE outcome = 'won'")
+    won_stages = [row[0] for row in cursor.fetchall()]
+    owners_sql = ""
+    params = {"tz": str(tenant_tz()), "won": won_stages, "since": since, "until": until}
+    if scope != "company":
+        cursor.execute(_SCOPE_OWNERS_SQL[scope], {"scope_id": scope_id})
+        params["owners"] = [row[0] for row in cursor.fetchall()]
+        owners_sql = "AND o.owner_id = ANY(%(owners)s::bigint[])"
     cursor.execute(
         f"""
-        WITH won AS (
-            SELECT DISTINCT ON (sc.opportunity_id) sc.opportunity_id, sc.at FROM followups_stagechange sc
-            JOIN followups_stage s ON s.id = sc.to_stage_id AND s.outcome = 'won'
-            ORDER BY sc.opportunity_id, sc.at DESC
-        ), owners AS (
-            SELECT o.id, o.amount, m.team_id, COALESCE(t.region_id, m.region_id) AS region_id
-            FROM followups_opportunity o JOIN followups_stage s ON s.id = o.stage_id AND s.outcome = 'won'
-            LEFT JOIN org_member m ON m.user_id = o.owner_id LEFT JOIN org_team t ON t.id = m.team_id
+        WITH last_won AS (
+            SELECT sc.opportunity_id, MAX(sc.at) AS at FROM followups_stagechange sc
+            WHERE sc.to_stage_id = ANY(%(won)s::bigint[]) AND sc.at >= (%(since)s::date::timestamp AT TIME ZONE %(tz)s)
+            GROUP BY sc.opportunity_id
         )
-        SELECT (w.at AT TIME ZONE %(tz)s)::date, SUM(o.amount) FROM won w JOIN owners o ON o.id = w.opportunity_id
-        WHERE {scope_sql(scope)} GROUP BY 1
+        SELECT (w.at AT TIME ZONE %(tz)s)::date, SUM(o.amount) FROM last_won w
+        JOIN followups_opportunity o ON o.id = w.opportunity_id
+        WHERE o.stage_id = ANY(%(won)s::bigint[]) {owners_sql}
+          AND w.at < (%(until)s::date::timestamp AT TIME ZONE %(tz)s)
+        GROUP BY 1
         """,
-        {"tz": str(tenant_tz()), "scope_id": scope_id},
+        params,
     )
     return {day: float(total) for day, total in cursor.fetchall()}
