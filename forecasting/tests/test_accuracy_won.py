@@ -75,3 +75,13 @@ def test_a_won_deal_counts_under_its_owners_team_and_region_today(history):
     assert _won("team", team_a.pk) == _won("region", team_a.region_id) == {WEEK_9: 1000.0, WEEK_16: 107000.0}
     assert _won("team", team_b.pk) == _won("region", team_b.region_id) == {WEEK_9: 0.0, WEEK_16: 3000.0}
     assert _won() == {WEEK_9: 1000.0, WEEK_16: 110000.0}
+
+
+def test_the_run_rate_reads_the_won_days_of_the_four_weeks_before_each_snapshot(history):
+    early = _deal(history.rep, "8000")
+    _move(early, "won", "2026-02-05T10:00:00+08:00")  # before the first snapshot: read for the run rate only
+
+    rows = accuracy_compute(lead=1, now=NOW).scores["runrate"].rows
+
+    # Week of 9 March: snapshot of 2 March, run rate of 2 Feb – 1 March; week of 16 March: 9 Feb – 8 March.
+    assert rows == [(WEEK_9, 2000.0, 1000.0), (WEEK_16, 0.0, 107000.0)]
