@@ -1,0 +1,66 @@
+"""A new lead written in one statement with everything that names it: its routing decision, its new
+owner's notification and the intake's audit entry.
+
+Their ids were reserved before (with the slot, leads.services.pick, or by `lead_ids_reserve`), so
+each row is complete in Python — the notification and the audit entry are prepared by their own
+services exactly as `notify` and `audit_record` would write them — and one round trip stores them
+all. The audit steps come last in the statement and lock the chain head, as `audit_record` would as
+the intake's last write.
+"""
+from django.db import connection
+
+from audit.models import AuditEntry
+from audit.services import APPEND_CTES, APPENDED_COLUMNS, PendingEntry
+from salesflow.notifications.services import INSERT_SQL as NOTIFICATION_INSERT_SQL, PendingNotification
+
+from ..models import Lead, RoutingDecision
+from .pick import RESERVE_IDS
+
+_STATEMENTS: dict[bool, str] = {}
+
+
+def _fields(model) -> list:
+    return [f for f in model._meta.local_concrete_fields if not f.generated]
+
+
+def _statement(notified: bool) -> str:
+    if notified not in _STATEMENTS:
+        rows = []
+        for prefix, model, name in (("l", Lead, "new_lead"), ("d", RoutingDecision, "new_decision")):
+            fields = _fields(model)
+            rows.append(f"{name} AS (INSERT INTO {model._meta.db_table} "
+                        f"({', '.join(f.column for f in fields)}) "
+                        f"VALUES ({', '.join(f'%({prefix}_{f.column})s' for f in fields)}))")
+        if notified:
+            rows.append(f"notified AS ({NOTIFICATION_INSERT_SQL})")
+        rows.append(APPEND_CTES)
+        columns = APPENDED_COLUMNS + (", notified.id, notified.recipient_id, notified.created_at" if notified else "")
+        _STATEMENTS[notified] = (f"WITH {', '.join(rows)} SELECT {columns} FROM appended"
+                                 + (" LEFT JOIN notified ON true" if notified else ""))
+    return _STATEMENTS[notified]
+
+
+def _values(prefix: str, obj) -> dict:
+    return {f"{prefix}_{f.column}": f.get_db_prep_save(f.pre_save(obj, True), connection) for f in _fields(type(obj))}
+
+
+def lead_ids_reserve() -> tuple[int, int]:
+    """Ids for a new lead and its decision when no slot was taken (the pick reserves them otherwise)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {RESERVE_IDS}")
+        return cursor.fetchone()
+
+
+def lead_store(lead: Lead, decision: RoutingDecision, *, notification: PendingNotification | None,
+               audit: PendingEntry) -> AuditEntry:
+    """Insert the routed lead (its id reserved), its decision, the notification if any, and append the
+    audit entry, in one statement; the objects are saved ones afterwards."""
+    params = {**_values("l", lead), **_values("d", decision), **audit.params, **(notification.params if notification else {})}
+    with connection.cursor() as cursor:
+        cursor.execute(_statement(notification is not None), params)
+        rows = cursor.fetchall()
+    for obj in (lead, decision):
+        obj._state.adding, obj._state.db = False, connection.alias
+    if notification is not None:
+        notification.created([row[5:] for row in rows if row[5] is not None])
+    return audit.stored(rows[0][:5])
