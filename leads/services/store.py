@@ -7,6 +7,9 @@ services exactly as `notify` and `audit_record` would write them — and one rou
 all. The audit steps come last in the statement and lock the chain head, as `audit_record` would as
 the intake's last write.
 """
+import datetime as dt
+import json
+
 from django.db import connection
 
 from audit.models import AuditEntry
@@ -26,11 +29,10 @@ def _fields(model) -> list:
 def _statement(notified: bool) -> str:
     if notified not in _STATEMENTS:
         rows = []
-        for prefix, model, name in (("l", Lead, "new_lead"), ("d", RoutingDecision, "new_decision")):
-            fields = _fields(model)
-            rows.append(f"{name} AS (INSERT INTO {model._meta.db_table} "
-                        f"({', '.join(f.column for f in fields)}) "
-                        f"VALUES ({', '.join(f'%({prefix}_{f.column})s' for f in fields)}))")
+        for name, model in (("lead", Lead), ("decision", RoutingDecision)):
+            columns = ", ".join(f.column for f in _fields(model))
+            rows.append(f"new_{name} AS (INSERT INTO {model._meta.db_table} ({columns}) "
+                        f"SELECT {columns} FROM jsonb_populate_record(NULL::{model._meta.db_table}, %({name})s::jsonb))")
         if notified:
             rows.append(f"notified AS ({NOTIFICATION_INSERT_SQL})")
         rows.append(APPEND_CTES)
@@ -40,8 +42,17 @@ def _statement(notified: bool) -> str:
     return _STATEMENTS[notified]
 
 
-def _values(prefix: str, obj) -> dict:
-    return {f"{prefix}_{f.column}": f.get_db_prep_save(f.pre_save(obj, True), connection) for f in _fields(type(obj))}
+def _row(obj) -> str:
+    """The object's row as one JSON object, which jsonb_populate_record reads into the table's column
+    types: one parameter per row, where one per column made the statement too long for psycopg to
+    keep its conversion (it parses a statement of more than 50 parameters again at every run)."""
+    return json.dumps({f.column: getattr(obj, f.attname) for f in _fields(type(obj))}, default=_iso_text, ensure_ascii=False)
+
+
+def _iso_text(value) -> str:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()  # microseconds and offset kept: PostgreSQL reads it as it was
+    raise TypeError(f"{type(value).__name__} is not a lead or decision column type")
 
 
 def lead_ids_reserve() -> tuple[int, int]:
@@ -55,7 +66,7 @@ def lead_store(lead: Lead, decision: RoutingDecision, *, notification: PendingNo
                audit: PendingEntry) -> AuditEntry:
     """Insert the routed lead (its id reserved), its decision, the notification if any, and append the
     audit entry, in one statement; the objects are saved ones afterwards."""
-    params = {**_values("l", lead), **_values("d", decision), **audit.params, **(notification.params if notification else {})}
+    params = {"lead": _row(lead), "decision": _row(decision), **audit.params, **(notification.params if notification else {})}
     with connection.cursor() as cursor:
         cursor.execute(_statement(notification is not None), params)
         rows = cursor.fetchall()
