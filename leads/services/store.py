@@ -12,7 +12,6 @@ import json
 
 from django.db import connection
 
-from audit.models import AuditEntry
 from audit.services import APPEND_CTES, APPENDED_COLUMNS, PendingEntry
 from salesflow.notifications.services import INSERT_SQL as NOTIFICATION_INSERT_SQL, PendingNotification
 
@@ -28,16 +27,16 @@ def _fields(model) -> list:
 
 def _statement(notified: bool) -> str:
     if notified not in _STATEMENTS:
-        rows = []
+        steps = []
         for name, model in (("lead", Lead), ("decision", RoutingDecision)):
             columns = ", ".join(f.column for f in _fields(model))
-            rows.append(f"new_{name} AS (INSERT INTO {model._meta.db_table} ({columns}) "
+            steps.append(f"new_{name} AS (INSERT INTO {model._meta.db_table} ({columns}) "
                         f"SELECT {columns} FROM jsonb_populate_record(NULL::{model._meta.db_table}, %({name})s::jsonb))")
         if notified:
-            rows.append(f"notified AS ({NOTIFICATION_INSERT_SQL})")
-        rows.append(APPEND_CTES)
+            steps.append(f"notified AS ({NOTIFICATION_INSERT_SQL})")
+        steps.append(APPEND_CTES)
         columns = APPENDED_COLUMNS + (", notified.id, notified.recipient_id, notified.created_at" if notified else "")
-        _STATEMENTS[notified] = (f"WITH {', '.join(rows)} SELECT {columns} FROM appended"
+        _STATEMENTS[notified] = (f"WITH {', '.join(steps)} SELECT {columns} FROM appended"
                                  + (" LEFT JOIN notified ON true" if notified else ""))
     return _STATEMENTS[notified]
 
@@ -63,7 +62,7 @@ def lead_ids_reserve() -> tuple[int, int]:
 
 
 def lead_store(lead: Lead, decision: RoutingDecision, *, notification: PendingNotification | None,
-               audit: PendingEntry) -> AuditEntry:
+               audit: PendingEntry) -> None:
     """Insert the routed lead (its id reserved), its decision, the notification if any, and append the
     audit entry, in one statement; the objects are saved ones afterwards."""
     params = {"lead": _row(lead), "decision": _row(decision), **audit.params, **(notification.params if notification else {})}
@@ -73,5 +72,4 @@ def lead_store(lead: Lead, decision: RoutingDecision, *, notification: PendingNo
     for obj in (lead, decision):
         obj._state.adding, obj._state.db = False, connection.alias
     if notification is not None:
-        notification.created([row[5:] for row in rows if row[5] is not None])
-    return audit.stored(rows[0][:5])
+        notification.sent([row[5:] for row in rows if row[5] is not None])

@@ -75,6 +75,12 @@ class PendingNotification:
             transaction.on_commit(lambda: deliveries_queue(delivery_ids))
         return created
 
+    def sent(self, rows) -> None:
+        """As `created`, for a caller that does not want the notifications back: without an enabled
+        channel there is no outbox to write, and nothing is built."""
+        if rows and channels_enabled():
+            self.created(rows)
+
 
 INSERT_SQL = f"""
     INSERT INTO {Notification._meta.db_table} (recipient_id, event_key, kind, title, body, message, link, payload, created_at)
