@@ -345,7 +345,18 @@ def browser_context(browser, **options):
 
 
 def on_phone(flow, *, locale: str = "zh-CN"):
-    """Run `flow(page)` on a fresh 375×812 touch phone page in Chromium, and return its result.
+    """Run `flow(page)` on a fresh 375×812 touch phone page in Chromium, and return its result."""
+    return in_chromium(flow, viewport={"width": 375, "height": 812}, device_scale_factor=2, is_mobile=True,
+                       has_touch=True, locale=locale)
+
+
+def on_desktop(flow, *, locale: str = "zh-CN"):
+    """Run `flow(page)` on a fresh 1280×900 desktop page in Chromium, and return its result."""
+    return in_chromium(flow, viewport={"width": 1280, "height": 900}, locale=locale)
+
+
+def in_chromium(flow, **context_options):
+    """Run `flow(page)` on a fresh page of a context with `context_options`.
 
     Playwright's sync API keeps an event loop on the thread that starts it and Django then
     refuses ORM calls on that thread, so the browser lives in a worker thread of its own.
@@ -357,8 +368,7 @@ def on_phone(flow, *, locale: str = "zh-CN"):
 
         with sync_playwright() as playwright:
             browser = chromium_launch(playwright)
-            context = browser_context(browser, viewport={"width": 375, "height": 812}, device_scale_factor=2,
-                                      is_mobile=True, has_touch=True, locale=locale)
+            context = browser_context(browser, **context_options)
             try:
                 return flow(context.new_page())
             finally:

@@ -51,9 +51,22 @@ def _numbers_as_jsonb(value):
     return value
 
 
+def _dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_encode, allow_nan=False)
+
+
 def canonical_json(value) -> str:
-    return json.dumps(_numbers_as_jsonb(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      default=_encode, allow_nan=False)
+    # Most values hold no float that jsonb would write otherwise (-0.0, or an integer written with
+    # an exponent): then the text as dumped is already canonical, and the walk through every
+    # value is spared. Where the text shows either ("-0.0", "e+", "e-": also when a string holds
+    # them) or cannot be written, the value takes the walk.
+    try:
+        text = _dumps(value)
+    except ValueError:
+        text = None
+    if text is not None and "-0.0" not in text and "e+" not in text and "e-" not in text:
+        return text
+    return _dumps(_numbers_as_jsonb(value))
 
 
 def normalise(value):

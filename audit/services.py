@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.db import connection, models, transaction
 from django.utils import timezone
 
@@ -13,25 +15,29 @@ class AuditOutsideTransaction(RuntimeError):
 # trip. Only the sequence number and the previous hash need the lock, so the canonical
 # text is prepared before it and completed here around those two values; PostgreSQL's
 # sha256() of the UTF-8 text is byte for byte the hash Python computes when verifying.
-_APPEND_SQL = """
-WITH head AS (
+# The steps are common table expressions so that a service may send them in the statement of
+# its own last write (`PendingEntry`); `appended` returns the entry as stored.
+APPEND_CTES = """
+audit_head AS (
     SELECT seq, entry_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE
-), sealed AS (
+), audit_sealed AS (
     SELECT seq + 1 AS seq, entry_hash AS prev_hash,
            %(before_prev)s || entry_hash || %(before_seq)s || (seq + 1)::text || %(after_seq)s AS canonical
-      FROM head
-), added AS (
+      FROM audit_head
+), audit_added AS (
     INSERT INTO audit_auditentry (seq, prev_hash, entry_hash, canonical, created_at, actor_id,
                                   actor_label, verb, target_type, target_id, payload, reason)
     SELECT seq, prev_hash, encode(sha256(convert_to(canonical, 'UTF8')), 'hex'), canonical, %(created_at)s,
            %(actor_id)s, %(actor_label)s, %(verb)s, %(target_type)s, %(target_id)s, %(payload)s::jsonb, %(reason)s
-      FROM sealed
+      FROM audit_sealed
     RETURNING id, seq, prev_hash, entry_hash, canonical
-)
-UPDATE audit_auditchainhead SET seq = added.seq, entry_hash = added.entry_hash
-  FROM added WHERE audit_auditchainhead.id = 1
-RETURNING added.id, added.seq, added.prev_hash, added.entry_hash, added.canonical
-"""
+), appended AS (
+    UPDATE audit_auditchainhead SET seq = audit_added.seq, entry_hash = audit_added.entry_hash
+      FROM audit_added WHERE audit_auditchainhead.id = 1
+    RETURNING audit_added.id, audit_added.seq, audit_added.prev_hash, audit_added.entry_hash, audit_added.canonical
+)"""
+APPENDED_COLUMNS = "appended.id, appended.seq, appended.prev_hash, appended.entry_hash, appended.canonical"
+_APPEND_SQL = f"WITH {APPEND_CTES} SELECT {APPENDED_COLUMNS} FROM appended"
 
 
 def _target_parts(target: models.Model | None, target_type: str, target_id) -> tuple[str, str]:
@@ -58,7 +64,20 @@ def _canonical_pieces(*, created_at, actor_id, actor_label, verb, target_type, t
     }
 
 
-def audit_record(
+@dataclass
+class PendingEntry:
+    """An entry ready to append: its fields and the parameters of APPEND_CTES."""
+
+    fields: dict
+    params: dict
+
+    def stored(self, row) -> AuditEntry:
+        """The entry as appended, from the APPENDED_COLUMNS of its statement."""
+        pk, seq, prev_hash, entry_hash, canonical = row
+        return AuditEntry(pk=pk, seq=seq, prev_hash=prev_hash, entry_hash=entry_hash, canonical=canonical, **self.fields)
+
+
+def audit_entry_prepare(
     *,
     actor,
     verb: str,
@@ -68,16 +87,8 @@ def audit_record(
     payload: dict | None = None,
     reason: str = "",
     at=None,
-) -> AuditEntry:
-    """Append one entry to the current tenant's chain, inside the caller's transaction.
-
-    The chain head row is locked and read in the same statement that appends, so
-    concurrent appends queue up instead of forking. The lock is held until the caller
-    commits: call this as the last write of a service to keep that window short.
-    """
-    if not connection.in_atomic_block:
-        raise AuditOutsideTransaction("audit_record must run inside the transaction of the change it records")
-
+) -> PendingEntry:
+    """Everything of an entry but its place in the chain, which the append takes under the head's lock."""
     kind, ident = _target_parts(target, target_type, target_id)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
     fields = {
@@ -92,10 +103,27 @@ def audit_record(
     }
     payload_text = canonical_json(fields["payload"])
     pieces = _canonical_pieces(payload_text=payload_text, **{k: v for k, v in fields.items() if k != "payload"})
+    return PendingEntry(fields=fields, params={**fields, **pieces, "payload": payload_text})
+
+
+def _refuse_outside_transaction() -> None:
+    if not connection.in_atomic_block:
+        raise AuditOutsideTransaction("audit_record must run inside the transaction of the change it records")
+
+
+def audit_record(**entry) -> AuditEntry:
+    """Append one entry to the current tenant's chain, inside the caller's transaction (the
+    arguments are audit_entry_prepare's).
+
+    The chain head row is locked and read in the same statement that appends, so
+    concurrent appends queue up instead of forking. The lock is held until the caller
+    commits: call this as the last write of a service to keep that window short.
+    """
+    _refuse_outside_transaction()
+    pending = audit_entry_prepare(**entry)
     with connection.cursor() as cursor:
-        cursor.execute(_APPEND_SQL, {**fields, **pieces, "payload": payload_text})
-        pk, seq, prev_hash, entry_hash, canonical = cursor.fetchone()
-    return AuditEntry(pk=pk, seq=seq, prev_hash=prev_hash, entry_hash=entry_hash, canonical=canonical, **fields)
+        cursor.execute(_APPEND_SQL, pending.params)
+        return pending.stored(cursor.fetchone())
 
 
 def audit_record_atomic(**kwargs) -> AuditEntry:

@@ -1,7 +1,7 @@
 """Backtest of the product's forecast methods on a tenant's frozen snapshots, and what the scored
 lines say about the quantity forecast.
 
-The methods are the accuracy page's (forecasting/accuracy.py, computed afresh, not from the cache):
+The methods are the accuracy page's (forecasting/accuracy/, computed afresh, not from the cache):
 credit (in-week weights by band and lead + residual), stage as typed (`Stage.probability`, what
 peers do), stage fitted like credit (the same in-week fit by stage + the same residual), commit and
 the trailing run rate. Credit and the fitted stage differ only in what they condition on, so with
@@ -16,7 +16,8 @@ import datetime as dt
 
 from django.db import connection
 
-from .accuracy import PAGE_METHODS, accuracy_compute
+from .accuracy.measure import accuracy_compute
+from .accuracy.scores import PAGE_METHODS
 from .weeks import tenant_tz, week_start
 
 METHODS = PAGE_METHODS

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .accuracy import LEADS
+from .accuracy.scores import LEADS
 from .models_forecast import CommitCategory
 
 

@@ -5,7 +5,7 @@ week)); once that week is over the outcome is final (stage changes are recorded 
 line's amount, weights, team and region are frozen. `weeks_seal` rolls every such (snapshot, week) not yet
 sealed up into `SealedLineSums` and records it in `SealedWeek`, in one statement under a per-tenant lock:
 idempotent, derived data (no audit entry), and it never changes a figure — the accuracy page reads the
-sealed rows for sealed pairs and the lines for the rest (forecasting/accuracy.py).
+sealed rows for sealed pairs and the lines for the rest (forecasting/accuracy/).
 """
 import datetime as dt
 

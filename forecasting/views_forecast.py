@@ -16,7 +16,9 @@ from followups.models import Opportunity
 from salesflow.org.models import Region, Team
 from salesflow.org.scoping import is_admin, is_manager, managed_teams, member_for, scope_by_owner
 
-from .accuracy import PAGE_METHODS, accuracy_measure, calibration
+from .accuracy.calibration import calibration
+from .accuracy.measure import accuracy_measure
+from .accuracy.scores import PAGE_METHODS
 from .filters_forecast import ForecastFilter
 from .forms_forecast import AccuracyForm, AdjustForm, CommitForm
 from .models_forecast import CommitAdjustment, CommitCategory, ForecastSnapshot

@@ -107,7 +107,8 @@ def _leads_intake(request):
     try:
         result = lead_intake(
             clean=clean, actor=f"intake key {key.prefix}", via="api", intake_key=key,
-            idempotency_key=idempotency_key, request_hash=canonical_hash(data),
+            # The body's hash is kept only beside an Idempotency-Key (to tell a replay from a reuse).
+            idempotency_key=idempotency_key, request_hash=canonical_hash(data) if idempotency_key else "",
         )
     except IdempotencyMismatch:
         return _errors(422, {"Idempotency-Key": [_("This key was used before with a different body.")]})

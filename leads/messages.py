@@ -109,8 +109,18 @@ def score_parts(breakdown: dict) -> list[tuple[str, str, object]]:
     return parts
 
 
-def candidate_why(candidate: dict) -> str:
-    return render(candidate.get("why"))
+def candidate_line(candidate: dict) -> str:
+    """One candidate of a routing story — name, verdict, why and open/capacity — punctuated for the reader's
+    language (full-width colon and brackets in Chinese)."""
+    line = _("%(name)s: %(verdict)s") % {"name": candidate.get("name") or candidate.get("user_id"),
+                                         "verdict": verdict_label(candidate.get("verdict"))}
+    why = candidate.get("why")
+    if why:
+        line = _("%(line)s — %(why)s") % {"line": line, "why": render(why)}
+    if candidate.get("open") is not None and (why or {}).get("key") != "routing.why.capacity":  # capacity says it
+        line = _("%(line)s (%(open)s/%(capacity)s)") % {"line": line, "open": candidate["open"],
+                                                         "capacity": candidate.get("capacity")}
+    return line
 
 
 def _vocab_kind_param(raw) -> str:

@@ -1,4 +1,9 @@
-"""Queueing never waits on a broker that is away: real refused and silent sockets."""
+"""Queueing never waits on a broker that is away: real refused and silent sockets.
+
+How long a kick may wait is its socket timeout; what these tests pin is that it is paid once: one
+connection attempt, no retries, and none at all while the breaker is open (counted on a real silent
+socket, so a loaded machine cannot make them flake). Timings are the benchmark's business.
+"""
 import datetime as dt
 import time
 
@@ -10,19 +15,8 @@ from salesflow import broker
 from salesflow.notifications.models import Channel, Delivery
 from salesflow.notifications.services import deliveries_sweep, delivery_send
 from salesflow.notifications.tasks import delivery_send_task
-from salesflow.notifications.tests.brokers import blackhole_port, broker_at, broker_down, closed_port
+from salesflow.notifications.tests.brokers import blackhole, broker_at, closed_port
 from salesflow.notifications.tests.sinks import RobotServer
-
-# Sanity bounds only (the old publish path took ~6 s per call); real figures: bench/README.md.
-FAST = 0.5
-# A whole intake request on a shared, loaded test machine: far below the old 6 s, far above noise.
-FAST_REQUEST = 2.0
-
-
-def _timed(fn, *args):
-    start = time.monotonic()
-    result = fn(*args)
-    return result, time.monotonic() - start
 
 
 def test_a_kick_reaches_a_broker_that_answers():
@@ -30,27 +24,29 @@ def test_a_kick_reaches_a_broker_that_answers():
     assert not broker.breaker_open()
 
 
-def test_a_refused_connection_fails_fast_and_opens_the_breaker():
+def test_a_refused_connection_opens_the_breaker_and_later_kicks_do_not_try():
     with broker_at(f"redis://127.0.0.1:{closed_port()}/0"):
-        sent, first = _timed(broker.kick, delivery_send_task, 1)
-        assert sent is False and first < FAST
-        assert broker.breaker_open()
-        sent, second = _timed(broker.kick_many, delivery_send_task, [(2,), (3,)])
-        assert sent == 0 and second < 0.01
+        assert broker.kick(delivery_send_task, 1) is False
+    assert broker.breaker_open()
+    with blackhole() as hole, broker_at(hole.url):
+        assert broker.kick_many(delivery_send_task, [(2,), (3,)]) == 0
+        assert hole.connections() == 0  # returned without even connecting
 
 
-def test_a_broker_that_never_answers_costs_at_most_the_kick_timeout_once(settings):
+def test_a_broker_that_never_answers_costs_one_attempt_of_the_kick_timeout(settings):
     settings.SALESFLOW_BROKER_KICK_TIMEOUT = 0.2
-    with blackhole_port() as port, broker_at(f"redis://127.0.0.1:{port}/0"):
-        sent, first = _timed(broker.kick, delivery_send_task, 1)
-        assert sent is False and 0.15 < first < 2.0  # waited on the silence, then gave up
-        sent, second = _timed(broker.kick, delivery_send_task, 2)
-        assert sent is False and second < 0.01
+    with blackhole() as hole, broker_at(hole.url):
+        start = time.monotonic()
+        assert broker.kick(delivery_send_task, 1) is False
+        assert time.monotonic() - start >= 0.15  # it waited on the silence (for its timeout), then gave up
+        assert hole.connections() == 1  # once: Celery's default publish would reconnect and retry for ~6 s
+        assert broker.kick(delivery_send_task, 2) is False
+        assert hole.connections() == 1
 
 
 def test_the_breaker_tries_again_after_its_period(settings):
     settings.SALESFLOW_BROKER_BREAKER_SECONDS = 0.2
-    with broker_down():
+    with broker_at(f"redis://127.0.0.1:{closed_port()}/0"):
         broker.kick(delivery_send_task, 1)
     assert broker.breaker_open()
     time.sleep(0.25)
@@ -64,7 +60,7 @@ def robot():
     server.stop()
 
 
-def test_an_intake_with_the_broker_down_answers_fast_and_its_alert_goes_out_once_later(
+def test_an_intake_with_a_silent_broker_tries_it_once_and_its_alert_goes_out_once_later(
     alpha, client_for, robot, django_capture_on_commit_callbacks
 ):
     Channel.objects.create(name="group", kind=Channel.Kind.WECOM, webhook_url=robot.url("/cgi-bin/webhook/send?key=k"))
@@ -72,13 +68,13 @@ def test_an_intake_with_the_broker_down_answers_fast_and_its_alert_goes_out_once
     client = client_for(alpha)
     body = {"company": "华东医院", "contact_name": "王主任", "phone": "13800138001", "channel": "ad_platform",
             "budget_grade": "A", "region": "上海"}
-    with broker_down(), django_capture_on_commit_callbacks(execute=True):
-        start = time.monotonic()
-        response = client.post("/api/v1/leads", data=body, content_type="application/json",
-                               HTTP_AUTHORIZATION=f"Bearer {secret}")
-        elapsed = time.monotonic() - start
+    with blackhole() as hole, broker_at(hole.url):
+        with django_capture_on_commit_callbacks(execute=True):  # the kick runs after the commit
+            response = client.post("/api/v1/leads", data=body, content_type="application/json",
+                                   HTTP_AUTHORIZATION=f"Bearer {secret}")
+        attempts = hole.connections()
     assert response.status_code == 201 and response.json()["status"] == "assigned"
-    assert elapsed < FAST_REQUEST
+    assert attempts == 1  # one kick timeout at most, then the breaker
     [delivery] = Delivery.objects.all()
     assert delivery.status == "pending" and robot.received == []
 
@@ -98,9 +94,11 @@ def test_a_csv_import_started_with_the_broker_down_is_run_by_the_sweep_later(alp
 
     job = ImportJob.objects.create(file=ContentFile(b"company,phone\nA,13500000001\n", name="l.csv"), created_by=alpha.admin,
                                    created_at=timezone.now() - dt.timedelta(minutes=5))
-    with broker_down(), django_capture_on_commit_callbacks(execute=True):
-        job, elapsed = _timed(lambda: import_job_start(actor=alpha.admin, job=job, mapping={"0": "company", "1": "phone"}))
-    assert job.status == "queued" and elapsed < FAST_REQUEST
+    with blackhole() as hole, broker_at(hole.url):
+        with django_capture_on_commit_callbacks(execute=True):
+            job = import_job_start(actor=alpha.admin, job=job, mapping={"0": "company", "1": "phone"})
+        attempts = hole.connections()
+    assert job.status == "queued" and attempts == 1
     assert import_jobs_sweep(now=timezone.now()) == 0  # the breaker is still open: nothing waits on Redis
     broker.breaker_reset()
     assert import_jobs_sweep(now=timezone.now()) == 1

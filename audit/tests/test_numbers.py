@@ -1,4 +1,5 @@
 """Any JSON number an entry carries hashes the same before and after jsonb has stored it."""
+import json
 import math
 
 import pytest
@@ -6,7 +7,7 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.canonical import canonical_json
+from audit.canonical import _numbers_as_jsonb, canonical_json
 from audit.selectors import audit_chain_verify
 from audit.services import audit_record
 
@@ -36,3 +37,16 @@ def test_any_finite_json_number_round_trips_through_the_chain(alpha, numbers):
     _record(alpha.admin, {"numbers": numbers})
     verdict = audit_chain_verify()
     assert verdict.intact, (numbers, verdict.problem)
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(value=st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
+              st.sampled_from([-0.0, 1e23, 1e16, 2.5e-10, "e+1", "-0.0", "名-e-", "line-end"]), st.text(max_size=8)),
+    lambda children: st.one_of(st.lists(children, max_size=4), st.tuples(children, children),
+                               st.dictionaries(st.text(max_size=4), children, max_size=4)),
+    max_leaves=12))
+def test_the_canonical_text_is_that_of_the_value_with_every_number_as_jsonb_gives_it_back(value):
+    as_stored = json.dumps(_numbers_as_jsonb(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                           allow_nan=False)
+    assert canonical_json(value) == as_stored

@@ -8,7 +8,8 @@ from django.test.utils import CaptureQueriesContext
 
 from followups.models import Opportunity, Stage, StageChange
 from followups.tests.factories import at, opportunity_make
-from forecasting.accuracy import accuracy_measure, calibration
+from forecasting.accuracy.calibration import calibration
+from forecasting.accuracy.measure import accuracy_measure
 from forecasting.models_forecast import CommitAdjustment
 from forecasting.snapshots import snapshot_take
 

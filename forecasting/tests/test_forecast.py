@@ -11,7 +11,8 @@ from django.db import connection
 from audit.models import AuditEntry
 from followups.models import Opportunity, RecordChange, RecordKind, Stage, StageChange
 from followups.tests.factories import at, opportunity_make
-from forecasting.accuracy import accuracy_measure, brier, wape_bias
+from forecasting.accuracy.measure import accuracy_measure
+from forecasting.accuracy.scores import brier, wape_bias
 from forecasting.models import Evidence, EvidenceReview, ForecastAlert, ForecastSnapshot, SnapshotLine
 from forecasting.models_forecast import CommitAdjustment, CommitEntry
 from forecasting.services.forecast_alerts import forecast_alert_scan

@@ -195,7 +195,7 @@ def _expected_sums(lead: int, monthly: bool) -> dict:
 
 @pytest.mark.parametrize("monthly", [False, True])
 def test_accuracy_reads_only_the_lines_of_the_scored_snapshot_and_period(alpha, monthly):
-    from forecasting.accuracy import accuracy_measure
+    from forecasting.accuracy.measure import accuracy_measure
     from forecasting.weeks import monday_of
 
     forecast_history_seed(rng=random.Random(4), count=200, signal=0.6, now=NOW)

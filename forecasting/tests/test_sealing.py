@@ -8,7 +8,9 @@ from django.db import transaction
 
 from followups.models import Opportunity, RecordChange, RecordKind, Stage, StageChange
 from followups.tests.factories import at
-from forecasting.accuracy import PAGE_METHODS, accuracy_compute, calibration_compute
+from forecasting.accuracy.calibration import calibration_compute
+from forecasting.accuracy.measure import accuracy_compute
+from forecasting.accuracy.scores import PAGE_METHODS
 from forecasting.demo_forecast import forecast_history_seed
 from forecasting.models import SealedLineSums, SealedWeek, SnapshotLine
 from forecasting.sealing import weeks_seal

@@ -12,20 +12,22 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection
-
 from salesflow import i18n
+from salesflow.notifications.services import PendingNotification
 from salesflow.org.selectors import tenant_settings_get
 
 from ..models import Lead, LeadStatus, RoutingDecision, RoutingRule, Strategy
 from .pick import Row, pool_pick
 from .roster import PoolIndex, pool_index, pool_seats_store, roster_current, roster_store, rule_basis
-from .routing import DEFAULT_TOP_RATE, assignment_notify, close_rates_all, no_match_reason, rule_match, rule_wants, rules_active
+from .routing import (DEFAULT_TOP_RATE, assignment_notification, close_rates_all, no_match_reason, rule_match, rule_wants,
+                      rules_active)
+from .store import lead_ids_reserve
 
 
 class Routed(NamedTuple):
     decision: RoutingDecision
     owner_username: str | None
+    notification: PendingNotification | None  # the new owner's, not inserted yet
 
 
 @dataclass
@@ -39,13 +41,15 @@ class Outcome:
     candidates: list[dict] = field(default_factory=list)
     roster: str | None = None
     basis: dict = field(default_factory=dict)
+    ids: tuple[int, int] | None = None  # reserved for the lead and its decision with the slot
 
 
 def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[RoutingRule] | None = None) -> Routed:
-    """Route a new lead by the rules and store it with its owner (or in the pool) and the decision.
+    """Route a new lead by the rules: its owner (or the pool), the decision, and the owner's notification.
 
-    `lead` is not saved yet: it is inserted once, already routed. No audit here: the calling
-    service records one entry for the whole change, as its last write.
+    The rep's slot is taken here; the lead, the decision and the notification get their ids but
+    are not written: the calling service stores them with its audit entry in one statement
+    (leads.services.store.lead_store).
     """
     outcome = _decide(lead, rules=rules if rules is not None else rules_active(), now=now)
     if outcome.chosen is not None:
@@ -58,47 +62,17 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
         kind = RoutingDecision.Outcome.POOL
     lead.routing_rule = outcome.rule
     lead.routing_reason, lead.routing_reason_message = "", reason
+    lead.pk, decision_id = outcome.ids or lead_ids_reserve()
     decision = RoutingDecision(
-        lead=lead, rule=outcome.rule, rule_name=outcome.rule.name if outcome.rule else "", strategy=outcome.strategy,
-        outcome=kind, assignee_id=lead.owner_id, candidates=outcome.candidates, score_breakdown=lead.score_breakdown,
-        reason_message=reason, actor_label=actor_label, decided_at=now,
+        pk=decision_id, lead=lead, rule=outcome.rule, rule_name=outcome.rule.name if outcome.rule else "",
+        strategy=outcome.strategy, outcome=kind, assignee_id=lead.owner_id, candidates=outcome.candidates,
+        score_breakdown=lead.score_breakdown, reason_message=reason, actor_label=actor_label, decided_at=now,
         roster_version_id=outcome.roster, pool_basis=outcome.basis,
     )
-    _insert_both(lead, decision)
     if outcome.chosen is None:
-        return Routed(decision, None)
-    assignment_notify(lead=lead, decision=decision, user=outcome.chosen.user_id)
-    return Routed(decision, outcome.chosen_name[0])
-
-
-def _columns(model) -> list:
-    return [f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated and f.name != "lead"]
-
-
-_INSERT_BOTH: str | None = None
-
-
-def _insert_both(lead: Lead, decision: RoutingDecision) -> None:
-    """The lead and its decision in one statement (the decision refers to the new lead's id)."""
-    global _INSERT_BOTH
-    lead_fields, decision_fields = _columns(Lead), _columns(RoutingDecision)
-    if _INSERT_BOTH is None:
-        _INSERT_BOTH = (
-            f"WITH lead AS (INSERT INTO {Lead._meta.db_table} ({', '.join(f.column for f in lead_fields)}) "
-            f"VALUES ({', '.join(['%s'] * len(lead_fields))}) RETURNING id), "
-            f"decision AS (INSERT INTO {RoutingDecision._meta.db_table} "
-            f"(lead_id, {', '.join(f.column for f in decision_fields)}) "
-            f"SELECT lead.id, {', '.join(['%s'] * len(decision_fields))} FROM lead RETURNING id) "
-            "SELECT lead.id, decision.id FROM lead, decision"
-        )
-    values = [f.get_db_prep_save(f.pre_save(lead, True), connection) for f in lead_fields]
-    values += [f.get_db_prep_save(f.pre_save(decision, True), connection) for f in decision_fields]
-    with connection.cursor() as cursor:
-        cursor.execute(_INSERT_BOTH, values)
-        lead.pk, decision.pk = cursor.fetchone()
-    for obj in (lead, decision):
-        obj._state.adding, obj._state.db = False, connection.alias
-    decision.lead = lead
+        return Routed(decision, None, None)
+    return Routed(decision, outcome.chosen_name[0],
+                  assignment_notification(lead=lead, decision=decision, user=outcome.chosen.user_id))
 
 
 def _decide(lead: Lead, *, rules: list[RoutingRule], now: dt.datetime) -> Outcome:
@@ -148,6 +122,7 @@ def _take_slot(outcome: Outcome, index: PoolIndex, *, now: dt.datetime) -> None:
             outcome.reason = _strategy_reason(rule, pool_name, first)
             outcome.tried = True
         if picked.taken == first.user_id:
+            outcome.ids = picked.ids
             _chosen(outcome, index, first)
             return
         tried.append(first.user_id)

@@ -8,12 +8,13 @@ from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from salesflow import i18n
-from audit.services import audit_record
+from audit.services import audit_entry_prepare, audit_record
 from salesflow.memo import memo_forget_tenant
 from salesflow.notifications.services import notify
 
 from ..models import IdempotencyRecord, IntakeKey, Lead, LeadTouch, RoutingDecision, RoutingRule
 from .decide import lead_route
+from .store import lead_store
 from .routing import close_rates_all
 from .scoring import lead_policy_get, lead_score
 
@@ -167,13 +168,15 @@ def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request
             **{name: clean.get(name) if name == "industry_match" else (clean.get(name) or "") for name in STORED_FIELDS},
             score=score, score_breakdown=breakdown, created_at=now,
         )
-        decision, owner_username = lead_route(lead=lead, actor_label=via, now=now, rules=rules)
-        _idem_save(intake_key, idempotency_key, request_hash, lead, now)
+        decision, owner_username, notification = lead_route(lead=lead, actor_label=via, now=now, rules=rules)
+        _idem_save(intake_key, idempotency_key, request_hash, lead, now)  # its reference to the lead is checked at commit
         # One entry for the whole change: the lead as received and where it went, with the basis.
-        audit_record(actor=actor, verb="lead.created", target=lead, at=now, payload={
-            "via": via, "channel": lead.channel, "score": score, "external_id": lead.external_id,
-            "routing": decision_payload(decision),
-        })
+        # Stored with the lead, its decision and the owner's notification, in one statement.
+        lead_store(lead, decision, notification=notification, audit=audit_entry_prepare(
+            actor=actor, verb="lead.created", target=lead, at=now, payload={
+                "via": via, "channel": lead.channel, "score": score, "external_id": lead.external_id,
+                "routing": decision_payload(decision),
+            }))
     return IntakeResult(lead=lead, created=True, decision=decision, owner_username=owner_username)
 
 

@@ -13,7 +13,13 @@ from django.db import connection
 
 from salesflow.org.models import Member
 
-from ..models import PoolSeat, RepLoad, RoutingRule, Strategy
+from ..models import Lead, PoolSeat, RepLoad, RoutingDecision, RoutingRule, Strategy
+
+# The ids of a new lead and of its routing decision, taken from their sequences before they are
+# inserted: the lead is then written with its decision, notification and audit entry, all of which
+# name these ids, in one statement (leads.services.store).
+RESERVE_IDS = (f"nextval('{Lead._meta.db_table}_id_seq'::regclass), "
+               f"nextval('{RoutingDecision._meta.db_table}_id_seq'::regclass)")
 
 # Free reps in the strategy's order; each branch is one index scan (see the RepLoad and PoolSeat indexes)
 # and, for each row it yields, one lookup by key in the other table. The lookups are lateral
@@ -26,23 +32,23 @@ _FREE = {
         (SELECT 0 AS lap, s.user_id FROM {seat} s CROSS JOIN LATERAL ({has_slot}) AS l
           WHERE s.pool = %(pool)s AND s.user_id > COALESCE((SELECT last FROM turn), -1)
             AND s.user_id <> ALL(%(exclude)s::bigint[])
-          ORDER BY s.user_id LIMIT %(limit)s)
+          ORDER BY s.user_id LIMIT {limit})
         UNION ALL
         (SELECT 1, s.user_id FROM {seat} s CROSS JOIN LATERAL ({has_slot}) AS l
           WHERE s.pool = %(pool)s AND s.user_id <= (SELECT last FROM turn)
             AND s.user_id <> ALL(%(exclude)s::bigint[])
-          ORDER BY s.user_id LIMIT %(limit)s)""",
+          ORDER BY s.user_id LIMIT {limit})""",
     Strategy.LEAST_LOADED: """
         SELECT row_number() OVER (ORDER BY (l.open_count::float8 / GREATEST(l.capacity, 1)), l.open_count, l.user_id),
                l.user_id
           FROM {load} l CROSS JOIN LATERAL ({in_pool}) AS s
          WHERE l.open_count < l.capacity AND l.user_id <> ALL(%(exclude)s::bigint[])
-         ORDER BY (l.open_count::float8 / GREATEST(l.capacity, 1)), l.open_count, l.user_id LIMIT %(limit)s""",
+         ORDER BY (l.open_count::float8 / GREATEST(l.capacity, 1)), l.open_count, l.user_id LIMIT {limit}""",
     Strategy.TOP_PERFORMER: """
         SELECT row_number() OVER (ORDER BY l.rank DESC, l.open_count, l.user_id), l.user_id
           FROM {load} l CROSS JOIN LATERAL ({in_pool}) AS s
          WHERE l.open_count < l.capacity AND l.user_id <> ALL(%(exclude)s::bigint[])
-         ORDER BY l.rank DESC, l.open_count, l.user_id LIMIT %(limit)s""",
+         ORDER BY l.rank DESC, l.open_count, l.user_id LIMIT {limit}""",
 }
 
 _HAS_SLOT = "SELECT FROM {load} l WHERE l.user_id = s.user_id AND l.open_count < l.capacity OFFSET 0"
@@ -54,7 +60,7 @@ WITH turn AS MATERIALIZED (
 ), free AS MATERIALIZED (
     SELECT f.lap, f.user_id, l.open_count, l.capacity, l.rank FROM ({free}) AS f(lap, user_id)
       CROSS JOIN LATERAL (SELECT l.open_count, l.capacity, l.rank FROM {load} l WHERE l.user_id = f.user_id OFFSET 0) AS l
-     ORDER BY f.lap, f.user_id LIMIT %(limit)s
+     ORDER BY f.lap, f.user_id LIMIT {limit}
 ), first AS (
     SELECT user_id FROM free ORDER BY lap, user_id LIMIT 1
 ), slot AS (
@@ -65,7 +71,7 @@ WITH turn AS MATERIALIZED (
 ), moved AS (
     UPDATE {rule} r SET rr_last_user_id = slot.user_id FROM slot WHERE r.id = %(rule)s AND %(round_robin)s
 )
-SELECT 'taken', slot.user_id, 0, 0, 0.0 FROM slot
+SELECT 'taken', slot.user_id, {reserve_ids}, 0.0 FROM slot
 UNION ALL
 SELECT 'free', user_id, open_count, capacity, rank FROM (SELECT * FROM free ORDER BY lap, user_id) AS ordered
 UNION ALL
@@ -86,14 +92,22 @@ class Row:
 @dataclass
 class Picked:
     taken: int | None  # the rep whose slot this statement took
+    ids: tuple[int, int] | None  # reserved with the slot: the new lead's id and its decision's (RESERVE_IDS)
     free: list[Row]  # reps with a free slot when the statement began, most preferred first
     full: list[Row]  # reps of the pool at capacity
+
+
+# How many free reps the statement returns (the first is taken; the others name who came next).
+# Written into the statement, not a parameter: with an unknown limit the prepared statement's
+# generic plan is estimated dearer than a custom one, and PostgreSQL then plans it at every intake.
+FREE_LIMIT = 3
 
 
 def _sql(strategy: str) -> str:
     tables = {"seat": PoolSeat._meta.db_table, "load": RepLoad._meta.db_table, "rule": RoutingRule._meta.db_table,
               "member": Member._meta.db_table}
-    tables.update(has_slot=_HAS_SLOT.format(**tables), in_pool=_IN_POOL.format(**tables))
+    tables.update(has_slot=_HAS_SLOT.format(**tables), in_pool=_IN_POOL.format(**tables), reserve_ids=RESERVE_IDS,
+                  limit=FREE_LIMIT)
     # (lap, user_id) is the strategy's order: round robin's two laps by user id; the others
     # number their rows by their own ORDER BY.
     return _PICK.format(free=_FREE[strategy].format(**tables), **tables)
@@ -102,21 +116,22 @@ def _sql(strategy: str) -> str:
 _STATEMENTS = {strategy: _sql(strategy) for strategy in _FREE}
 
 
-def pool_pick(strategy: str, *, pool: int, rule_id: int, exclude: list[int] = (), limit: int = 3) -> Picked:
+def pool_pick(strategy: str, *, pool: int, rule_id: int, exclude: list[int] = ()) -> Picked:
     """Take a slot of the strategy's first free rep of `pool`, in one statement.
 
     For round robin the rule row is locked (until commit: it serialises the rule's intakes) and
-    its cursor moves to the rep whose slot was taken. When the first free rep filled up in the
-    meantime nobody is taken: call again with them in `exclude`.
+    its cursor moves to the rep whose slot was taken, and the ids of the lead and its decision are
+    reserved (`Picked.ids`). When the first free rep filled up in the meantime nobody is taken: call
+    again with them in `exclude`.
     """
     with connection.cursor() as cursor:
-        cursor.execute(_STATEMENTS[strategy], {"pool": pool, "rule": rule_id, "exclude": list(exclude), "limit": limit,
+        cursor.execute(_STATEMENTS[strategy], {"pool": pool, "rule": rule_id, "exclude": list(exclude),
                                                 "round_robin": strategy == Strategy.ROUND_ROBIN})
         rows = cursor.fetchall()
-    picked = Picked(taken=None, free=[], full=[])
+    picked = Picked(taken=None, ids=None, free=[], full=[])
     for kind, user_id, open_count, capacity, rank in rows:
         if kind == "taken":
-            picked.taken = user_id
+            picked.taken, picked.ids = user_id, (open_count, capacity)
         else:
             getattr(picked, kind).append(Row(user_id, open_count, capacity, rank))
     return picked

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from salesflow import i18n
 from salesflow.memo import memo_forget, memo_get, remembered, remembered_forget, shared_claim, shared_get, shared_set
-from salesflow.notifications.services import notify
+from salesflow.notifications.services import PendingNotification, notification_prepare, notify
 from salesflow.org.models import Member, Region, Role, Team
 from salesflow.org.selectors import RepProfile, rep_roster, tenant_settings_get
 
@@ -275,17 +275,26 @@ def rep_capacity_copy(user_id: int, capacity: int) -> None:
 
 
 def assignment_notify(*, lead: Lead, decision: RoutingDecision, user) -> None:
+    notify(**_assignment_message(lead=lead, decision=decision, user=user))
+
+
+def assignment_notification(*, lead: Lead, decision: RoutingDecision, user) -> PendingNotification | None:
+    """The new owner's notification, to be inserted with the lead (see assignment_notify)."""
+    return notification_prepare(**_assignment_message(lead=lead, decision=decision, user=user))
+
+
+def _assignment_message(*, lead: Lead, decision: RoutingDecision, user) -> dict:
     grade = i18n.nested(i18n.message("lead.grade", grade=lead.budget_grade)) if lead.budget_grade else ""
     details = i18n.listing([
         lead.contact_name, i18n.typed("vocab", ["industry", lead.industry]) if lead.industry else "",
         i18n.typed("vocab", ["product_line", lead.product_line]) if lead.product_line else "", grade,
     ])
-    notify(
-        recipients=[user],
-        event_key=f"lead.assigned:{lead.pk}:{decision.pk}",
-        title=i18n.message("lead.assigned.title", name=(lead.company or lead.contact_name)[:150]),
-        body=i18n.message("lead.assigned.body", details=details, reason=i18n.nested(decision.reason_message)),
-        link=f"/leads/{lead.pk}/",
-        kind="assignment",
-        payload={"lead_id": lead.pk, "decision_id": decision.pk},
-    )
+    return {
+        "recipients": [user],
+        "event_key": f"lead.assigned:{lead.pk}:{decision.pk}",
+        "title": i18n.message("lead.assigned.title", name=(lead.company or lead.contact_name)[:150]),
+        "body": i18n.message("lead.assigned.body", details=details, reason=i18n.nested(decision.reason_message)),
+        "link": f"/leads/{lead.pk}/",
+        "kind": "assignment",
+        "payload": {"lead_id": lead.pk, "decision_id": decision.pk},
+    }

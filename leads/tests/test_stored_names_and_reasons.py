@@ -7,13 +7,14 @@ import pytest
 from django.apps import apps
 from django.utils import timezone, translation
 
+from leads.messages import candidate_line
 from leads.models import PoolClaim, RoutingDecision, RoutingRule
 from leads.selectors import lead_decisions
 from leads.services import lead_claim, pool_release_expired
 from leads.services.actions import lead_reassign
-from salesflow.i18n import render
+from salesflow.i18n import message, nested, render, typed
 from salesflow.i18n.legacy import pool_release_reason
-from salesflow.org.models import Member
+from salesflow.org.models import Availability, Member
 
 from .factories import lead_submit
 
@@ -94,3 +95,17 @@ def test_claims_stored_with_a_username_are_migrated_to_the_full_name(alpha):
     claimed.refresh_from_db(), stranger.refresh_from_db()
     assert claimed.reason_message["params"]["actor"] == _name(alpha.rep)
     assert stranger.reason_message["params"]["actor"] == "gone"
+
+
+def test_a_story_candidate_reads_with_the_punctuation_of_each_language():
+    away = {"user_id": 7, "name": "赵淑英", "verdict": "skipped", "open": 0, "capacity": 5,
+            "why": message("routing.why.away", availability=typed("availability", Availability.ON_LEAVE),
+                           until=nested(message("routing.why.open_end")))}
+    full = {"user_id": 8, "name": "饶岩", "verdict": "skipped", "open": 5, "capacity": 5,
+            "why": message("routing.why.capacity", open=5, capacity=5)}
+    chosen = {"user_id": 9, "name": "甘淑珍", "verdict": "chosen", "open": 2, "capacity": 20, "why": None}
+    with translation.override("zh-hans"):
+        assert [candidate_line(c) for c in (away, full, chosen)] == [
+            "赵淑英：跳过 — 不在岗（休假），直到另行通知（0/5）", "饶岩：跳过 — 已满额（5/5）", "甘淑珍：选中（2/20）"]
+    with translation.override("en"):
+        assert candidate_line(full) == "饶岩: skipped — at capacity (5/5)"

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django_tenants.utils import tenant_context
 
-from forecasting.accuracy import METHODS, accuracy_measure
+from forecasting.accuracy.measure import accuracy_measure
+from forecasting.accuracy.scores import METHODS
 from salesflow.management.clock import clock_option
 from salesflow.tenancy.selectors import tenant_get_by_schema
 

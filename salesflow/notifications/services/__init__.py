@@ -16,16 +16,19 @@ from .deliveries import (
 )
 from .inbox import (
     CHANNELS_MEMO_KEY,
+    INSERT_SQL,
     NotifyOutsideTransaction,
+    PendingNotification,
     absolute_link,
     channels_enabled,
     notification_mark_read,
+    notification_prepare,
     notify,
 )
 
 __all__ = [
-    "BACKOFF_SECONDS", "CHANNELS_MEMO_KEY", "KICK_GRACE", "LEASE", "MAX_ATTEMPTS", "SEND_TIME_LIMIT",
-    "NotifyOutsideTransaction", "SendOutcome", "absolute_link", "channel_test_send", "channels_enabled",
+    "BACKOFF_SECONDS", "CHANNELS_MEMO_KEY", "INSERT_SQL", "KICK_GRACE", "LEASE", "MAX_ATTEMPTS", "SEND_TIME_LIMIT",
+    "NotifyOutsideTransaction", "PendingNotification", "SendOutcome", "absolute_link", "channel_test_send", "channels_enabled",
     "deliveries_queue", "deliveries_sweep", "delivery_ref", "delivery_retry", "delivery_send",
-    "notification_mark_read", "notify", "transport_send",
+    "notification_mark_read", "notification_prepare", "notify", "transport_send",
 ]

@@ -7,6 +7,7 @@ minute sweep queues them.
 """
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -46,7 +47,50 @@ def absolute_link(link: str) -> str:
     return f"https://{domain.domain}{link}"
 
 
-def notify(
+@dataclass
+class PendingNotification:
+    """Notifications ready to insert: `INSERT_SQL` with `params`, sent alone (`notify`) or inside a
+    service's own last statement; `created` finishes them from the rows the insert returned."""
+
+    event_key: str
+    kind: str
+    stored: dict
+    link: str
+    payload: dict
+    params: dict
+
+    def created(self, rows) -> list[Notification]:
+        """The notifications the insert created (none when this event was notified before), their
+        outbox rows written and queued for after commit."""
+        if not rows:
+            return []
+        # Built from RETURNING: the hot path (a lead assigned at intake) saves a SELECT.
+        created = [
+            Notification(pk=pk, recipient_id=recipient_id, created_at=created_at, event_key=self.event_key, kind=self.kind,
+                         title="", body="", message=self.stored, link=self.link, payload=self.payload)
+            for pk, recipient_id, created_at in sorted(rows)
+        ]
+        delivery_ids = _outbox_write(created, event_key=self.event_key, stored=self.stored, link=self.link)
+        if delivery_ids:
+            transaction.on_commit(lambda: deliveries_queue(delivery_ids))
+        return created
+
+    def sent(self, rows) -> None:
+        """As `created`, for a caller that does not want the notifications back: without an enabled
+        channel there is no outbox to write, and nothing is built."""
+        if rows and channels_enabled():
+            self.created(rows)
+
+
+INSERT_SQL = f"""
+    INSERT INTO {Notification._meta.db_table} (recipient_id, event_key, kind, title, body, message, link, payload, created_at)
+    SELECT r, %(n_event_key)s, %(n_kind)s, '', '', %(n_message)s::jsonb, %(n_link)s, %(n_payload)s::jsonb, now()
+      FROM unnest(%(n_recipients)s::bigint[]) AS r
+    ON CONFLICT (event_key, recipient_id) DO NOTHING
+    RETURNING id, recipient_id, created_at"""
+
+
+def notification_prepare(
     *,
     recipients,
     event_key: str,
@@ -56,14 +100,8 @@ def notify(
     kind: str = "info",
     payload: dict | None = None,
     markdown: bool = False,
-) -> list[Notification]:
-    """Notify each recipient once per `event_key`, in-app and through the tenant's channels.
-
-    `title` and `body` are stored messages (salesflow.i18n.message), rendered in each
-    reader's language when read or sent; `markdown` marks a body written in Markdown. Must run
-    inside the transaction of the change it announces. Returns only the notifications this call created: a second call with the
-    same key notifies nobody.
-    """
+) -> PendingNotification | None:
+    """What `notify` inserts: one notification per recipient (None when there is nobody)."""
     if not isinstance(title, dict) or not (body is None or isinstance(body, dict)):
         raise TypeError("notify takes stored messages (salesflow.i18n.message), not sentences")
     stored = {"title": title, "body": body or {}}
@@ -73,32 +111,30 @@ def notify(
         raise NotifyOutsideTransaction("notify must run inside the transaction of the change it announces")
     user_ids = _user_ids(recipients)
     if not user_ids:
+        return None
+    event_key, kind, link = event_key[:200], kind[:32], link[:500]
+    return PendingNotification(
+        event_key=event_key, kind=kind, stored=stored, link=link, payload=payload or {},
+        params={"n_event_key": event_key, "n_kind": kind, "n_message": json.dumps(stored, default=str), "n_link": link,
+                "n_payload": json.dumps(payload or {}, default=str), "n_recipients": user_ids},
+    )
+
+
+def notify(**message) -> list[Notification]:
+    """Notify each recipient once per `event_key`, in-app and through the tenant's channels (the
+    arguments are notification_prepare's).
+
+    `title` and `body` are stored messages (salesflow.i18n.message), rendered in each
+    reader's language when read or sent; `markdown` marks a body written in Markdown. Must run
+    inside the transaction of the change it announces. Returns only the notifications this call created: a second call with the
+    same key notifies nobody.
+    """
+    pending = notification_prepare(**message)
+    if pending is None:
         return []
-    table = Notification._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
-            INSERT INTO {table} (recipient_id, event_key, kind, title, body, message, link, payload, created_at)
-            SELECT r, %s, %s, '', '', %s::jsonb, %s, %s::jsonb, now() FROM unnest(%s::bigint[]) AS r
-            ON CONFLICT (event_key, recipient_id) DO NOTHING
-            RETURNING id, recipient_id, created_at
-            """,
-            [event_key[:200], kind[:32], json.dumps(stored, default=str), link[:500],
-             json.dumps(payload or {}, default=str), user_ids],
-        )
-        rows = cursor.fetchall()
-    if not rows:
-        return []
-    # Built from RETURNING: the hot path (a lead assigned at intake) saves a SELECT.
-    created = [
-        Notification(pk=pk, recipient_id=recipient_id, created_at=created_at, event_key=event_key[:200], kind=kind[:32],
-                     title="", body="", message=stored, link=link[:500], payload=payload or {})
-        for pk, recipient_id, created_at in sorted(rows)
-    ]
-    delivery_ids = _outbox_write(created, event_key=event_key, stored=stored, link=link)
-    if delivery_ids:
-        transaction.on_commit(lambda: deliveries_queue(delivery_ids))
-    return created
+        cursor.execute(INSERT_SQL, pending.params)
+        return pending.created(cursor.fetchall())
 
 
 CHANNELS_MEMO_KEY = "notifications:enabled-channels"

@@ -12,13 +12,43 @@ def closed_port() -> int:
         return probe.getsockname()[1]  # nobody listens once the probe is closed
 
 
+class Blackhole:
+    """A broker address whose connections complete in the kernel's backlog and then hear nothing.
+
+    `connections()` accepts whatever has arrived and returns how many connections were made so far:
+    an exact count of attempts, however loaded the machine (no thread, no timing).
+    """
+
+    def __init__(self, listener: socket.socket):
+        self._listener = listener
+        self._accepted: list[socket.socket] = []
+        self.url = f"redis://127.0.0.1:{listener.getsockname()[1]}/0"
+
+    def connections(self) -> int:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except BlockingIOError:
+                return len(self._accepted)
+            self._accepted.append(connection)
+
+    def close(self) -> None:
+        for connection in self._accepted:
+            connection.close()
+        self._listener.close()
+
+
 @contextlib.contextmanager
-def blackhole_port():
-    """A port whose connections complete in the kernel's backlog and then hear nothing."""
-    with socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(0)
-        yield listener.getsockname()[1]
+def blackhole():
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.setblocking(False)
+    hole = Blackhole(listener)
+    try:
+        yield hole
+    finally:
+        hole.close()
 
 
 @contextlib.contextmanager
