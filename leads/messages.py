@@ -117,7 +117,8 @@ def candidate_line(candidate: dict) -> str:
     why = candidate.get("why")
     if why:
         line = _("%(line)s — %(why)s") % {"line": line, "why": render(why)}
-    if candidate.get("open") is not None and (why or {}).get("key") != "routing.why.capacity":  # capacity says it
+    says_capacity = isinstance(why, dict) and why.get("key") == "routing.why.capacity"  # (a legacy why is a sentence)
+    if candidate.get("open") is not None and not says_capacity:
         line = _("%(line)s (%(open)s/%(capacity)s)") % {"line": line, "open": candidate["open"],
                                                          "capacity": candidate.get("capacity")}
     return line

@@ -130,7 +130,7 @@ def pool_pick(strategy: str, *, pool: int, rule_id: int, exclude: list[int] = ()
         rows = cursor.fetchall()
     picked = Picked(taken=None, ids=None, free=[], full=[])
     for kind, user_id, open_count, capacity, rank in rows:
-        if kind == "taken":
+        if kind == "taken":  # its two middle columns carry the reserved ids (RESERVE_IDS), not a load
             picked.taken, picked.ids = user_id, (open_count, capacity)
         else:
             getattr(picked, kind).append(Row(user_id, open_count, capacity, rank))
