@@ -2,7 +2,8 @@
 from .actions import LeadStateConflict, lead_accept, lead_close, lead_merge, lead_reassign, lead_touch_record
 from .bulk import BULK_LIMIT, BulkOutcome, leads_bulk_claim, leads_bulk_reassign
 from .defaults import defaults_install, routing_defaults_install
-from .intake import IdempotencyMismatch, IntakeKeyRevoked, IntakeResult, lead_intake
+from .claim import IntakeKeyRevoked
+from .intake import IdempotencyMismatch, IntakeResult, lead_intake
 from .keys import intake_key_authenticate, intake_key_create, intake_key_revoke, intake_key_rotate
 from .pool import ClaimRefused, lead_claim, pool_release_expired
 from .decide import lead_route

@@ -17,7 +17,7 @@ from salesflow.notifications.services import PendingNotification
 from salesflow.org.selectors import tenant_settings_get
 
 from ..models import Lead, LeadStatus, RoutingDecision, RoutingRule, Strategy
-from .pick import Row, pool_pick
+from .pick import Picked, PickRequest, Row, pool_pick
 from .roster import PoolIndex, pool_index, pool_seats_store, roster_current, roster_store, rule_basis
 from .routing import (DEFAULT_TOP_RATE, assignment_notification, close_rates_all, no_match_reason, rule_match, rule_wants,
                       rules_active)
@@ -42,16 +42,31 @@ class Outcome:
     roster: str | None = None
     basis: dict = field(default_factory=dict)
     ids: tuple[int, int] | None = None  # reserved for the lead and its decision with the slot
+    index: PoolIndex | None = None  # the pool to pick from: someone in it is available
+
+    def pick_request(self) -> PickRequest | None:
+        """The first pick to make, for a caller that makes it in a statement of its own (leads.services.claim)."""
+        return PickRequest(self.strategy, self.index.key, self.rule.pk) if self.index is not None else None
 
 
-def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[RoutingRule] | None = None) -> Routed:
-    """Route a new lead by the rules: its owner (or the pool), the decision, and the owner's notification.
+def route_prepare(*, lead: Lead, now: dt.datetime, rules: list[RoutingRule] | None = None) -> Outcome:
+    """Match the rule and find its pool (the roster version and the pool's seats stored): everything
+    of routing but the pick, which `lead_route` makes unless the caller made the first one."""
+    return _decide(lead, rules=rules if rules is not None else rules_active(), now=now)
+
+
+def lead_route(*, lead: Lead, outcome: Outcome, actor_label: str, now: dt.datetime, first: Picked | None = None,
+               ids: tuple[int, int] | None = None) -> Routed:
+    """Route a new lead as prepared (`route_prepare`): its owner (or the pool), the decision, and the
+    owner's notification. `first` is the first pick when the caller made it, `ids` the lead's and
+    decision's ids when the caller reserved them.
 
     The rep's slot is taken here; the lead, the decision and the notification get their ids but
     are not written: the calling service stores them with its audit entry in one statement
     (leads.services.store.lead_store).
     """
-    outcome = _decide(lead, rules=rules if rules is not None else rules_active(), now=now)
+    if outcome.index is not None:
+        _take_slot(outcome, outcome.index, now=now, made=first)
     if outcome.chosen is not None:
         lead.status, lead.owner_id, lead.assigned_at, lead.pool_since = LeadStatus.ASSIGNED, outcome.chosen.user_id, now, None
         reason = i18n.message("routing.assigned_to", reason=i18n.nested(outcome.reason), rep=outcome.chosen_name[1])
@@ -62,7 +77,7 @@ def lead_route(*, lead: Lead, actor_label: str, now: dt.datetime, rules: list[Ro
         kind = RoutingDecision.Outcome.POOL
     lead.routing_rule = outcome.rule
     lead.routing_reason, lead.routing_reason_message = "", reason
-    lead.pk, decision_id = outcome.ids or lead_ids_reserve()
+    lead.pk, decision_id = outcome.ids or ids or lead_ids_reserve()
     decision = RoutingDecision(
         pk=decision_id, lead=lead, rule=outcome.rule, rule_name=outcome.rule.name if outcome.rule else "",
         strategy=outcome.strategy, outcome=kind, assignee_id=lead.owner_id, candidates=outcome.candidates,
@@ -90,21 +105,21 @@ def _decide(lead: Lead, *, rules: list[RoutingRule], now: dt.datetime) -> Outcom
     roster_store(roster)
     outcome = Outcome(rule=rule, strategy=rule.strategy, reason={}, candidates=list(index.away),
                       roster=roster.digest, basis=basis)
-    _take_slot(outcome, index, now=now)
+    if not index.available:
+        outcome.reason = i18n.message("routing.nobody_free", pool=rule.pool_label or rule.name)
+        return outcome
+    pool_seats_store(index, ranks=lambda: _ranks(now))
+    outcome.index = index
     return outcome
 
 
-def _take_slot(outcome: Outcome, index: PoolIndex, *, now: dt.datetime) -> None:
-    """One statement picks the strategy's first free rep and takes their slot; again only when that
-    rep filled up meanwhile (they are named, and the next is tried)."""
+def _take_slot(outcome: Outcome, index: PoolIndex, *, now: dt.datetime, made: Picked | None) -> None:
+    """One statement picks the strategy's first free rep and takes their slot (`made`, when the
+    caller made it); again only when that rep filled up meanwhile (they are named, and the next is tried)."""
     rule, pool_name = outcome.rule, outcome.rule.pool_label or outcome.rule.name
-    if not index.available:
-        outcome.reason = i18n.message("routing.nobody_free", pool=pool_name)
-        return
-    pool_seats_store(index, ranks=lambda: _ranks(now))
     tried, named = [], set()
     while True:
-        picked = pool_pick(rule.strategy, pool=index.key, rule_id=rule.pk, exclude=tried)
+        picked, made = made or pool_pick(rule.strategy, pool=index.key, rule_id=rule.pk, exclude=tried), None
         if not (picked.free or picked.full or tried):
             # No seats: written by a transaction that did not commit after all. Write them again.
             pool_seats_store(index, ranks=lambda: _ranks(now), force=True)

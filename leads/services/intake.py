@@ -13,7 +13,8 @@ from salesflow.memo import memo_forget_tenant
 from salesflow.notifications.services import notify
 
 from ..models import IdempotencyRecord, IntakeKey, Lead, LeadTouch, RoutingDecision, RoutingRule
-from .decide import lead_route
+from .claim import Claim, intake_claim
+from .decide import lead_route, route_prepare
 from .store import lead_store
 from .routing import close_rates_all
 from .scoring import lead_policy_get, lead_score
@@ -24,10 +25,6 @@ STORED_FIELDS = ("company", "contact_name", "phone", "email", "channel", "indust
 
 class IdempotencyMismatch(Exception):
     """The same Idempotency-Key came back with a different body."""
-
-
-class IntakeKeyRevoked(Exception):
-    """The intake key was revoked after this request authenticated with it."""
 
 
 @dataclass
@@ -49,48 +46,12 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def _locks_take(keys: list[int], intake_key: IntakeKey | None) -> None:
-    """Take every advisory lock in one statement, in one global order, so two intakes sharing two keys
-    cannot deadlock. It must be a statement of its own: the lookups that follow need a snapshot taken
-    after the locks were granted. The same statement confirms the intake key is still active (the
-    key itself is remembered per process for seconds: leads.services.keys)."""
-    if not keys and intake_key is None:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(pg_advisory_xact_lock(k)), %s::bigint IS NULL OR EXISTS("
-            f"SELECT 1 FROM {IntakeKey._meta.db_table} WHERE id = %s AND revoked_at IS NULL) "
-            "FROM unnest(%s::bigint[]) AS k",
-            [intake_key.pk if intake_key else None, intake_key.pk if intake_key else None, sorted(set(keys))],
-        )
-        if not cursor.fetchone()[1]:
-            raise IntakeKeyRevoked(intake_key.prefix)
-
-
-DEDUP_FIELDS = (("external_id", "external_id"), ("phone", "phone_normalized"), ("email", "email_normalized"))
-
-
-def _existing(clean: dict) -> tuple[Lead | None, str]:
-    """The lead this submission repeats, by external id, then phone, then e-mail: one query."""
-    given = [(name, field, clean[field]) for name, field in DEDUP_FIELDS if clean.get(field)]
-    if not given:
-        return None, ""
-    # Plain values first: most submissions are new and need nothing more. Each condition is one
-    # partial unique index (leads_unique_*); a merged lead still answers for its external id. The
-    # indexes' conditions are restated (`<> ''`) so that the prepared statement's generic plan,
-    # which cannot see that the value is not blank, still proves it may use them: without, every
-    # lookup was planned again (a custom plan) for the values at hand.
-    match = " OR ".join(f"({field} = %s AND {field} <> ''{'' if name == 'external_id' else ' AND merged_into_id IS NULL'})"
-                        for name, field, _ in given)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id, merged_into_id, {', '.join(field for _, field, _ in given)} "
-                       f"FROM {Lead._meta.db_table} WHERE {match} LIMIT 3", [value for _, _, value in given])
-        found = cursor.fetchall()
-    for place, (name, _field, value) in enumerate(given, start=2):
-        for row in found:
-            if row[place] == value and (name == "external_id" or row[1] is None):
-                lead = Lead.objects.select_related("owner", "routing_rule").get(pk=row[0])
-                return (_survivor(lead) if name == "external_id" else lead), name
+def _repeated(claim: Claim) -> tuple[Lead | None, str]:
+    """The lead this submission repeats, by external id (its surviving lead), then phone, then e-mail."""
+    for name in ("external_id", "phone", "email"):
+        if name in claim.repeats:
+            lead = Lead.objects.select_related("owner", "routing_rule").get(pk=claim.repeats[name])
+            return (_survivor(lead) if name == "external_id" else lead), name
     return None, ""
 
 
@@ -146,20 +107,8 @@ def _deadlock(error: OperationalError) -> bool:
 def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request_hash, now, rules) -> IntakeResult:
     now = now or timezone.now()
     with transaction.atomic():
-        _locks_take(_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []),
-                    intake_key)
-        if idempotency_key:
-            record = (IdempotencyRecord.objects.filter(intake_key=intake_key, key=idempotency_key)
-                      .select_related("lead__owner", "lead__routing_rule").first())
-            if record is not None:
-                if record.body_hash != request_hash:
-                    raise IdempotencyMismatch(idempotency_key)
-                return IntakeResult(lead=record.lead, created=False, owner_username=_username(record.lead))
-        existing, matched_on = _existing(clean)
-        if existing is not None:
-            _resubmission_attach(existing, clean=clean, matched_on=matched_on, actor=actor, via=via, now=now)
-            _idem_save(intake_key, idempotency_key, request_hash, existing, now)
-            return IntakeResult(lead=existing, created=False, owner_username=_username(existing))
+        # Scored and prepared for routing first: the statement that takes the locks, checks the key
+        # and finds a replay or a repeated lead also makes the first pick when nothing repeats.
         score, breakdown = lead_score(
             policy=lead_policy_get(), industry_match=clean.get("industry_match"),
             budget_grade=clean.get("budget_grade", ""), channel=clean["channel"], tier=clean.get("tier", ""),
@@ -168,7 +117,24 @@ def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request
             **{name: clean.get(name) if name == "industry_match" else (clean.get(name) or "") for name in STORED_FIELDS},
             score=score, score_breakdown=breakdown, created_at=now,
         )
-        decision, owner_username, notification = lead_route(lead=lead, actor_label=via, now=now, rules=rules)
+        outcome = route_prepare(lead=lead, now=now, rules=rules)
+        claim = intake_claim(
+            lock_keys=_advisory_keys(clean) + ([_idem_lock(intake_key, idempotency_key)] if idempotency_key else []),
+            intake_key=intake_key, idempotency_key=idempotency_key if intake_key else "", clean=clean,
+            pick=outcome.pick_request())
+        if claim.replay is not None:
+            lead_id, body_hash = claim.replay
+            if body_hash != request_hash:
+                raise IdempotencyMismatch(idempotency_key)
+            lead = Lead.objects.select_related("owner", "routing_rule").get(pk=lead_id)
+            return IntakeResult(lead=lead, created=False, owner_username=_username(lead))
+        existing, matched_on = _repeated(claim)
+        if existing is not None:
+            _resubmission_attach(existing, clean=clean, matched_on=matched_on, actor=actor, via=via, now=now)
+            _idem_save(intake_key, idempotency_key, request_hash, existing, now)
+            return IntakeResult(lead=existing, created=False, owner_username=_username(existing))
+        decision, owner_username, notification = lead_route(lead=lead, outcome=outcome, actor_label=via, now=now,
+                                                            first=claim.picked, ids=claim.ids)
         _idem_save(intake_key, idempotency_key, request_hash, lead, now)  # its reference to the lead is checked at commit
         # One entry for the whole change: the lead as received and where it went, with the basis.
         # Stored with the lead, its decision and the owner's notification, in one statement.

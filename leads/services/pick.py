@@ -8,6 +8,7 @@ the rule row and moves its cursor), and lists the reps at capacity from a partia
 work per lead does not grow with the pool, and nothing of the pool travels with the statement.
 """
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 
@@ -71,7 +72,7 @@ WITH turn AS MATERIALIZED (
 ), moved AS (
     UPDATE {rule} r SET rr_last_user_id = slot.user_id FROM slot WHERE r.id = %(rule)s AND %(round_robin)s
 )
-SELECT 'taken', slot.user_id, {reserve_ids}, 0.0 FROM slot
+SELECT 'taken'::text, slot.user_id::bigint, {reserve_ids}, 0.0::float8 FROM slot
 UNION ALL
 SELECT 'free', user_id, open_count, capacity, rank FROM (SELECT * FROM free ORDER BY lap, user_id) AS ordered
 UNION ALL
@@ -97,6 +98,12 @@ class Picked:
     full: list[Row]  # reps of the pool at capacity
 
 
+class PickRequest(NamedTuple):
+    strategy: str
+    pool: int
+    rule_id: int
+
+
 # How many free reps the statement returns (the first is taken; the others name who came next).
 # Written into the statement, not a parameter: with an unknown limit the prepared statement's
 # generic plan is estimated dearer than a custom one, and PostgreSQL then plans it at every intake.
@@ -110,10 +117,46 @@ def _sql(strategy: str) -> str:
                   limit=FREE_LIMIT)
     # (lap, user_id) is the strategy's order: round robin's two laps by user id; the others
     # number their rows by their own ORDER BY.
-    return _PICK.format(free=_FREE[strategy].format(**tables), **tables)
+    sql = _PICK.format(free=_FREE[strategy].format(**tables), **tables)
+    arguments = {"pool": "given_pool", "rule": "given_rule", "exclude": "given_exclude",
+                 "round_robin": "true" if strategy == Strategy.ROUND_ROBIN else "false"}
+    return sql % arguments
 
 
-_STATEMENTS = {strategy: _sql(strategy) for strategy in _FREE}
+# The pick is a PL/pgSQL function (installed by migration leads 0020) so that the intake's opening
+# statement can make it too (leads.services.claim): its plans are kept for the session as a
+# prepared statement's are. Its result columns are named apart from every column the statements
+# name (out_*), which PL/pgSQL would otherwise refuse as ambiguous.
+PICK_FUNCTION_SQL = f"""
+CREATE OR REPLACE FUNCTION leads_pool_pick(given_strategy text, given_pool bigint, given_rule bigint,
+                                           given_exclude bigint[])
+RETURNS TABLE (out_kind text, out_user bigint, out_first bigint, out_second bigint, out_rank float8)
+LANGUAGE plpgsql VOLATILE AS $pick$
+BEGIN
+    IF given_strategy = '{Strategy.ROUND_ROBIN.value}' THEN
+        RETURN QUERY {_sql(Strategy.ROUND_ROBIN)};
+    ELSIF given_strategy = '{Strategy.LEAST_LOADED.value}' THEN
+        RETURN QUERY {_sql(Strategy.LEAST_LOADED)};
+    ELSIF given_strategy = '{Strategy.TOP_PERFORMER.value}' THEN
+        RETURN QUERY {_sql(Strategy.TOP_PERFORMER)};
+    ELSE
+        RAISE EXCEPTION 'leads_pool_pick: no pick for strategy %', given_strategy;
+    END IF;
+END
+$pick$"""
+
+DROP_PICK_FUNCTION_SQL = "DROP FUNCTION IF EXISTS leads_pool_pick(text, bigint, bigint, bigint[])"
+
+
+def picked_from(rows) -> Picked:
+    """A pick's rows (kind, user_id, first, second, rank) read into a Picked."""
+    picked = Picked(taken=None, ids=None, free=[], full=[])
+    for kind, user_id, first, second, rank in rows:
+        if kind == "taken":  # its two middle columns carry the reserved ids (RESERVE_IDS), not a load
+            picked.taken, picked.ids = user_id, (first, second)
+        else:
+            getattr(picked, kind).append(Row(user_id, first, second, rank))
+    return picked
 
 
 def pool_pick(strategy: str, *, pool: int, rule_id: int, exclude: list[int] = ()) -> Picked:
@@ -122,16 +165,10 @@ def pool_pick(strategy: str, *, pool: int, rule_id: int, exclude: list[int] = ()
     For round robin the rule row is locked (until commit: it serialises the rule's intakes) and
     its cursor moves to the rep whose slot was taken, and the ids of the lead and its decision are
     reserved (`Picked.ids`). When the first free rep filled up in the meantime nobody is taken: call
-    again with them in `exclude`.
+    again with them in `exclude`. The intake's first pick is made by its opening statement instead
+    (leads.services.claim).
     """
     with connection.cursor() as cursor:
-        cursor.execute(_STATEMENTS[strategy], {"pool": pool, "rule": rule_id, "exclude": list(exclude),
-                                                "round_robin": strategy == Strategy.ROUND_ROBIN})
-        rows = cursor.fetchall()
-    picked = Picked(taken=None, ids=None, free=[], full=[])
-    for kind, user_id, open_count, capacity, rank in rows:
-        if kind == "taken":  # its two middle columns carry the reserved ids (RESERVE_IDS), not a load
-            picked.taken, picked.ids = user_id, (open_count, capacity)
-        else:
-            getattr(picked, kind).append(Row(user_id, open_count, capacity, rank))
-    return picked
+        cursor.execute("SELECT * FROM leads_pool_pick(%s::text, %s::bigint, %s::bigint, %s::bigint[])",
+                       [strategy, pool, rule_id, list(exclude)])
+        return picked_from(cursor.fetchall())

@@ -104,3 +104,29 @@ def test_lead_decision_notification_and_entry_go_in_one_statement(alpha):
     assert all(table in writes[0] for table in (RoutingDecision._meta.db_table, Notification._meta.db_table,
                                                 AuditEntry._meta.db_table))
     assert result.lead.status == LeadStatus.ASSIGNED
+
+
+def test_a_new_lead_costs_two_statements_the_claim_with_its_pick_and_the_write(alpha, django_capture_on_commit_callbacks):
+    _round_robin_pool()
+    with django_capture_on_commit_callbacks(execute=True):
+        _intake(timezone.now(), phone="13900000011", external_id="ext-store-11")  # roster and seats stored
+    with CaptureQueriesContext(connection) as queries:
+        result = _intake(timezone.now(), phone="13900000012", external_id="ext-store-12")
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]  # the test's transaction
+    assert result.created and len(statements) == 2, [s[:90] for s in statements]
+    assert "leads_intake_claim" in statements[0] and Lead._meta.db_table in statements[1]
+
+
+def test_the_claim_finds_a_repeat_by_external_id_then_phone_then_email_and_follows_a_merge(alpha):
+    _round_robin_pool()
+    first = _intake(timezone.now(), phone="13900000021", email="a@example.com", external_id="ext-claim-1").lead
+    second = _intake(timezone.now(), phone="13900000022", email="b@example.com", external_id="ext-claim-2").lead
+    by_phone = _intake(timezone.now(), phone="13900000022", email="a@example.com", external_id="")
+    assert (by_phone.created, by_phone.lead.pk) == (False, second.pk)  # phone before e-mail
+    by_email = _intake(timezone.now(), phone="13900000029", email="a@example.com", external_id="")
+    assert (by_email.created, by_email.lead.pk) == (False, first.pk)
+    Lead.objects.filter(pk=first.pk).update(merged_into=second, status=LeadStatus.MERGED)
+    replay = _intake(timezone.now(), phone="13900000030", email="c@example.com", external_id="ext-claim-1")
+    assert (replay.created, replay.lead.pk) == (False, second.pk)  # a merged lead answers for its external id
+    again = _intake(timezone.now(), phone="13900000031", email="a@example.com", external_id="")
+    assert again.created  # a merged lead's e-mail is free again

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from leads.models import Lead, LeadStatus, PoolSeat, RepLoad, RoutingRule, Strategy
 from leads.services import routing_plan
+from leads.services.pick import PICK_FUNCTION_SQL
 from leads.services.roster import pool_index, roster_current, rule_basis
 from leads.services.routing import rules_forget
 from salesflow.org.models import Member
@@ -51,8 +52,11 @@ def test_the_pool_is_written_once_as_seats_and_each_pick_reads_them_without_the_
     assert result.lead.owner_id in {r.user_id for r in reps}
     statements = [q["sql"] for q in queries.captured_queries]
     assert not any(PoolSeat._meta.db_table in sql and "INSERT" in sql for sql in statements)  # written once
-    pick = next(sql for sql in statements if "FOR UPDATE" in sql and PoolSeat._meta.db_table in sql)
-    assert "unnest" not in pick and not re.search(r"'\{\d+(,\d+)+\}'", pick)  # no list of the pool travels with it
+    # The pick is made by the intake's opening statement: it names the pool by its key, and the
+    # function reads the seats (no list of the pool travels with the call or sits in the function).
+    claim = next(sql for sql in statements if "leads_intake_claim" in sql)
+    assert re.search(rf"'{Strategy.ROUND_ROBIN.value}'(::text)?,\s+-?\d+(::bigint)?, {rule.pk}(::bigint)?\)$", claim), claim
+    assert "unnest" not in PICK_FUNCTION_SQL and PoolSeat._meta.db_table in PICK_FUNCTION_SQL
 
 
 def test_seats_gone_with_a_rolled_back_transaction_are_written_again(alpha, django_capture_on_commit_callbacks):
