@@ -113,3 +113,40 @@ def test_a_rule_deleted_by_another_process_does_not_lose_the_next_lead(django_db
         assert result.created and Lead.objects.filter(pk=result.lead.pk).exists()
         assert result.lead.status == LeadStatus.POOL and result.lead.routing_reason_message["key"] == "routing.no_rule"
     connections.close_all()
+
+
+def test_outside_a_transaction_an_intake_commits_its_lead_decision_notification_entry_and_any_delivery(
+        django_db_setup, committed_tenant):
+    """The intake's last statement goes with its COMMIT when nothing wants its rows before commit,
+    and is read first when an enabled channel must write its delivery in the same transaction."""
+    from audit.models import AuditEntry
+    from leads.services import lead_intake, lead_payload_validate
+    from salesflow.memo import memo_forget_tenant
+    from salesflow.notifications.models import Channel, Delivery, Notification
+
+    def intake(phone):
+        clean, errors = lead_payload_validate({"contact_name": "李四", "phone": phone, "channel": "api"})
+        assert not errors
+        return lead_intake(clean=clean, actor="test", via="test")
+
+    def stored(lead):
+        return (Lead.objects.get(pk=lead.pk).owner_id == lead.owner_id
+                and RoutingDecision.objects.filter(lead=lead, assignee_id=lead.owner_id).exists()
+                and Notification.objects.filter(recipient_id=lead.owner_id, event_key__startswith=f"lead.assigned:{lead.pk}:").exists()
+                and AuditEntry.objects.filter(verb="lead.created", target_id=str(lead.pk)).exists())
+
+    with schema_context(committed_tenant.schema_name):
+        team = TeamFactory(name="提交组")
+        MemberFactory(user=UserFactory(username="commit-rep", email="commit-rep@example.com"), team=team)
+        RoutingRule.objects.update(enabled=False)
+        RoutingRule.objects.create(name="all → team", position=1, strategy=Strategy.ROUND_ROBIN).pool_teams.add(team)
+        quiet = intake("13700002221").lead
+        assert quiet.owner_id is not None and stored(quiet)
+        assert not Delivery.objects.exists()
+        Channel.objects.create(name="mail", kind=Channel.Kind.EMAIL)
+        memo_forget_tenant()
+        mailed = intake("13700002222").lead
+        assert stored(mailed)
+        assert Delivery.objects.filter(target="commit-rep@example.com").count() == 1
+        assert audit_chain_verify().intact
+    connections.close_all()
