@@ -1,7 +1,6 @@
 """Taking a lead in from any channel: dedup, score, store, route — one transaction."""
 import datetime as dt
 import hashlib
-from contextlib import ExitStack
 from dataclasses import dataclass
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -107,8 +106,7 @@ def _deadlock(error: OperationalError) -> bool:
 
 def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request_hash, now, rules) -> IntakeResult:
     now = now or timezone.now()
-    outermost = not connection.in_atomic_block  # then the last statement may go with the COMMIT (lead_store)
-    with ExitStack() as flight, transaction.atomic():
+    with transaction.atomic():
         # Scored and prepared for routing first: the statement that takes the locks, checks the key
         # and finds a replay or a repeated lead also makes the first pick when nothing repeats.
         score, breakdown = lead_score(
@@ -140,11 +138,11 @@ def _lead_intake_once(*, clean, actor, via, intake_key, idempotency_key, request
         _idem_save(intake_key, idempotency_key, request_hash, lead, now)  # its reference to the lead is checked at commit
         # One entry for the whole change: the lead as received and where it went, with the basis.
         # Stored with the lead, its decision and the owner's notification, in one statement.
-        lead_store(lead, decision, notification=notification, flight=flight if outermost else None,
-                   audit=audit_entry_prepare(actor=actor, verb="lead.created", target=lead, at=now, payload={
-                       "via": via, "channel": lead.channel, "score": score, "external_id": lead.external_id,
-                       "routing": decision_payload(decision),
-                   }))
+        lead_store(lead, decision, notification=notification, audit=audit_entry_prepare(
+            actor=actor, verb="lead.created", target=lead, at=now, payload={
+                "via": via, "channel": lead.channel, "score": score, "external_id": lead.external_id,
+                "routing": decision_payload(decision),
+            }))
     return IntakeResult(lead=lead, created=True, decision=decision, owner_username=owner_username)
 
 

@@ -9,7 +9,6 @@ the intake's last write.
 """
 import datetime as dt
 import json
-from contextlib import ExitStack
 
 from django.db import connection
 
@@ -63,28 +62,14 @@ def lead_ids_reserve() -> tuple[int, int]:
 
 
 def lead_store(lead: Lead, decision: RoutingDecision, *, notification: PendingNotification | None,
-               audit: PendingEntry, flight: ExitStack | None = None) -> None:
+               audit: PendingEntry) -> None:
     """Insert the routed lead (its id reserved), its decision, the notification if any, and append the
-    audit entry, in one statement; the objects are saved ones afterwards.
-
-    `flight`: an exit stack around the caller's outermost `transaction.atomic()`, given when this is
-    the transaction's last statement. Unless the notification's rows are wanted before commit (an
-    enabled channel writes its outbox from them), the statement is then sent with the COMMIT in one
-    round trip (a psycopg pipeline, left when the stack closes): the audit chain's head, which the
-    statement locks, is held only inside the server, not across a round trip to this process. A
-    failure of the statement is raised by the commit, which rolls the transaction back.
-    """
+    audit entry, in one statement; the objects are saved ones afterwards."""
     params = {"lead": _row(lead), "decision": _row(decision), **audit.params, **(notification.params if notification else {})}
-    rows_wanted = notification is not None and notification.rows_wanted()
-    if flight is not None and not rows_wanted:
-        flight.enter_context(connection.connection.pipeline())
-        cursor = flight.enter_context(connection.cursor())  # closed after the commit has read its result
+    with connection.cursor() as cursor:
         cursor.execute(_statement(notification is not None), params)
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute(_statement(notification is not None), params)
-            rows = cursor.fetchall()
-        if rows_wanted:
-            notification.sent([row[5:] for row in rows if row[5] is not None])
+        rows = cursor.fetchall()
     for obj in (lead, decision):
         obj._state.adding, obj._state.db = False, connection.alias
+    if notification is not None:
+        notification.sent([row[5:] for row in rows if row[5] is not None])

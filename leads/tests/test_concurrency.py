@@ -117,8 +117,8 @@ def test_a_rule_deleted_by_another_process_does_not_lose_the_next_lead(django_db
 
 def test_outside_a_transaction_an_intake_commits_its_lead_decision_notification_entry_and_any_delivery(
         django_db_setup, committed_tenant):
-    """The intake's last statement goes with its COMMIT when nothing wants its rows before commit,
-    and is read first when an enabled channel must write its delivery in the same transaction."""
+    """Committed as one transaction: the lead with its decision, the owner's notification and the
+    audit entry; with an enabled channel, the delivery too (written from the notification's rows)."""
     from audit.models import AuditEntry
     from leads.services import lead_intake, lead_payload_validate
     from salesflow.memo import memo_forget_tenant

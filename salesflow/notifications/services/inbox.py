@@ -75,14 +75,10 @@ class PendingNotification:
             transaction.on_commit(lambda: deliveries_queue(delivery_ids))
         return created
 
-    def rows_wanted(self) -> bool:
-        """Whether `sent` needs the inserted rows, before commit: only an enabled channel writes an outbox."""
-        return bool(channels_enabled())
-
     def sent(self, rows) -> None:
         """As `created`, for a caller that does not want the notifications back: without an enabled
         channel there is no outbox to write, and nothing is built."""
-        if rows and self.rows_wanted():
+        if rows and channels_enabled():
             self.created(rows)
 
 
