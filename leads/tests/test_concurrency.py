@@ -150,3 +150,48 @@ def test_outside_a_transaction_an_intake_commits_its_lead_decision_notification_
         assert Delivery.objects.filter(target="commit-rep@example.com").count() == 1
         assert audit_chain_verify().intact
     connections.close_all()
+
+
+def test_twin_submissions_at_once_make_one_lead_and_the_others_find_it(django_db_setup, committed_tenant, monkeypatch):
+    """The claim's lookups read after its locks: of twins sent at the same moment (same phone; same
+    Idempotency-Key and body), one creates the lead and every other finds that lead at its first
+    attempt (none is refused by a unique index and tried again)."""
+    from leads.models import IdempotencyRecord, LeadTouch
+    from leads.services import intake as intake_module
+    from leads.services import intake_key_create, lead_intake, lead_payload_validate
+
+    attempts = []
+    first_attempt = intake_module._lead_intake_once
+    monkeypatch.setattr(intake_module, "_lead_intake_once", lambda **kw: attempts.append(1) or first_attempt(**kw))
+
+    schema = committed_tenant.schema_name
+    with schema_context(schema):
+        team = TeamFactory(name="孪生组")
+        MemberFactory(user=UserFactory(username="twin-rep"), team=team, capacity=100)
+        RoutingRule.objects.update(enabled=False)
+        RoutingRule.objects.create(name="all → team", position=1, strategy=Strategy.ROUND_ROBIN).pool_teams.add(team)
+        key, _secret = intake_key_create(actor="test", label="twins")
+
+    def twin(phone, idempotency_key=""):
+        def submit(n):
+            with schema_context(schema):
+                clean, errors = lead_payload_validate({"contact_name": f"双{n}", "phone": phone, "channel": "api"})
+                assert not errors
+                result = lead_intake(clean=clean, actor="test", via="api", intake_key=key, idempotency_key=idempotency_key,
+                                     request_hash="same-body" if idempotency_key else "")
+                return result.created, result.lead.pk
+        return submit
+
+    for submit in (twin("13700003331"), twin("13700003332", idempotency_key="order-42")):
+        results, failures = _run(6, submit)
+        assert failures == []
+        assert sorted(created for created, _ in results) == [False] * 5 + [True]
+        assert len({lead_id for _, lead_id in results}) == 1
+    with schema_context(schema):
+        assert Lead.objects.filter(phone_normalized="+8613700003331").count() == 1
+        assert LeadTouch.objects.filter(lead__phone_normalized="+8613700003331").count() == 5  # the twins, attached
+        assert Lead.objects.filter(phone_normalized="+8613700003332").count() == 1
+        assert IdempotencyRecord.objects.filter(key="order-42").count() == 1
+        assert audit_chain_verify().intact
+    assert len(attempts) == 12
+    connections.close_all()
