@@ -8,7 +8,7 @@ nothing repeats makes the routing's first pick (`leads_pool_pick`, leads.service
 reserves the new lead's and decision's ids when there is no pool to pick from. Each is a statement
 of its own inside the function, so under READ COMMITTED it reads a snapshot taken after the locks
 were granted: a twin submission that held them first and committed is seen. One call where there
-were four statements.
+were three statements (four with an Idempotency-Key).
 """
 from dataclasses import dataclass, field
 
