@@ -134,11 +134,11 @@ RETURNS TABLE (out_kind text, out_user bigint, out_first bigint, out_second bigi
 LANGUAGE plpgsql VOLATILE AS $pick$
 BEGIN
     IF given_strategy = '{Strategy.ROUND_ROBIN.value}' THEN
-        RETURN QUERY {_sql(Strategy.ROUND_ROBIN)};
+        RETURN QUERY{_sql(Strategy.ROUND_ROBIN)};
     ELSIF given_strategy = '{Strategy.LEAST_LOADED.value}' THEN
-        RETURN QUERY {_sql(Strategy.LEAST_LOADED)};
+        RETURN QUERY{_sql(Strategy.LEAST_LOADED)};
     ELSIF given_strategy = '{Strategy.TOP_PERFORMER.value}' THEN
-        RETURN QUERY {_sql(Strategy.TOP_PERFORMER)};
+        RETURN QUERY{_sql(Strategy.TOP_PERFORMER)};
     ELSE
         RAISE EXCEPTION 'leads_pool_pick: no pick for strategy %', given_strategy;
     END IF;

@@ -130,3 +130,20 @@ def test_the_claim_finds_a_repeat_by_external_id_then_phone_then_email_and_follo
     assert (replay.created, replay.lead.pk) == (False, second.pk)  # a merged lead answers for its external id
     again = _intake(timezone.now(), phone="13900000031", email="a@example.com", external_id="")
     assert again.created  # a merged lead's e-mail is free again
+
+
+def test_the_installed_claim_and_pick_functions_are_the_ones_the_code_describes(alpha):
+    """Migration leads 0020 wrote the functions out as they were then: a change of their SQL in the
+    code without a migration that installs it fails here."""
+    from leads.services.claim import CLAIM_FUNCTION_SQL
+    from leads.services.pick import PICK_FUNCTION_SQL
+
+    def body(sql):
+        quote = sql[sql.index(" AS $") + 4:].split("\n", 1)[0]
+        return sql.split(quote)[1]
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proname, prosrc FROM pg_proc WHERE pronamespace = current_schema()::regnamespace "
+                       "AND proname IN ('leads_intake_claim', 'leads_pool_pick')")
+        installed = dict(cursor.fetchall())
+    assert installed == {"leads_intake_claim": body(CLAIM_FUNCTION_SQL), "leads_pool_pick": body(PICK_FUNCTION_SQL)}
