@@ -119,7 +119,8 @@ def _take_slot(outcome: Outcome, index: PoolIndex, *, now: dt.datetime, made: Pi
     rule, pool_name = outcome.rule, outcome.rule.pool_label or outcome.rule.name
     tried, named = [], set()
     while True:
-        picked, made = made or pool_pick(rule.strategy, pool=index.key, rule_id=rule.pk, exclude=tried), None
+        picked = made if made is not None else pool_pick(rule.strategy, pool=index.key, rule_id=rule.pk, exclude=tried)
+        made = None  # the caller's pick is the first only
         if not (picked.free or picked.full or tried):
             # No seats: written by a transaction that did not commit after all. Write them again.
             pool_seats_store(index, ranks=lambda: _ranks(now), force=True)
